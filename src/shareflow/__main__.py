@@ -1,0 +1,5 @@
+"""``python -m shareflow``."""
+
+from shareflow.cli import main
+
+main()

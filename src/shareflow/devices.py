@@ -1,0 +1,180 @@
+"""The device pool file (devices.yaml): load, interpolate, validate.
+
+A bad file raises :class:`DevicesError` with one message naming the file,
+the line, the entry and the field, before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from shareflow import secrets
+
+VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+EMBEDDED = "embedded"
+
+
+class DevicesError(ValueError):
+    """A device pool that cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Device:
+    """One phone of the pool, as devices.yaml describes it."""
+
+    name: str
+    platform: str
+    os_version: str
+    endpoint: str
+    profile: str = ""
+    provider: str = ""
+    udid: str = ""
+    capabilities: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    wechat_account: str = ""
+    wechat_nickname: str = ""
+    apps: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """Served by the embedded virtual farm (started by the launcher)."""
+        return self.endpoint == EMBEDDED
+
+    @property
+    def kind(self) -> str:
+        """A label for reports: platform and OS version."""
+        return f"{self.platform} {self.os_version}"
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of devices.yaml (also shipped for editors)."""
+    text = resources.files("shareflow").joinpath("schemas/devices.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _interpolate(value: Any, path: list[str | int], where: _Where) -> Any:
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            var = match.group(1)
+            if var not in os.environ:
+                raise DevicesError(where.say(path, f"environment variable ${{{var}}} is not set"))
+            secrets.register(os.environ[var])
+            return os.environ[var]
+
+        return VAR_RE.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _interpolate(v, [*path, k], where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, [*path, i], where) for i, v in enumerate(value)]
+    return value
+
+
+class _Where:
+    """Turns a path inside the document into 'file:line: entry: field'."""
+
+    def __init__(self, file: Path, node: yaml.Node | None, data: Any) -> None:
+        self.file, self.node, self.data = file, node, data
+
+    def _line(self, path: list[str | int]) -> int | None:
+        node, line = self.node, None
+        for step in path:
+            if isinstance(node, yaml.MappingNode):
+                hit = next(((k, v) for k, v in node.value if k.value == step), None)
+                if hit is None:
+                    break
+                line, node = hit[0].start_mark.line + 1, hit[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+                node = node.value[step]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+    def say(self, path: list[str | int], problem: str) -> str:
+        line = self._line(path)
+        head = f"{self.file}:{line}" if line else str(self.file)
+        if len(path) >= 2 and path[0] == "devices" and isinstance(path[1], int):
+            entry = self.data["devices"][path[1]]
+            name = entry.get("name") if isinstance(entry, dict) else None
+            label = f"devices[{path[1]}]" + (f" ({name})" if isinstance(name, str) else "")
+            rest = ".".join(str(p) for p in path[2:])
+            return f"{head}: {label}: " + (f"field '{rest}': " if rest else "") + problem
+        where = ".".join(str(p) for p in path)
+        return f"{head}: " + (f"field '{where}': " if where else "") + problem
+
+
+def _explain(error: jsonschema.ValidationError) -> tuple[list[str | int], str]:
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))[0]
+        return [*path, extra], f"unknown field (allowed: {', '.join(allowed)})"
+    if error.validator == "required":
+        missing = next(m for m in error.validator_value if m not in error.instance)
+        return [*path, missing], "missing required field"
+    if error.validator == "enum":
+        options = ", ".join(map(str, error.validator_value))
+        return path, f"{error.instance!r} is not one of: {options}"
+    if error.validator == "type":
+        return path, f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+    if error.validator == "pattern":
+        return path, f"{error.instance!r} does not have the expected form ({error.schema.get('description', error.validator_value)})"
+    return path, error.message
+
+
+def load(path: str | Path) -> list[Device]:
+    """Read and validate a device pool file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DevicesError(f"{file}: cannot read device pool: {exc.strerror}") from exc
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DevicesError(f"{file}: not valid YAML: {exc}") from exc
+    where = _Where(file, node, data)
+    if not isinstance(data, dict):
+        raise DevicesError(where.say([], "expected a mapping with a 'devices' list"))
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema()).iter_errors(data),
+        key=lambda e: ([str(p).zfill(6) for p in e.absolute_path], e.validator != "additionalProperties"),
+    )
+    if errors:
+        raise DevicesError(where.say(*_explain(errors[0])))
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(data["devices"]):
+        if entry["name"] in seen:
+            raise DevicesError(where.say(["devices", i, "name"], f"duplicate name, already used by devices[{seen[entry['name']]}]"))
+        seen[entry["name"]] = i
+    data = _interpolate(data, [], where)
+    return [_device(entry) for entry in data["devices"]]
+
+
+def _device(entry: dict[str, Any]) -> Device:
+    wechat = entry.get("wechat", {})
+    return Device(
+        name=entry["name"],
+        platform=entry["platform"],
+        os_version=entry["os_version"],
+        endpoint=entry["endpoint"],
+        profile=entry.get("profile", ""),
+        provider=entry.get("provider", EMBEDDED if entry["endpoint"] == EMBEDDED else "appium"),
+        udid=entry.get("udid", ""),
+        capabilities=entry.get("capabilities", {}),
+        tags=tuple(entry.get("tags", ())),
+        wechat_account=wechat.get("account", ""),
+        wechat_nickname=wechat.get("nickname", ""),
+        apps=entry.get("apps", {}),
+    )
