@@ -128,7 +128,11 @@ def _explain(error: jsonschema.ValidationError) -> tuple[list[str | int], str]:
     if error.validator == "type":
         return path, f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
     if error.validator == "pattern":
-        return path, f"{error.instance!r} does not have the expected form ({error.schema.get('description', error.validator_value)})"
+        return (
+            path,
+            f"{error.instance!r} does not have the expected form "
+            f"({error.schema.get('description', error.validator_value)})",
+        )
     return path, error.message
 
 
@@ -156,7 +160,9 @@ def load(path: str | Path) -> list[Device]:
     seen: dict[str, int] = {}
     for i, entry in enumerate(data["devices"]):
         if entry["name"] in seen:
-            raise DevicesError(where.say(["devices", i, "name"], f"duplicate name, already used by devices[{seen[entry['name']]}]"))
+            raise DevicesError(
+                where.say(["devices", i, "name"], f"duplicate name, already used by devices[{seen[entry['name']]}]")
+            )
         seen[entry["name"]] = i
     data = _interpolate(data, [], where)
     return [_device(entry) for entry in data["devices"]]

@@ -75,23 +75,17 @@ class Pen:
     def oval(self, x0: float, y0: float, x1: float, y1: float, ink: int = 255) -> None:
         self.draw.ellipse(self.box(x0, y0, x1, y1), fill=ink)
 
-    def rect(
-        self, x0: float, y0: float, x1: float, y1: float, r: float = 0, width: float = 0, ink: int = 255
-    ) -> None:
+    def rect(self, x0: float, y0: float, x1: float, y1: float, r: float = 0, width: float = 0, ink: int = 255) -> None:
         """A (rounded) rectangle, filled unless ``width`` gives an outline."""
         if width:
-            self.draw.rounded_rectangle(
-                self.box(x0, y0, x1, y1), r * self.k, outline=ink, width=self.px(width)
-            )
+            self.draw.rounded_rectangle(self.box(x0, y0, x1, y1), r * self.k, outline=ink, width=self.px(width))
         else:
             self.draw.rounded_rectangle(self.box(x0, y0, x1, y1), r * self.k, fill=ink)
 
     def poly(self, pts: Sequence[Point], ink: int = 255) -> None:
         self.draw.polygon([self.p(*q) for q in pts], fill=ink)
 
-    def arc(
-        self, cx: float, cy: float, r: float, start: float, end: float, width: float = 1.8
-    ) -> None:
+    def arc(self, cx: float, cy: float, r: float, start: float, end: float, width: float = 1.8) -> None:
         """An arc; angles in degrees clockwise from 3 o'clock."""
         self.draw.arc(self.box(cx - r, cy - r, cx + r, cy + r), start, end, fill=255, width=self.px(width))
 

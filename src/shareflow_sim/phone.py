@@ -11,7 +11,6 @@ import heapq
 import itertools
 import random
 import threading
-from io import BytesIO
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +22,7 @@ from shareflow_sim import system
 from shareflow_sim.apps.base import App
 from shareflow_sim.devlog import DeviceLog
 from shareflow_sim.profiles import PROFILES, Profile
-from shareflow_sim.render import Renderer, blend_transition
+from shareflow_sim.render import Renderer, blend_transition, encode_png
 from shareflow_sim.ui import Layer, Node, Rect
 from shareflow_sim.world import Account, Chat, Message
 
@@ -214,9 +213,7 @@ class Phone:
             self.settle()
             if self.transition is None:
                 return self.renderer.png(self._layers())
-            buf = BytesIO()
-            self.frame().save(buf, format="PNG", compress_level=1)
-            return buf.getvalue()
+            return encode_png(self.frame())
 
     # -- input ---------------------------------------------------------------
     def _hit(self, x: float, y: float) -> tuple[Node | None, bool]:

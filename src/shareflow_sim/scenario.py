@@ -143,9 +143,7 @@ def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate ``data`` (as read from YAML) and fill in the defaults."""
     if data is None:
         data = {}
-    validator = jsonschema.Draft202012Validator(
-        SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]

@@ -22,9 +22,15 @@ def to_spec(device: Device, source: str) -> PhoneSpec:
     profile = PROFILES.get(device.profile)
     if profile is None:
         known = ", ".join(sorted(PROFILES))
-        raise DevicesError(f"{source}: device {device.name!r}: field 'profile': {device.profile!r} is not a phone profile of the embedded farm (known: {known})")
+        raise DevicesError(
+            f"{source}: device {device.name!r}: field 'profile': {device.profile!r} is not a phone profile "
+            f"of the embedded farm (known: {known})"
+        )
     if profile.platform != device.platform:
-        raise DevicesError(f"{source}: device {device.name!r}: field 'profile': {device.profile!r} is a {profile.platform} phone, but platform is {device.platform!r}")
+        raise DevicesError(
+            f"{source}: device {device.name!r}: field 'profile': {device.profile!r} is a {profile.platform} "
+            f"phone, but platform is {device.platform!r}"
+        )
     return PhoneSpec(
         name=device.name,
         platform=device.platform,

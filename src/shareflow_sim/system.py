@@ -104,7 +104,11 @@ def launcher(profile: Profile, apps: list[tuple[str, str, str, Callable[[], None
                 text="" if ios else label,
                 on_tap=action,
                 children=[
-                    Node("image", Rect(x + (cell - icon) / 2, y, icon, icon), style=Style(icon=f"appicon:{color}:{label}")),
+                    Node(
+                        "image",
+                        Rect(x + (cell - icon) / 2, y, icon, icon),
+                        style=Style(icon=f"appicon:{color}:{label}"),
+                    ),
                     Node(
                         "text",
                         Rect(x, y + icon + 4, cell, 20),

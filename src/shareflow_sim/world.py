@@ -47,7 +47,9 @@ CATALOG: tuple[Item, ...] = (
     Item("652419876402", "taobao", "三只松鼠每日坚果混合果仁30包礼盒装", 129.9, "#C8892B", "三只松鼠旗舰店"),
     Item("652419876403", "taobao", "小米手环6 NFC版 智能运动手环心率监测", 229.0, "#2B2B2B", "小米官方旗舰店"),
     Item("652419876404", "taobao", "简约北欧陶瓷马克杯 大容量咖啡杯带勺", 39.9, "#E07A5F", "拾光杯具"),
-    Item("612300000501", "tmall", "Apple AirPods Pro 主动降噪无线蓝牙耳机", 1499.0, "#DADADA", "Apple Store 官方旗舰店"),
+    Item(
+        "612300000501", "tmall", "Apple AirPods Pro 主动降噪无线蓝牙耳机", 1499.0, "#DADADA", "Apple Store 官方旗舰店"
+    ),
     Item("612300000502", "tmall", "雅诗兰黛特润修护肌活精华露 小棕瓶50ml", 650.0, "#7A4B2A", "雅诗兰黛官方旗舰店"),
     Item("100012043978", "jd", "京东京造 人体工学椅 电脑椅办公椅", 899.0, "#4F5D75", "京东京造官方旗舰店"),
     Item("100009177400", "jd", "海尔 冰箱 双开门 对开门 风冷无霜 532升", 2999.0, "#9DB4C0", "海尔京东自营旗舰店"),
@@ -153,7 +155,7 @@ class World:
         self.chats[group.id] = group
         self._seed_message(group, NPCS[0][0], "大家好，双十二有什么好物推荐吗？")
         for i, a in enumerate(humans):
-            for b in humans[i + 1 :] + [NPCS[1][0]]:
+            for b in [*humans[i + 1 :], NPCS[1][0]]:
                 chat = Chat(f"p2p-{a}-{b}", "p2p", [a, b])
                 self.chats[chat.id] = chat
                 self._seed_message(chat, b, "在吗？")
@@ -173,7 +175,7 @@ class World:
         """The account's chats, most recently active first."""
         with self._lock:
             mine = [c for c in self.chats.values() if account_id in c.members]
-        return sorted(mine, key=lambda c: (c.messages[-1].id if c.messages else 0), reverse=True)
+        return sorted(mine, key=lambda c: c.messages[-1].id if c.messages else 0, reverse=True)
 
     def send(self, chat_id: str, sender: str, text: str) -> Message:
         """Post a message; every listener (the phones) hears of it."""

@@ -1,0 +1,66 @@
+"""Starts and stops the embedded virtual farm as a separate process.
+
+The harness talks to the farm only over HTTP, like to any Appium server;
+this module is the one place that knows how to start it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+READY_TIMEOUT_S = 60.0
+POLL_S = 0.05
+
+
+class LaunchError(RuntimeError):
+    """The farm did not start; the message carries its own words."""
+
+
+@dataclass
+class EmbeddedFarm:
+    """A running farm process and the URL it serves."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the farm to stop; kill it if it does not within ``timeout``."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start(devices: Path, scenario: Path | None, log_dir: Path, port: int = 0) -> EmbeddedFarm:
+    """Start the farm serving the embedded phones of ``devices``; wait until it answers."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    ready = Path(tempfile.mkdtemp(prefix="shareflow-farm-")) / "url"
+    log_path = log_dir / "farm.log"
+    argv = [sys.executable, "-m", "shareflow_sim", "--devices", str(devices), "--port", str(port)]
+    argv += ["--ready-file", str(ready)]
+    if scenario is not None:
+        argv += ["--scenario", str(scenario)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if ready.exists():
+            return EmbeddedFarm(process, ready.read_text().strip(), log_path)
+        if process.poll() is not None:
+            words = log_path.read_text(errors="replace").strip().splitlines()
+            raise LaunchError(words[-1] if words else f"virtual farm exited with code {process.returncode}")
+        time.sleep(POLL_S)
+    process.kill()
+    raise LaunchError(f"virtual farm did not answer within {READY_TIMEOUT_S:.0f} s (log: {log_path})")

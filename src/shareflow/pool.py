@@ -1,0 +1,45 @@
+"""Choosing phones from the pool: filters, and ordered pairs for two-phone tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from shareflow.devices import Device
+
+
+class SelectionError(ValueError):
+    """A device filter that selects nothing, or names an unknown phone."""
+
+
+def select(devices: Sequence[Device], names: Iterable[str] = (), platform: str | None = None) -> list[Device]:
+    """The devices named (all when none is), of ``platform`` when given."""
+    names = list(names)
+    known = {d.name for d in devices}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SelectionError(f"--device {unknown[0]!r} is not in the pool (known: {', '.join(sorted(known))})")
+    chosen = [d for d in devices if (not names or d.name in names) and (platform is None or d.platform == platform)]
+    if not chosen:
+        raise SelectionError(f"no device of the pool matches --platform {platform} and --device {', '.join(names)}")
+    return chosen
+
+
+def pairs(devices: Sequence[Device], mode: str = "cover") -> list[tuple[Device, Device]]:
+    """Ordered (sender, receiver) pairs of different phones.
+
+    ``all`` gives every ordered pair. ``cover`` gives each phone once as
+    sender and once as receiver, preferring a partner of the other platform,
+    so that Android→iOS and iOS→Android both occur whenever both exist.
+    """
+    if len(devices) < 2:
+        return []
+    if mode == "all":
+        return [(a, b) for a in devices for b in devices if a is not b]
+    android = [d for d in devices if d.platform == "android"]
+    ios = [d for d in devices if d.platform == "ios"]
+    if not android or not ios:
+        ring = list(devices)
+        return [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))]
+    result = [(a, ios[i % len(ios)]) for i, a in enumerate(android)]
+    result += [(b, android[i % len(android)]) for i, b in enumerate(ios)]
+    return result

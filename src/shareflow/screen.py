@@ -1,0 +1,168 @@
+"""Screen-state assertions by template matching: expect, expect_not, tap.
+
+Waits poll screenshots with a deadline; an unchanged screenshot is not
+matched twice. iOS screenshots are in pixels while taps are in points: taps
+convert with the ratio of the screenshot to the window size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from appium import webdriver
+
+from shareflow.evidence import Evidence
+from shareflow.vision.match import Match, find
+from shareflow.vision.templates import Template, TemplateLibrary
+
+POLL_S = 0.15
+DEFAULT_TIMEOUT_S = 20.0
+
+
+class StateNotReached(AssertionError):
+    """A screen state was not shown in time (or did not go away)."""
+
+
+@dataclass(frozen=True)
+class Look:
+    """One screenshot and what was found on it."""
+
+    screen: np.ndarray
+    match: Match
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError("the screenshot is not a readable image")
+    return image
+
+
+def points_per_pixel(screenshot_width: int, window_width: float) -> float:
+    """How many tap units one screenshot pixel is (1 on Android, 1/scale on iOS)."""
+    return window_width / screenshot_width
+
+
+class Screen:
+    """What a phone shows, asserted through templates of screen states."""
+
+    def __init__(
+        self,
+        driver: webdriver.Remote,
+        platform: str,
+        templates: TemplateLibrary,
+        evidence: Evidence,
+        screenshots: str = "on",
+        density: float | None = None,
+    ) -> None:
+        self.driver = driver
+        self.platform = platform
+        self.templates = templates
+        self.evidence = evidence
+        self.screenshots = screenshots  # on | off | only-on-failure
+        self.density = density  # pixels per logical unit, when the session tells it
+        self._window: tuple[float, float] | None = None
+        self._last: tuple[str, tuple[str, ...], Look] | None = None
+
+    # -- looking ---------------------------------------------------------------
+    def screenshot(self) -> tuple[np.ndarray, str]:
+        data = self.driver.get_screenshot_as_png()
+        return decode_png(data), hashlib.blake2b(data, digest_size=16).hexdigest()
+
+    def _scale_hint(self, template: Template, screen: np.ndarray) -> float | None:
+        density = self.density
+        if density is None and self.platform == "ios":
+            density = screen.shape[1] / self.window_size()[0]
+        return density / template.capture_scale if density else None
+
+    def look(self, state: str) -> Look:
+        """One screenshot, matched against ``state``'s template."""
+        template = self.templates.get(self.platform, state)
+        screen, digest = self.screenshot()
+        if self._last is not None and self._last[0] == digest and self._last[1] == (state,):
+            return self._last[2]
+        match = find(
+            screen,
+            template.image,
+            threshold=template.threshold,
+            scale_hint=self._scale_hint(template, screen),
+            region=template.region_box(screen.shape[1], screen.shape[0]),
+            mask=template.mask,
+        )
+        look = Look(screen, match)
+        self._last = (digest, (state,), look)
+        return look
+
+    def sees(self, state: str) -> bool:
+        """Whether ``state`` is on screen right now (no waiting)."""
+        return self.look(state).match.found
+
+    # -- assertions ---------------------------------------------------------------
+    def expect(self, state: str, timeout: float = DEFAULT_TIMEOUT_S) -> Match:
+        """Wait until ``state`` is on screen; fail with the best candidate when it is not."""
+        deadline = time.monotonic() + timeout
+        best: Look | None = None
+        while True:
+            look = self.look(state)
+            if look.match.found:
+                if self.screenshots == "on":
+                    self.evidence.match(f"{state} found", look.screen, look.match, state)
+                return look.match
+            if best is None or look.match.confidence >= best.match.confidence:
+                best = look
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_S)
+        if self.screenshots != "off":
+            self.evidence.match(f"{state} not reached", look.screen, best.match, state)
+        raise StateNotReached(
+            f"screen state {state!r} not reached within {timeout:.0f} s: best confidence "
+            f"{best.match.confidence:.2f} (needs {self.templates.get(self.platform, state).threshold:.2f}) "
+            f"at {list(best.match.best) if best.match.best else 'nowhere'}"
+        )
+
+    def expect_not(self, state: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        """Wait until ``state`` is no longer on screen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            look = self.look(state)
+            if not look.match.found:
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_S)
+        if self.screenshots != "off":
+            self.evidence.match(f"{state} still shown", look.screen, look.match, state)
+        raise StateNotReached(
+            f"screen state {state!r} still shown after {timeout:.0f} s "
+            f"(confidence {look.match.confidence:.2f} at {list(look.match.box or ())})"
+        )
+
+    # -- touching ---------------------------------------------------------------
+    def window_size(self) -> tuple[float, float]:
+        if self._window is None:
+            size = self.driver.get_window_size()
+            self._window = (float(size["width"]), float(size["height"]))
+        return self._window
+
+    def to_tap_units(self, x: float, y: float, screenshot_width: int) -> tuple[int, int]:
+        """Screenshot pixels → the units taps take (points on iOS)."""
+        k = points_per_pixel(screenshot_width, self.window_size()[0])
+        return round(x * k), round(y * k)
+
+    def tap_at(self, x: float, y: float, screenshot_width: int) -> None:
+        """Tap a place given in screenshot pixels."""
+        self.driver.tap([self.to_tap_units(x, y, screenshot_width)])
+
+    def tap(self, state: str, timeout: float = DEFAULT_TIMEOUT_S) -> Match:
+        """Wait for ``state`` and tap the middle of where it was found."""
+        match = self.expect(state, timeout)
+        assert match.center is not None
+        screenshot_width = self._last[2].screen.shape[1] if self._last else 0
+        self.tap_at(*match.center, screenshot_width)
+        self._last = None
+        return match

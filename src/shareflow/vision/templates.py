@@ -1,0 +1,147 @@
+"""The template library: ``screenshots/<platform>/<app>/<state>.png`` and metadata.
+
+Each template has a sidecar ``<state>.yaml``::
+
+    capture_resolution: [1080, 2400]   # pixels of the screen it was cut from
+    capture_scale: 2.625               # that phone's pixels per dp / point
+    threshold: 0.88                    # confidence needed to count as found
+    region: [0.0, 0.8, 1.0, 0.2]       # optional: where to look, fractions of the screen
+    text: 立即购买                       # optional: the words it shows
+    source: {device: xiaomi-11, locator: "..."}   # how it was captured
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import jsonschema
+import numpy as np
+import yaml
+
+from shareflow.vision.match import TemplateError, check_template
+
+DEFAULT_THRESHOLD = 0.85
+META_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["capture_resolution", "capture_scale"],
+    "properties": {
+        "capture_resolution": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+        "capture_scale": {"type": "number", "exclusiveMinimum": 0},
+        "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "region": {
+            "type": "array",
+            "items": {"type": "number", "minimum": 0, "maximum": 1},
+            "minItems": 4,
+            "maxItems": 4,
+        },
+        "text": {"type": "string"},
+        "source": {"type": "object"},
+    },
+}
+
+
+class TemplateMissing(FileNotFoundError):
+    """A state has no template (or no metadata) for a platform."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A reference image of a screen state and how to match it."""
+
+    state: str  # "<app>/<state>"
+    platform: str
+    path: Path
+    image: np.ndarray  # BGR
+    mask: np.ndarray | None  # from the PNG's alpha channel
+    capture_resolution: tuple[int, int]
+    capture_scale: float
+    threshold: float = DEFAULT_THRESHOLD
+    region: tuple[float, float, float, float] | None = None
+    text: str = ""
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def region_box(self, width: int, height: int) -> tuple[int, int, int, int] | None:
+        """The search region in pixels of a ``width`` × ``height`` screen."""
+        if self.region is None:
+            return None
+        x, y, w, h = self.region
+        return round(x * width), round(y * height), max(1, round(w * width)), max(1, round(h * height))
+
+
+def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """A PNG as BGR plus its alpha as a mask (``None`` when fully opaque)."""
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if data is None:
+        raise TemplateError(f"{path}: not a readable image")
+    if data.ndim == 2:
+        return cv2.cvtColor(data, cv2.COLOR_GRAY2BGR), None
+    if data.shape[2] == 4:
+        alpha = data[:, :, 3]
+        return data[:, :, :3].copy(), (None if alpha.min() == 255 else (alpha > 127).astype(np.uint8) * 255)
+    return data, None
+
+
+class TemplateLibrary:
+    """Loads and caches templates from a folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[tuple[str, str], Template] = {}
+        self._lock = threading.Lock()
+
+    def paths(self, platform: str, state: str) -> tuple[Path, Path]:
+        base = self.root / platform / state
+        return base.with_suffix(".png"), base.with_suffix(".yaml")
+
+    def get(self, platform: str, state: str) -> Template:
+        """The template of ``state`` ("app/state") on ``platform``."""
+        with self._lock:
+            if (platform, state) not in self._cache:
+                self._cache[platform, state] = self._load(platform, state)
+            return self._cache[platform, state]
+
+    def _load(self, platform: str, state: str) -> Template:
+        png, meta_path = self.paths(platform, state)
+        hint = f"record it with: shareflow capture {state} --platform {platform}"
+        if not png.exists():
+            raise TemplateMissing(f"template {png} is missing ({hint})")
+        if not meta_path.exists():
+            raise TemplateMissing(f"template metadata {meta_path} is missing ({hint})")
+        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+        errors = list(jsonschema.Draft202012Validator(META_SCHEMA).iter_errors(meta))
+        if errors:
+            where = ".".join(map(str, errors[0].absolute_path)) or "(top level)"
+            raise TemplateError(f"{meta_path}: field '{where}': {errors[0].message}")
+        image, mask = read_image(png)
+        try:
+            check_template(image)
+        except TemplateError as exc:
+            raise TemplateError(f"{png}: {exc}") from None
+        return Template(
+            state=state,
+            platform=platform,
+            path=png,
+            image=image,
+            mask=mask,
+            capture_resolution=tuple(meta["capture_resolution"]),
+            capture_scale=float(meta["capture_scale"]),
+            threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
+            region=tuple(meta["region"]) if "region" in meta else None,
+            text=meta.get("text", ""),
+            source=meta.get("source", {}),
+        )
+
+    def states(self, platform: str) -> list[str]:
+        """Every state with a template on ``platform``."""
+        base = self.root / platform
+        return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.png"))

@@ -1,0 +1,394 @@
+"""Pixels for view trees: the virtual phones' screenshots.
+
+:class:`Renderer` draws a phone's layers (bottom to top, each node before its
+children) onto one RGB canvas. The bottom layer (the app's screen) and the
+whole stack are cached by content signature, so a dialog or a new status bar
+over an unchanged screen only draws the layers above it; finished PNGs are
+cached too. Text uses WenQuanYi Micro Hei, the only font allowed: a font
+without CJK glyphs would draw tofu boxes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFont
+
+from shareflow_sim.icons import ICONS, RGB, glyph_mask, product_image, rgba
+from shareflow_sim.profiles import Profile
+from shareflow_sim.ui import Layer, Node, Style
+
+__all__ = ["FONT_PATH", "ICONS", "Renderer", "blend_transition", "encode_png"]
+
+FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+FONT_PACKAGE = "fonts-wqy-microhei"
+PLACEHOLDER = "#B2B2B2"  # an empty edit field's hint text
+LINE_SPACING = 1.4  # baseline distance of wrapped lines, in font sizes
+ELLIPSIS = "…"
+_NO_LINE_START = set("，。、；：！？）》」』】〕…,.;:!?)]}’”")
+_TOKEN = re.compile(r"[!-~\u00c0-\u024f]+|\s|.")  # a Latin word / URL, a space, or one character
+_FONT_LOCK = threading.Lock()  # FreeType faces are shared by all renderers
+
+K = TypeVar("K")
+V = TypeVar("V")
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels (a clip)
+Frame = tuple[int, int, int, int]  # x, y, w, h in pixels
+
+
+class _LRU(Generic[K, V]):
+    """A small least-recently-used map."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> V:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        if len(self._data) > self._size:
+            self._data.popitem(last=False)
+        return value
+
+
+# -- fonts and text ----------------------------------------------------------
+@lru_cache(maxsize=64)
+def _font(px: int) -> ImageFont.FreeTypeFont:
+    if not FONT_PATH.is_file():
+        raise FileNotFoundError(
+            f"CJK font {FONT_PATH} is missing: install the Debian package {FONT_PACKAGE} "
+            f"(apt-get install {FONT_PACKAGE})"
+        )
+    return ImageFont.truetype(str(FONT_PATH), px, index=0, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _stroke(px: int, bold: bool) -> int:
+    return max(1, round(px / 40)) if bold else 0
+
+
+@lru_cache(maxsize=16384)
+def _char_width(px: int, ch: str) -> float:
+    with _FONT_LOCK:
+        return _font(px).getlength(ch)
+
+
+def _width(text: str, px: int) -> float:
+    return sum(_char_width(px, ch) for ch in text)
+
+
+@lru_cache(maxsize=4096)
+def _wrap(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[str, ...]:
+    """``text`` broken into at most ``lines`` lines of ``avail`` pixels, the last ending in "…"
+    if it overflows. CJK breaks anywhere; Latin words and URLs move down whole unless too long
+    or already on the last line."""
+    avail -= 2 * _stroke(px, bold)
+    out: list[str] = []
+    for para in text.split("\n"):
+        line, used = "", 0.0
+        for tok in _TOKEN.findall(para):
+            tw = _width(tok, px)
+            if used + tw <= avail:
+                line, used = line + tok, used + tw
+            elif tok.isspace():
+                out.append(line)
+                line, used = "", 0.0
+            elif len(tok) > 1 and tw <= avail and line and len(out) < lines - 1:
+                out.append(line)
+                line, used = tok, tw
+            else:
+                for ch in tok:
+                    cw = _char_width(px, ch)
+                    if used + cw > avail and line:
+                        carry = line[-1] if ch in _NO_LINE_START and len(line) > 1 else ""
+                        out.append(line[: len(line) - len(carry)])
+                        line, used = carry, _width(carry, px)
+                    line, used = line + ch, used + cw
+            if len(out) > lines:
+                break
+        out.append(line)
+        if len(out) > lines:
+            break
+    out = [s.rstrip() for s in out]
+    if len(out) <= lines:
+        return tuple(out)
+    last = out[lines - 1]
+    room = avail - _char_width(px, ELLIPSIS)
+    while last and _width(last, px) > room:
+        last = last[:-1]
+    return (*out[: lines - 1], last.rstrip() + ELLIPSIS)
+
+
+@lru_cache(maxsize=2048)
+def _line_mask(text: str, px: int, bold: bool) -> tuple[Image.Image, int, int, float]:
+    """One line's coverage mask, its offset from the line's top-left, and its advance."""
+    sw = _stroke(px, bold)
+    with _FONT_LOCK:
+        font = _font(px)
+        x0, y0, x1, y1 = font.getbbox(text, stroke_width=sw)
+        mask = Image.new("L", (max(1, x1 - x0), max(1, y1 - y0)), 0)
+        ImageDraw.Draw(mask).text((-x0, -y0), text, fill=255, font=font, stroke_width=sw, stroke_fill=255)
+        advance = font.getlength(text) + 2 * sw
+    return mask, x0, y0, advance
+
+
+@lru_cache(maxsize=64)
+def _metrics(px: int) -> tuple[int, int]:
+    with _FONT_LOCK:
+        return _font(px).getmetrics()
+
+
+# -- masks -------------------------------------------------------------------
+@lru_cache(maxsize=256)
+def _alpha_lut(alpha: int) -> list[int]:
+    return [v * alpha // 255 for v in range(256)]
+
+
+def _faded(mask: Image.Image, alpha: int) -> Image.Image:
+    return mask if alpha == 255 else mask.point(_alpha_lut(alpha))
+
+
+@lru_cache(maxsize=64)
+def _corner(r: int) -> Image.Image:
+    """An anti-aliased top-left quarter disc of radius ``r``."""
+    big = Image.new("L", (r * 4, r * 4), 0)
+    ImageDraw.Draw(big).ellipse((0, 0, r * 8 - 1, r * 8 - 1), fill=255)
+    return big.reduce(4)
+
+
+@lru_cache(maxsize=256)
+def _round_mask(w: int, h: int, r: int, alpha: int = 255) -> Image.Image:
+    """A ``w`` x ``h`` rounded-rectangle mask of corner radius ``r``."""
+    mask = Image.new("L", (w, h), 255)
+    if r > 0:
+        c = _corner(r)
+        mask.paste(c, (0, 0))
+        mask.paste(c.transpose(Image.Transpose.FLIP_LEFT_RIGHT), (w - r, 0))
+        mask.paste(c.transpose(Image.Transpose.FLIP_TOP_BOTTOM), (0, h - r))
+        mask.paste(c.transpose(Image.Transpose.ROTATE_180), (w - r, h - r))
+    return _faded(mask, alpha)
+
+
+@lru_cache(maxsize=128)
+def _ring_mask(w: int, h: int, r: int, width: int, alpha: int) -> Image.Image:
+    """The outline of :func:`_round_mask`, ``width`` pixels thick."""
+    inner = Image.new("L", (w, h), 0)
+    if w > 2 * width and h > 2 * width:
+        inner.paste(_round_mask(w - 2 * width, h - 2 * width, max(0, r - width)), (width, width))
+    return _faded(ImageChops.subtract(_round_mask(w, h, r), inner), alpha)
+
+
+def _blit(canvas: Image.Image, ink: RGB | Image.Image, x: int, y: int, mask: Image.Image, clip: Box) -> None:
+    """Paint ``ink`` through ``mask`` placed at (x, y), inside ``clip`` only."""
+    w, h = mask.size
+    x0, y0, x1, y1 = max(x, clip[0]), max(y, clip[1]), min(x + w, clip[2]), min(y + h, clip[3])
+    if x0 >= x1 or y0 >= y1:
+        return
+    if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+        part = (x0 - x, y0 - y, x1 - x, y1 - y)
+        mask = mask.crop(part)
+        if isinstance(ink, Image.Image):
+            ink = ink.crop(part)
+    canvas.paste(ink, (x0, y0, x1, y1), mask)
+
+
+# -- PNG ---------------------------------------------------------------------
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def encode_png(img: Image.Image) -> bytes:
+    """``img`` (RGB) as PNG: unfiltered rows, fast deflate (about 3x faster than PIL's encoder)."""
+    pixels = np.asarray(img)
+    h, w, _ = pixels.shape
+    rows = np.zeros((h, w * 3 + 1), np.uint8)
+    rows[:, 1:] = pixels.reshape(h, w * 3)
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"".join(
+        (b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header), _chunk(b"IDAT", zlib.compress(rows, 1)), _chunk(b"IEND", b""))
+    )
+
+
+# -- the renderer ------------------------------------------------------------
+def _signature(layer: Layer) -> bytes:
+    """A digest of everything in ``layer`` that shows on screen."""
+    digest = hashlib.blake2b(digest_size=16)
+    for n in layer.root.walk():
+        shown = (n.role, n.frame, n.text, n.value, n.style, n.enabled, n.selected, len(n.children))
+        digest.update(repr(shown).encode())
+    return digest.digest()
+
+
+class Renderer:
+    """Draws one phone's layers; safe to share between threads."""
+
+    def __init__(self, profile: Profile) -> None:
+        _font(16)  # fail now, clearly, if the font is missing
+        self.profile = profile
+        self.scale = profile.scale
+        self.size = (profile.width_px, profile.height_px)
+        self._lock = threading.Lock()
+        self._canvases: _LRU[tuple[bytes, ...], Image.Image] = _LRU(6)
+        self._pngs: _LRU[tuple[bytes, ...], bytes] = _LRU(16)
+
+    def render(self, layers: list[Layer]) -> Image.Image:
+        """The screen showing ``layers`` (bottom first), as a new RGB image."""
+        with self._lock:
+            return self._canvas(tuple(_signature(layer) for layer in layers), layers).copy()
+
+    def png(self, layers: list[Layer]) -> bytes:
+        """PNG bytes of :meth:`render`."""
+        with self._lock:
+            key = tuple(_signature(layer) for layer in layers)
+            data = self._pngs.get(key)
+            if data is None:
+                data = self._pngs.put(key, encode_png(self._canvas(key, layers)))
+            return data
+
+    def _canvas(self, key: tuple[bytes, ...], layers: Sequence[Layer]) -> Image.Image:
+        """The image of ``layers`` (read-only): cached, or drawn over the cached bottom layer."""
+        start, base = 0, None
+        for i in (len(layers), 1):
+            base = self._canvases.get(key[:i])
+            if base is not None:
+                start = i
+                break
+        if base is not None and start == len(layers):
+            return base
+        canvas = base.copy() if base is not None else Image.new("RGB", self.size, (0, 0, 0))
+        draw = ImageDraw.Draw(canvas, "RGBA")
+        for i in range(start, len(layers)):
+            self._node(canvas, draw, layers[i].root)
+            if i == 0 and len(layers) > 1:
+                self._canvases.put(key[:1], canvas.copy())
+        return self._canvases.put(key, canvas)
+
+    def _node(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, node: Node) -> None:
+        x, y, w, h = node.frame.scaled(self.scale)
+        if w <= 0 or h <= 0:
+            return
+        clip = (max(x, 0), max(y, 0), min(x + w, self.size[0]), min(y + h, self.size[1]))
+        if clip[0] < clip[2] and clip[1] < clip[3]:
+            self._paint(canvas, draw, node, (x, y, w, h), clip)
+        for child in node.children:
+            self._node(canvas, draw, child)
+
+    def _paint(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, node: Node, frame: Frame, clip: Box) -> None:
+        x, y, w, h = frame
+        st = node.style
+        r = min(round(st.radius * self.scale), w // 2, h // 2)
+        if st.bg:
+            self._fill(canvas, draw, frame, st.bg, r, clip)
+        if st.border:
+            (ink, alpha), bw = rgba(st.border), max(1, round(self.scale))
+            if r:
+                _blit(canvas, ink, x, y, _ring_mask(w, h, r, bw, alpha), clip)
+            else:
+                draw.rectangle((x, y, x + w - 1, y + h - 1), outline=(*ink, alpha), width=bw)
+        if st.icon:
+            self._icon(canvas, draw, st.icon, st.fg, frame, r, clip)
+        text, fg = node.value or node.text, st.fg
+        if node.role == "edit" and not node.value:
+            fg = PLACEHOLDER
+        if text:
+            pad = round(st.pad * self.scale)
+            area = (x + pad, y, w - 2 * pad, h)
+            self._text(canvas, text, fg, round(st.size * self.scale), st, area, clip)
+
+    def _fill(
+        self, canvas: Image.Image, draw: ImageDraw.ImageDraw, frame: Frame, colour: str, r: int, clip: Box
+    ) -> None:
+        x, y, w, h = frame
+        ink, alpha = rgba(colour)
+        if alpha == 0:
+            return
+        if r:
+            _blit(canvas, ink, x, y, _round_mask(w, h, r, alpha), clip)
+        elif alpha == 255:
+            x0, y0, x1, y1 = max(x, clip[0]), max(y, clip[1]), min(x + w, clip[2]), min(y + h, clip[3])
+            if x0 < x1 and y0 < y1:
+                canvas.paste(ink, (x0, y0, x1, y1))
+        else:
+            draw.rectangle((x, y, x + w - 1, y + h - 1), fill=(*ink, alpha))
+
+    def _icon(
+        self, canvas: Image.Image, draw: ImageDraw.ImageDraw, icon: str, fg: str, frame: Frame, r: int, clip: Box
+    ) -> None:
+        """A glyph in ``fg``, or a product photo, avatar or app icon picture."""
+        x, y, w, h = frame
+        kind, _, arg = icon.partition(":")
+        if kind == "product":
+            picture = product_image(arg, w, h)
+            _blit(canvas, picture, x, y, _round_mask(w, h, r), clip)
+        elif kind in ("avatar", "appicon"):
+            colour, _, label = arg.partition(":")
+            side = min(w, h)
+            square = (x + (w - side) // 2, y + (h - side) // 2, side, side)
+            self._fill(canvas, draw, square, colour, round(side * (0.1 if kind == "avatar" else 0.225)), clip)
+            px = round(side * (0.5 if len(label) < 2 else 0.34))
+            self._text(canvas, label, "#FFFFFF", px, Style(bold=True, align="center"), square, clip)
+        else:
+            ink, alpha = rgba(fg)
+            _blit(canvas, ink, x, y, _faded(glyph_mask(icon, w, h), alpha), clip)
+
+    def _text(self, canvas: Image.Image, text: str, fg: str, px: int, st: Style, area: Frame, clip: Box) -> None:
+        """Wrap, align and draw ``text`` inside ``area`` (x, y, w, h)."""
+        x, y, w, h = area
+        if w <= 0 or px <= 0:
+            return
+        ascent, descent = _metrics(px)
+        step = round(px * LINE_SPACING)
+        fits = 1 + max(0, h - ascent - descent) // step
+        lines = _wrap(text, px, st.bold, w, max(1, min(st.lines, fits)))
+        block = ascent + descent + (len(lines) - 1) * step
+        top = {"top": y, "middle": y + (h - block) // 2, "bottom": y + h - block}[st.valign]
+        ink, alpha = rgba(fg)
+        for i, line in enumerate(lines):
+            if not line:
+                continue
+            mask, dx, dy, advance = _line_mask(line, px, st.bold)
+            slack = w - advance
+            left = x + {"left": 0, "center": slack / 2, "right": slack}[st.align]
+            _blit(canvas, ink, round(left) + dx, top + i * step + dy, _faded(mask, alpha), clip)
+
+
+# -- transitions -------------------------------------------------------------
+def blend_transition(old: Image.Image, new: Image.Image, progress: float, platform: str) -> Image.Image:
+    """A frame of the transition from ``old`` to ``new`` at ``progress`` (0..1, linear time;
+    eased here). iOS pushes ``new`` in from the right over a dimmed, parallax-shifted
+    ``old``; Android fades ``new`` in while it rises from 8% of the height."""
+    if old.size != new.size:
+        raise ValueError(f"transition between different sizes {old.size} and {new.size}")
+    t = 1 - (1 - min(max(progress, 0.0), 1.0)) ** 3
+    w, h = new.size
+    if platform == "ios":
+        frame = new.convert("RGB")
+        edge = round(w * (1 - t))
+        if edge > 0:
+            shift = round(0.3 * w * t)
+            dim = 1 - 0.25 * t
+            frame.paste(old.crop((shift, 0, shift + edge, h)).convert("RGB").point(lambda v: round(v * dim)), (0, 0))
+            if edge < w:
+                frame.paste(new.crop((0, 0, w - edge, h)), (edge, 0))
+        return frame
+    if platform == "android":
+        frame = old.convert("RGB")
+        dy = round(0.08 * h * (1 - t))
+        lower = Image.blend(old.crop((0, dy, w, h)).convert("RGB"), new.crop((0, 0, w, h - dy)).convert("RGB"), t)
+        frame.paste(lower, (0, dy))
+        return frame
+    raise ValueError(f"unknown platform {platform!r}: expected 'ios' or 'android'")

@@ -1,0 +1,117 @@
+"""devices.yaml: loading, interpolation and one clear message per bad file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shareflow import secrets
+from shareflow.devices import DevicesError, load
+
+GOOD = """\
+devices:
+  - name: pixel
+    platform: android
+    os_version: "12"
+    profile: android-fhd
+    endpoint: embedded
+    wechat: {account: wxid_a, nickname: A}
+  - name: iphone
+    platform: ios
+    os_version: "16.7"
+    endpoint: http://127.0.0.1:4723
+    capabilities:
+      appium:noReset: true
+      bstack:options: {userName: "${SF_TEST_USER}", accessKey: "${SF_TEST_KEY}"}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "devices.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_loads_the_default_pool() -> None:
+    devices = load(Path(__file__).parents[2] / "devices.yaml")
+    assert {d.platform for d in devices} == {"android", "ios"}
+    assert all(d.embedded and d.wechat_account for d in devices)
+    assert len({d.name for d in devices}) == len(devices) >= 6
+
+
+def test_interpolates_environment_and_registers_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SF_TEST_USER", "qa-team")
+    monkeypatch.setenv("SF_TEST_KEY", "s3cr3t-access-key")
+    pixel, iphone = load(write(tmp_path, GOOD))
+    assert pixel.embedded and pixel.provider == "embedded"
+    assert iphone.provider == "appium" and not iphone.embedded
+    assert iphone.capabilities["bstack:options"] == {"userName": "qa-team", "accessKey": "s3cr3t-access-key"}
+    assert secrets.redact("key=s3cr3t-access-key") == "key=******"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ('os_version: "12"', 'os_versoin: "12"'),
+            "devices.yaml:4: devices[0] (pixel): field 'os_versoin': unknown field",
+        ),
+        (("profile: android-fhd", "profile: 7"), "devices[0] (pixel): field 'profile': expected string, got int 7"),
+        (("  - name: iphone\n", "  - nam: iphone\n"), "devices[1]: field 'nam': unknown field"),
+        (
+            ("name: iphone", "name: pixel"),
+            "devices[1] (pixel): field 'name': duplicate name, already used by devices[0]",
+        ),
+        (
+            ("platform: ios", "platform: windows"),
+            "devices[1] (iphone): field 'platform': 'windows' is not one of: android, ios",
+        ),
+        (
+            ("endpoint: embedded", "endpoint: localhost:4723"),
+            "devices[0] (pixel): field 'endpoint': 'localhost:4723' does not have the expected form",
+        ),
+        (
+            ("${SF_TEST_KEY}", "${SF_UNSET_VARIABLE}"),
+            "devices.yaml:14: devices[1] (iphone): field 'capabilities.bstack:options.accessKey': "
+            "environment variable ${SF_UNSET_VARIABLE} is not set",
+        ),
+    ],
+)
+def test_bad_file_names_file_line_entry_and_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: tuple[str, str], expected: str
+) -> None:
+    monkeypatch.setenv("SF_TEST_USER", "u")
+    monkeypatch.setenv("SF_TEST_KEY", "k")
+    monkeypatch.delenv("SF_UNSET_VARIABLE", raising=False)
+    with pytest.raises(DevicesError) as caught:
+        load(write(tmp_path, GOOD.replace(*change)))
+    message = str(caught.value)
+    assert str(tmp_path / "devices.yaml") in message
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_name_is_named(tmp_path: Path) -> None:
+    text = "devices:\n  - platform: android\n    os_version: '12'\n    endpoint: embedded\n"
+    with pytest.raises(DevicesError, match=r"devices\[0\]: field 'name': missing required field"):
+        load(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("devices: [\n", "not valid YAML"),
+        ("- a\n- b\n", "expected a mapping with a 'devices' list"),
+        ("devices: []\n", "field 'devices'"),
+        ("phones: []\n", "field 'phones': unknown field"),
+    ],
+)
+def test_malformed_files(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(DevicesError, match=expected):
+        load(write(tmp_path, text))
+
+
+def test_unreadable_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(DevicesError, match=r"nope\.yaml: cannot read device pool"):
+        load(tmp_path / "nope.yaml")
