@@ -7,7 +7,7 @@ into the test's folder under ``--output``; secrets are masked in text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,6 +71,7 @@ class Evidence:
         self.folder = folder
         self.steps: list[str] = []  # titles of the steps entered, in order
         self.files: list[Path] = []
+        self.on_step: Callable[[str], None] | None = None  # told each step's title as it starts
         self._count = 0
 
     @property
@@ -81,6 +82,8 @@ class Evidence:
     def step(self, title: str) -> Iterator[None]:
         """An Allure step; its title is remembered as the step a failure happened in."""
         self.steps.append(title)
+        if self.on_step is not None:
+            self.on_step(title)
         with allure.step(title):
             yield
 

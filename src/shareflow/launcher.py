@@ -6,6 +6,7 @@ this module is the one place that knows how to start it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -43,15 +44,49 @@ class EmbeddedFarm:
             self.process.wait()
 
 
-def start(devices: Path, scenario: Path | None, log_dir: Path, port: int = 0) -> EmbeddedFarm:
-    """Start the farm serving the embedded phones of ``devices``; wait until it answers."""
+def _argv(devices: Path, scenario: Path | None) -> list[str]:
+    argv = [sys.executable, "-m", "shareflow_sim", "--devices", str(devices)]
+    return argv + (["--scenario", str(scenario)] if scenario is not None else [])
+
+
+def check(devices: Path, scenario: Path | None) -> None:
+    """Have the farm validate its inputs without serving; raise its message if they are bad."""
+    done = subprocess.run([*_argv(devices, scenario), "--check"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        words = (done.stderr or done.stdout).strip().splitlines()
+        raise LaunchError(words[-1] if words else f"virtual farm check exited with code {done.returncode}")
+
+
+def stop_pid(pid: int, timeout: float = 10.0) -> None:
+    """Stop a farm started by another process of this run."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(POLL_S)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def start(
+    devices: Path, scenario: Path | None, log_dir: Path, port: int = 0, owner_pid: int | None = None
+) -> EmbeddedFarm:
+    """Start the farm serving the embedded phones of ``devices``; wait until it answers.
+
+    With ``owner_pid`` the farm stops by itself once that process is gone.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     ready = Path(tempfile.mkdtemp(prefix="shareflow-farm-")) / "url"
     log_path = log_dir / "farm.log"
-    argv = [sys.executable, "-m", "shareflow_sim", "--devices", str(devices), "--port", str(port)]
-    argv += ["--ready-file", str(ready)]
-    if scenario is not None:
-        argv += ["--scenario", str(scenario)]
+    argv = [*_argv(devices, scenario), "--port", str(port), "--ready-file", str(ready)]
+    if owner_pid is not None:
+        argv += ["--exit-with", str(owner_pid)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     deadline = time.monotonic() + READY_TIMEOUT_S

@@ -87,12 +87,12 @@ def _char_width(px: int, ch: str) -> float:
         return _font(px).getlength(ch)
 
 
-def _width(text: str, px: int) -> float:
+def text_width(text: str, px: int) -> float:
     return sum(_char_width(px, ch) for ch in text)
 
 
 @lru_cache(maxsize=4096)
-def _wrap(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[str, ...]:
+def wrap_text(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[str, ...]:
     """``text`` broken into at most ``lines`` lines of ``avail`` pixels, the last ending in "…"
     if it overflows. CJK breaks anywhere; Latin words and URLs move down whole unless too long
     or already on the last line."""
@@ -101,7 +101,7 @@ def _wrap(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[str, 
     for para in text.split("\n"):
         line, used = "", 0.0
         for tok in _TOKEN.findall(para):
-            tw = _width(tok, px)
+            tw = text_width(tok, px)
             if used + tw <= avail:
                 line, used = line + tok, used + tw
             elif tok.isspace():
@@ -116,7 +116,7 @@ def _wrap(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[str, 
                     if used + cw > avail and line:
                         carry = line[-1] if ch in _NO_LINE_START and len(line) > 1 else ""
                         out.append(line[: len(line) - len(carry)])
-                        line, used = carry, _width(carry, px)
+                        line, used = carry, text_width(carry, px)
                     line, used = line + ch, used + cw
             if len(out) > lines:
                 break
@@ -128,7 +128,7 @@ def _wrap(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[str, 
         return tuple(out)
     last = out[lines - 1]
     room = avail - _char_width(px, ELLIPSIS)
-    while last and _width(last, px) > room:
+    while last and text_width(last, px) > room:
         last = last[:-1]
     return (*out[: lines - 1], last.rstrip() + ELLIPSIS)
 
@@ -353,7 +353,7 @@ class Renderer:
         ascent, descent = _metrics(px)
         step = round(px * LINE_SPACING)
         fits = 1 + max(0, h - ascent - descent) // step
-        lines = _wrap(text, px, st.bold, w, max(1, min(st.lines, fits)))
+        lines = wrap_text(text, px, st.bold, w, max(1, min(st.lines, fits)))
         block = ascent + descent + (len(lines) - 1) * step
         top = {"top": y, "middle": y + (h - block) // 2, "bottom": y + h - block}[st.valign]
         ink, alpha = rgba(fg)

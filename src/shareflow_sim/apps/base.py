@@ -54,10 +54,17 @@ class App:
         return self.stack[-1]
 
     def push(self, kind: str, **params: Any) -> Screen:
+        """Open a screen; a new activity (iOS: view controller) shows in the device log."""
+        before = self.activity if self.stack else ""
         self._serial += 1
         screen = Screen(kind, params, serial=self._serial)
         self.stack.append(screen)
-        self.phone.log(self.package, f"show {kind} {params or ''}".rstrip())
+        self.phone.log(self.package, f"show {kind} {params or ''}".rstrip(), "D")
+        if before and self.activity != before:
+            if self.phone.platform == "ios":
+                self.phone.log(self.label, f"present {self.activity}")
+            else:
+                self.phone.log("ActivityTaskManager", f"START u0 {{cmp={self.package}/{self.activity}}}")
         return screen
 
     def replace(self, kind: str, **params: Any) -> Screen:

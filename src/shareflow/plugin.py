@@ -1,0 +1,304 @@
+"""The pytest plugin: options, device parametrization, fixtures, evidence, results.
+
+Fixtures are layered pool → device (parametrized; ids name the phone) →
+session (``phone``) → screen and apps; ``device_pair``/``phone_pair`` give
+ordered pairs of different phones. Phones are leased across xdist workers.
+The embedded farm is started once per run, by the first test that needs
+it, and shared by all xdist workers; the controller stops it at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import allure
+import pytest
+from filelock import FileLock
+
+from shareflow import launcher, secrets
+from shareflow.devices import Device, DevicesError, load
+from shareflow.evidence import Evidence, safe_name
+from shareflow.lease import DEFAULT_TIMEOUT_S, lease
+from shareflow.outcomes import classify
+from shareflow.phone import Phone, open_phone
+from shareflow.pool import SelectionError, pairs, select
+from shareflow.vision.templates import TemplateLibrary
+
+POOL = pytest.StashKey["RunConfig"]()
+REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+STEP = pytest.StashKey[str]()
+MARKERS = {
+    "android": "run only on Android phones",
+    "ios": "run only on iOS phones",
+    "group": "scene: a WeChat group chat",
+    "p2p": "scene: a WeChat 1:1 chat",
+    "pairs(mode)": "two-phone test pairing: 'cover' (default) or 'all' ordered pairs",
+}
+
+
+@dataclass
+class RunConfig:
+    """What the run was asked to use, shared by the fixtures.
+
+    ``run_dir`` is shared by the controller and all xdist workers: phone
+    leases and the embedded farm's address live there. The farm is started
+    by the first test that needs it and stopped by the controller at the end.
+    """
+
+    devices_file: Path
+    devices: list[Device]
+    output: Path
+    templates: TemplateLibrary
+    screenshot: str
+    video: str
+    scenario: Path | None
+    pairs: str
+    run_dir: Path
+    lease_timeout: float
+
+    def url(self, device: Device) -> str:
+        """Where ``device``'s Appium endpoint is (starting the embedded farm if needed)."""
+        return self.farm_url() if device.embedded else device.endpoint
+
+    def farm_url(self) -> str:
+        with FileLock(self.run_dir / "farm.lock"):
+            url_file = self.run_dir / "farm.url"
+            if not url_file.exists():
+                farm = launcher.start(self.devices_file, self.scenario, self.output, owner_pid=self.owner_pid)
+                (self.run_dir / "farm.pid").write_text(str(farm.process.pid))
+                url_file.write_text(farm.url)
+            return url_file.read_text()
+
+    @property
+    def owner_pid(self) -> int:
+        return int((self.run_dir / "owner.pid").read_text())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("shareflow", "shareflow: phones, evidence, virtual farm")
+    group.addoption("--devices", default="devices.yaml", help="device pool file (default: devices.yaml)")
+    group.addoption("--device", action="append", default=[], help="run on this phone only (repeatable)")
+    group.addoption("--platform", choices=["android", "ios"], help="run on phones of this platform only")
+    group.addoption(
+        "--screenshot", choices=["on", "off", "only-on-failure"], default="on", help="step screenshots (default: on)"
+    )
+    group.addoption(
+        "--video", choices=["on", "off", "retain-on-failure"], default="off", help="record each test (default: off)"
+    )
+    group.addoption("--output", default="test-results", help="evidence folder (default: test-results)")
+    group.addoption("--sim-scenario", default=None, help="scenario file for the embedded virtual farm")
+    group.addoption("--pairs", choices=["cover", "all"], default="cover", help="pairing of two-phone tests")
+    group.addoption("--templates", default="screenshots", help="template library folder (default: screenshots)")
+    group.addoption("--lease-timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds to wait for a busy phone")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {text}")
+    if config.option.help:
+        return
+    devices_file = Path(config.getoption("--devices"))
+    try:
+        devices = select(load(devices_file), config.getoption("--device"), config.getoption("--platform"))
+    except (DevicesError, SelectionError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    worker = getattr(config, "workerinput", None)
+    scenario = config.getoption("--sim-scenario")
+    run = RunConfig(
+        devices_file=devices_file,
+        devices=devices,
+        output=Path(config.getoption("--output")),
+        templates=TemplateLibrary(Path(config.getoption("--templates"))),
+        screenshot=config.getoption("--screenshot"),
+        video=config.getoption("--video"),
+        scenario=Path(scenario) if scenario else None,
+        pairs=config.getoption("--pairs"),
+        run_dir=Path(worker["shareflow_run_dir"]) if worker else Path(tempfile.mkdtemp(prefix="shareflow-run-")),
+        lease_timeout=config.getoption("--lease-timeout"),
+    )
+    if not worker:
+        (run.run_dir / "owner.pid").write_text(str(os.getpid()))
+        if run.scenario is not None:
+            try:
+                launcher.check(run.devices_file, run.scenario)
+            except launcher.LaunchError as exc:
+                raise pytest.UsageError(f"embedded virtual farm: {exc}") from None
+    config.stash[POOL] = run
+    config.stash[REPORTS] = {}
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(run), "shareflow-xdist")
+
+
+class _XdistHooks:
+    """Hands the run folder (leases, farm address) to every xdist worker."""
+
+    def __init__(self, run: RunConfig) -> None:
+        self.run = run
+
+    def pytest_configure_node(self, node: object) -> None:
+        node.workerinput["shareflow_run_dir"] = str(self.run.run_dir)  # type: ignore[attr-defined]
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if POOL not in config.stash or _is_worker(config):
+        return
+    run = config.stash[POOL]
+    pid_file = run.run_dir / "farm.pid"
+    if pid_file.exists():
+        launcher.stop_pid(int(pid_file.read_text()))
+    shutil.rmtree(run.run_dir, ignore_errors=True)
+
+
+def _platform_filter(metafunc: pytest.Metafunc, devices: list[Device]) -> list[Device]:
+    wanted = {m for m in ("android", "ios") if metafunc.definition.get_closest_marker(m)}
+    return [d for d in devices if not wanted or d.platform in wanted]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if POOL not in metafunc.config.stash:
+        return
+    run = metafunc.config.stash[POOL]
+    devices = _platform_filter(metafunc, run.devices)
+    if "device" in metafunc.fixturenames:
+        metafunc.parametrize("device", devices, ids=[d.name for d in devices])
+    if "device_pair" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("pairs")
+        mode = marker.args[0] if marker and marker.args else run.pairs
+        chosen = pairs(run.devices, mode)
+        metafunc.parametrize("device_pair", chosen, ids=[f"{a.name}-to-{b.name}" for a, b in chosen])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None:
+            continue
+        phones = [callspec.params["device"]] if "device" in callspec.params else []
+        phones += list(callspec.params.get("device_pair", ()))
+        for platform in {p.platform for p in phones}:
+            item.add_marker(platform)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report = yield
+    item.config.stash[REPORTS][f"{item.nodeid}:{report.when}"] = report
+    if report.failed:
+        category = classify(call.excinfo.value if call.excinfo else None)
+        report.user_properties.append(("category", category))
+        step = item.stash.get(STEP, "")
+        if step:
+            report.user_properties.append(("step", step))
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Record each test's result for the run summary (on the controller under xdist)."""
+    if report.when != "call" and not (report.failed or report.skipped):
+        return
+    props = dict(report.user_properties)
+    if "output" not in props:
+        return
+    record = {
+        "nodeid": report.nodeid,
+        "when": report.when,
+        "outcome": report.outcome,
+        "phones": props.get("phones", ""),
+        "category": props.get("category", ""),
+        "step": props.get("step", ""),
+        "message": secrets.redact(report.longreprtext.strip().splitlines()[-1]) if report.failed else "",
+        "evidence": props.get("evidence", ""),
+        "duration_s": round(report.duration, 2),
+    }
+    output = Path(props["output"])
+    output.mkdir(parents=True, exist_ok=True)
+    with (output / "results.jsonl").open("a", encoding="utf-8") as file:
+        file.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+# -- fixtures ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def shareflow_run(pytestconfig: pytest.Config) -> RunConfig:
+    """The run's configuration: selected pool, output folder, templates."""
+    return pytestconfig.stash[POOL]
+
+
+@pytest.fixture(scope="session")
+def pool(shareflow_run: RunConfig) -> list[Device]:
+    """The selected phones."""
+    return shareflow_run.devices
+
+
+def _failed(request: pytest.FixtureRequest) -> bool:
+    reports = request.config.stash[REPORTS]
+    return any(
+        reports.get(f"{request.node.nodeid}:{when}") is not None and reports[f"{request.node.nodeid}:{when}"].failed
+        for when in ("setup", "call")
+    )
+
+
+@pytest.fixture
+def evidence_dir(request: pytest.FixtureRequest, shareflow_run: RunConfig) -> Path:
+    """This test's evidence folder under --output."""
+    folder = shareflow_run.output / safe_name(request.node.nodeid.split("::", 1)[-1])
+    request.node.user_properties += [("output", str(shareflow_run.output)), ("evidence", str(folder))]
+    return folder
+
+
+@pytest.fixture
+def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_dir: Path) -> Iterator[list[Phone]]:
+    """Leases the test's phones and opens a session on each."""
+    devices: list[Device] = []
+    if "device" in request.fixturenames:
+        devices.append(request.getfixturevalue("device"))
+    if "device_pair" in request.fixturenames:
+        devices += list(request.getfixturevalue("device_pair"))
+    request.node.user_properties.append(("phones", ", ".join(d.name for d in devices)))
+    for device in devices:
+        allure.dynamic.parameter(f"{device.name} OS", f"{device.platform} {device.os_version}")
+    evidence = Evidence(evidence_dir)
+    evidence.on_step = lambda title: request.node.stash.__setitem__(STEP, title)
+    opened: list[Phone] = []
+    with lease(shareflow_run.run_dir / "leases", devices, shareflow_run.lease_timeout):
+        try:
+            for device in devices:
+                opened.append(
+                    open_phone(
+                        device,
+                        shareflow_run.url(device),
+                        shareflow_run.templates,
+                        evidence,
+                        shareflow_run.screenshot,
+                        shareflow_run.video,
+                    )
+                )
+            yield opened
+        finally:
+            failed = _failed(request)
+            for phone in opened:
+                if failed and shareflow_run.screenshot != "off":
+                    phone.attach_failure_evidence()
+                phone.stop_video(keep=shareflow_run.video == "on" or failed)
+                phone.close()
+
+
+@pytest.fixture
+def phone(device: Device, _phones: list[Phone]) -> Phone:
+    """The test's phone, with an Appium session, its screen and evidence."""
+    return _phones[0]
+
+
+@pytest.fixture
+def phone_pair(device_pair: tuple[Device, Device], _phones: list[Phone]) -> tuple[Phone, Phone]:
+    """The two phones of a two-phone test: (sender, receiver)."""
+    return _phones[-2], _phones[-1]
