@@ -84,11 +84,12 @@ class TaobaoApp(App):
     # -- lifecycle ----------------------------------------------------------------
     def launch(self) -> None:
         self.stack.clear()
-        self.push("splash")
-        self.phone.schedule(SPLASH_S, self._splash_done)
+        splash = self.push("splash")
+        self.phone.schedule(SPLASH_S, lambda: self._splash_done(splash))
 
-    def _splash_done(self) -> None:
-        if self.stack and self.top.kind == "splash":
+    def _splash_done(self, splash: Screen | None = None) -> None:
+        """End the splash: by its timer (only the visit that set it) or by 跳过."""
+        if self.stack and self.top.kind == "splash" and (splash is None or self.top is splash):
             self._leave_splash()
             if self.phone.foreground is self:
                 self._check_clipboard()

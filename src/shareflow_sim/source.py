@@ -1,0 +1,315 @@
+"""Page source: the phone's layers as the XML UiAutomator2 or XCUITest returns.
+
+:func:`build` turns the layers into an lxml tree in the platform's shape and
+remembers, for every element, which layer and node it stands for and a stable
+identity, so that locators (run on this same tree) can be mapped back to
+nodes and element handles can be resolved again after the screen changed.
+
+Android (UiAutomator2, multi-window): ``<hierarchy>`` holds one top-level
+node per layer (window), bounds in pixels, nodes wholly off screen left out.
+iOS (XCUITest): ``<AppiumAUT><XCUIElementTypeApplication>`` holds one
+``XCUIElementTypeWindow`` per layer (system alerts included), frames in points.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from shareflow_sim.profiles import Profile
+from shareflow_sim.ui import Layer, Node, Rect
+
+ANDROID_HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\r\n"
+IOS_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+ANDROID_CLASSES = {
+    "app": "android.widget.FrameLayout",
+    "window": "android.widget.FrameLayout",
+    "view": "android.widget.LinearLayout",
+    "text": "android.widget.TextView",
+    "button": "android.widget.Button",
+    "image": "android.widget.ImageView",
+    "edit": "android.widget.EditText",
+    "list": "androidx.recyclerview.widget.RecyclerView",
+    "cell": "android.view.ViewGroup",
+    "nav": "android.view.ViewGroup",
+    "tab": "android.widget.FrameLayout",
+    "alert": "android.widget.FrameLayout",
+    "web": "android.webkit.WebView",
+}
+# Inside a web view, Chrome's accessibility tree
+WEB_CLASSES = {
+    "text": "android.widget.TextView",
+    "button": "android.widget.Button",
+    "image": "android.widget.Image",
+    "edit": "android.widget.EditText",
+    "web": "android.webkit.WebView",
+}
+IOS_TYPES = {
+    "app": "XCUIElementTypeOther",
+    "window": "XCUIElementTypeWindow",
+    "view": "XCUIElementTypeOther",
+    "text": "XCUIElementTypeStaticText",
+    "button": "XCUIElementTypeButton",
+    "image": "XCUIElementTypeImage",
+    "edit": "XCUIElementTypeTextField",
+    "list": "XCUIElementTypeTable",
+    "cell": "XCUIElementTypeCell",
+    "nav": "XCUIElementTypeNavigationBar",
+    "tab": "XCUIElementTypeButton",
+    "alert": "XCUIElementTypeAlert",
+    "web": "XCUIElementTypeWebView",
+}
+IOS_WEB_TYPES = {"button": "XCUIElementTypeLink"}
+IOS_ACCESSIBLE = {"text", "button", "image", "edit", "tab", "cell"}
+_INVALID_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+Identity = tuple[object, ...]
+APP_IDENTITY: Identity = ("application",)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one element of the tree stands for."""
+
+    identity: Identity
+    layer: Layer | None  # None for iOS's XCUIElementTypeApplication
+    node: Node | None
+
+
+@dataclass
+class Source:
+    """A page source tree and the map from its elements back to nodes."""
+
+    platform: str
+    root: etree._Element  # <hierarchy> or <AppiumAUT>
+    entries: dict[etree._Element, Entry] = field(default_factory=dict)
+    by_identity: dict[Identity, etree._Element] = field(default_factory=dict)
+
+    def xml(self) -> str:
+        body = etree.tostring(self.root, pretty_print=True, encoding="unicode")
+        return (ANDROID_HEADER if self.platform == "android" else IOS_HEADER) + body
+
+    def add(self, element: etree._Element, entry: Entry) -> None:
+        self.entries[element] = entry
+        self.by_identity.setdefault(entry.identity, element)
+
+    def find(self, identity: Identity) -> tuple[etree._Element, Entry] | None:
+        element = self.by_identity.get(identity)
+        return None if element is None else (element, self.entries[element])
+
+    @property
+    def scope(self) -> etree._Element:
+        """Where searches of the whole screen start (iOS: the application)."""
+        return self.root if self.platform == "android" else self.root[0]
+
+
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("", text)
+
+
+def _bool(flag: bool) -> str:
+    return "true" if flag else "false"
+
+
+def _intersects(frame: Rect, width: float, height: float) -> bool:
+    return frame.right > 0 and frame.bottom > 0 and frame.x < width and frame.y < height and frame.w > 0 < frame.h
+
+
+def _node_ids(root: Node) -> Iterator[tuple[Node, Identity]]:
+    """Every node of a layer with an identity: its key (and occurrence), else its child path."""
+    seen: dict[str, int] = {}
+
+    def walk(node: Node, path: tuple[int, ...]) -> Iterator[tuple[Node, Identity]]:
+        if node.key:
+            n = seen.get(node.key, 0)
+            seen[node.key] = n + 1
+            yield node, ("key", node.key, n)
+        else:
+            yield node, ("path", *path)
+        for i, child in enumerate(node.children):
+            yield from walk(child, (*path, i))
+
+    return walk(root, ())
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One layer being dumped, with the identities of its nodes."""
+
+    layer: Layer
+    identity: Identity
+    node_ids: dict[int, Identity]
+
+    def of(self, node: Node) -> Identity:
+        return (*self.identity, self.node_ids[id(node)])
+
+
+def _windows(layers: list[Layer], screen_token: object) -> list[_Window]:
+    """Each layer with a stable identity: owner, name, occurrence and (app layers) the screen shown."""
+    counts: dict[tuple[str, str], int] = {}
+    out = []
+    for layer in layers:
+        n = counts.get((layer.package, layer.name), 0)
+        counts[(layer.package, layer.name)] = n + 1
+        token = None if layer.name.startswith("system.") else screen_token
+        ids = {id(node): ident for node, ident in _node_ids(layer.root)}
+        out.append(_Window(layer, (layer.package, layer.name, n, token), ids))
+    return out
+
+
+def build(layers: list[Layer], profile: Profile, *, app_label: str = "", screen_token: object = None) -> Source:
+    """The page source of ``layers`` (bottom to top) on a phone of ``profile``.
+
+    ``screen_token`` identifies what the foreground app shows (its screen and
+    visit); elements of app layers found under one token go stale under another.
+    """
+    if profile.platform == "android":
+        return _Android(profile).build(layers, screen_token)
+    return _Ios(profile).build(layers, screen_token, app_label)
+
+
+class _Android:
+    """UiAutomator2's dump: class tags, pixel bounds, visible nodes only."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+    def build(self, layers: list[Layer], screen_token: object) -> Source:
+        p = self.profile
+        root = etree.Element(
+            "hierarchy",
+            {"index": "0", "class": "hierarchy", "rotation": "0", "width": str(p.width_px), "height": str(p.height_px)},
+        )
+        source = Source("android", root)
+        for index, window in enumerate(_windows(layers, screen_token)):
+            self._add(source, root, window, window.layer.root, index, False)
+        return source
+
+    def _add(self, source: Source, parent: etree._Element, win: _Window, node: Node, index: int, in_web: bool) -> None:
+        p = self.profile
+        if not _intersects(node.frame, p.width, p.height):
+            return
+        cls = self._class(node, in_web)
+        element = etree.SubElement(parent, cls, self._attrs(node, win.layer, index, cls))
+        source.add(element, Entry(win.of(node), win.layer, node))
+        inside_web = in_web or node.role == "web"
+        for i, child in enumerate(node.children):
+            self._add(source, element, win, child, i, inside_web)
+
+    @staticmethod
+    def _class(node: Node, in_web: bool) -> str:
+        if node.cls and not node.cls.startswith("XCUIElementType"):
+            return node.cls
+        if in_web:
+            return WEB_CLASSES.get(node.role, "android.view.View")
+        return ANDROID_CLASSES[node.role]
+
+    def _bounds(self, frame: Rect) -> str:
+        p = self.profile
+        x0, y0, w, h = frame.scaled(p.scale)
+        x1, y1 = min(x0 + w, p.width_px), min(y0 + h, p.height_px)
+        return f"[{max(x0, 0)},{max(y0, 0)}][{x1},{y1}]"
+
+    def _attrs(self, node: Node, layer: Layer, index: int, cls: str) -> dict[str, str]:
+        edit = node.role == "edit"
+        text = "" if node.hide_text else (node.value or node.text)
+        return {
+            "index": str(index),
+            "package": layer.package,
+            "class": cls,
+            "text": _clean(text),
+            "resource-id": node.rid,
+            "checkable": "false",
+            "checked": "false",
+            "clickable": _bool(node.clickable),
+            "enabled": _bool(node.enabled),
+            "focusable": _bool(edit or node.clickable),
+            "focused": _bool(node.focused),
+            "long-clickable": _bool(node.long_clickable),
+            "password": "false",
+            "scrollable": _bool(node.scrollable),
+            "selected": _bool(node.selected),
+            "bounds": self._bounds(node.frame),
+            "displayed": "true",
+            "hint": _clean(node.text) if edit and not node.hide_text else "",
+            "content-desc": _clean(node.desc),
+        }
+
+
+class _Ios:
+    """XCUITest's source: XCUIElementType tags, frames in points, everything kept."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+    def build(self, layers: list[Layer], screen_token: object, app_label: str) -> Source:
+        p = self.profile
+        root = etree.Element("AppiumAUT")
+        source = Source("ios", root)
+        screen = Rect(0, 0, p.width, p.height)
+        app = etree.SubElement(
+            root,
+            "XCUIElementTypeApplication",
+            {
+                "type": "XCUIElementTypeApplication",
+                "name": _clean(app_label),
+                "label": _clean(app_label),
+                "enabled": "true",
+                "visible": "true",
+                "accessible": "false",
+                **self._frame(screen),
+                "index": "0",
+            },
+        )
+        source.add(app, Entry(APP_IDENTITY, None, None))
+        for index, window in enumerate(_windows(layers, screen_token)):
+            self._add(source, app, window, window.layer.root, index, None)
+        return source
+
+    @staticmethod
+    def _frame(frame: Rect) -> dict[str, str]:
+        x, y, w, h = frame.scaled(1)
+        return {"x": str(x), "y": str(y), "width": str(w), "height": str(h)}
+
+    def _add(
+        self, source: Source, parent: etree._Element, win: _Window, node: Node, index: int, in_web: bool | None
+    ) -> None:
+        """Add ``node`` under ``parent``; ``in_web`` is None for a layer's root (the window)."""
+        kind = "XCUIElementTypeWindow" if in_web is None else self._type(node, in_web)
+        element = etree.SubElement(parent, kind, self._attrs(node, index, kind))
+        source.add(element, Entry(win.of(node), win.layer, node))
+        inside_web = bool(in_web) or node.role == "web"
+        for i, child in enumerate(node.children):
+            self._add(source, element, win, child, i, inside_web)
+
+    @staticmethod
+    def _type(node: Node, in_web: bool) -> str:
+        if node.cls.startswith("XCUIElementType"):
+            return node.cls
+        if node.role == "edit" and node.style.lines > 1:
+            return "XCUIElementTypeTextView"
+        if in_web and node.role in IOS_WEB_TYPES:
+            return IOS_WEB_TYPES[node.role]
+        return IOS_TYPES[node.role]
+
+    def _attrs(self, node: Node, index: int, kind: str) -> dict[str, str]:
+        p = self.profile
+        text = "" if node.hide_text else node.text
+        label = node.desc or text
+        attrs = {"type": kind, "name": _clean(node.ident or label), "label": _clean(label)}
+        if node.role == "edit":
+            attrs["value"] = _clean("" if node.hide_text else (node.value or node.text))
+        elif node.role == "text" and text:
+            attrs["value"] = _clean(text)
+        attrs.update(
+            enabled=_bool(node.enabled),
+            visible=_bool(_intersects(node.frame, p.width, p.height)),
+            accessible=_bool(node.role in IOS_ACCESSIBLE and bool(label or node.ident)),
+            **self._frame(node.frame),
+            index=str(index),
+        )
+        return attrs
