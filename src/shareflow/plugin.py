@@ -22,12 +22,15 @@ import pytest
 from filelock import FileLock
 
 from shareflow import launcher, secrets
+from shareflow.apps.taobao import Taobao
+from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device, DevicesError, load
 from shareflow.evidence import Evidence, safe_name
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
 from shareflow.outcomes import classify
 from shareflow.phone import Phone, open_phone
 from shareflow.pool import SelectionError, pairs, select
+from shareflow.screen import Screen
 from shareflow.vision.templates import TemplateLibrary
 
 POOL = pytest.StashKey["RunConfig"]()
@@ -202,6 +205,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def _failure_message(report: pytest.TestReport) -> str:
+    """The first line of what the failure said (the exception's message)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else report.longreprtext.strip()
+    return text.strip().splitlines()[0] if text.strip() else "failed"
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Record each test's result for the run summary (on the controller under xdist)."""
     if report.when != "call" and not (report.failed or report.skipped):
@@ -216,7 +226,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         "phones": props.get("phones", ""),
         "category": props.get("category", ""),
         "step": props.get("step", ""),
-        "message": secrets.redact(report.longreprtext.strip().splitlines()[-1]) if report.failed else "",
+        "message": secrets.redact(_failure_message(report)) if report.failed else "",
         "evidence": props.get("evidence", ""),
         "duration_s": round(report.duration, 2),
     }
@@ -251,6 +261,7 @@ def _failed(request: pytest.FixtureRequest) -> bool:
 def evidence_dir(request: pytest.FixtureRequest, shareflow_run: RunConfig) -> Path:
     """This test's evidence folder under --output."""
     folder = shareflow_run.output / safe_name(request.node.nodeid.split("::", 1)[-1])
+    shutil.rmtree(folder, ignore_errors=True)  # evidence of an earlier run of this test
     request.node.user_properties += [("output", str(shareflow_run.output)), ("evidence", str(folder))]
     return folder
 
@@ -302,3 +313,21 @@ def phone(device: Device, _phones: list[Phone]) -> Phone:
 def phone_pair(device_pair: tuple[Device, Device], _phones: list[Phone]) -> tuple[Phone, Phone]:
     """The two phones of a two-phone test: (sender, receiver)."""
     return _phones[-2], _phones[-1]
+
+
+@pytest.fixture
+def screen(phone: Phone) -> Screen:
+    """The test phone's screen: expect, expect_not and tap by template."""
+    return phone.screen
+
+
+@pytest.fixture
+def taobao(phone: Phone) -> Taobao:
+    """Taobao on the test's phone."""
+    return Taobao(phone)
+
+
+@pytest.fixture
+def wechat(phone: Phone) -> WeChat:
+    """WeChat on the test's phone."""
+    return WeChat(phone)

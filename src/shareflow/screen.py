@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -16,11 +17,12 @@ import numpy as np
 from appium import webdriver
 
 from shareflow.evidence import Evidence
-from shareflow.vision.match import Match, find
+from shareflow.vision.match import Box, Match, find, find_all
 from shareflow.vision.templates import Template, TemplateLibrary
 
 POLL_S = 0.15
 DEFAULT_TIMEOUT_S = 20.0
+OnMiss = Callable[[], object] | None
 
 
 class StateNotReached(AssertionError):
@@ -97,32 +99,57 @@ class Screen:
         self._last = (digest, (state,), look)
         return look
 
+    def find_all(self, state: str) -> tuple[list[Box], np.ndarray]:
+        """Every place ``state``'s template shows on a fresh screenshot, and that screenshot."""
+        look = self.look(state)
+        if not look.match.found:
+            return [], look.screen
+        template = self.templates.get(self.platform, state)
+        boxes = find_all(look.screen, template.image, look.match.scale, template.threshold, template.mask)
+        return boxes, look.screen
+
     def sees(self, state: str) -> bool:
         """Whether ``state`` is on screen right now (no waiting)."""
         return self.look(state).match.found
 
     # -- assertions ---------------------------------------------------------------
-    def expect(self, state: str, timeout: float = DEFAULT_TIMEOUT_S) -> Match:
-        """Wait until ``state`` is on screen; fail with the best candidate when it is not."""
+    def expect(self, state: str, timeout: float = DEFAULT_TIMEOUT_S, on_miss: OnMiss = None) -> Match:
+        """Wait until ``state`` is on screen; fail with the best candidate when it is not.
+
+        ``on_miss`` runs after each look that did not find it (to dismiss pop-ups).
+        """
+        return self.expect_any([state], timeout, on_miss)[1]
+
+    def expect_any(
+        self, states: Sequence[str], timeout: float = DEFAULT_TIMEOUT_S, on_miss: OnMiss = None
+    ) -> tuple[str, Match]:
+        """Wait until one of ``states`` is on screen; returns which, and where."""
         deadline = time.monotonic() + timeout
-        best: Look | None = None
+        best: dict[str, Look] = {}
+        last: dict[str, Look] = {}
         while True:
-            look = self.look(state)
-            if look.match.found:
-                if self.screenshots == "on":
-                    self.evidence.match(f"{state} found", look.screen, look.match, state)
-                return look.match
-            if best is None or look.match.confidence >= best.match.confidence:
-                best = look
+            for state in states:
+                look = last[state] = self.look(state)
+                if look.match.found:
+                    if self.screenshots == "on":
+                        self.evidence.match(f"{state} found", look.screen, look.match, state)
+                    return state, look.match
+                if state not in best or look.match.confidence >= best[state].match.confidence:
+                    best[state] = look
             if time.monotonic() >= deadline:
                 break
+            if on_miss is not None:
+                on_miss()
             time.sleep(POLL_S)
+        state, look = max(best.items(), key=lambda kv: kv[1].match.confidence)
         if self.screenshots != "off":
-            self.evidence.match(f"{state} not reached", look.screen, best.match, state)
+            final = last[state]
+            self.evidence.match(f"{state} not reached", final.screen, final.match, state)
+        wanted = " or ".join(repr(s) for s in states)
         raise StateNotReached(
-            f"screen state {state!r} not reached within {timeout:.0f} s: best confidence "
-            f"{best.match.confidence:.2f} (needs {self.templates.get(self.platform, state).threshold:.2f}) "
-            f"at {list(best.match.best) if best.match.best else 'nowhere'}"
+            f"screen state {wanted} not reached within {timeout:.0f} s: best was {state!r} at confidence "
+            f"{look.match.confidence:.2f} (needs {self.templates.get(self.platform, state).threshold:.2f}) "
+            f"at {list(look.match.best) if look.match.best else 'nowhere'}"
         )
 
     def expect_not(self, state: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:

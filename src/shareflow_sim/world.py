@@ -151,14 +151,14 @@ class World:
         """One group of everybody, and a 1:1 chat between every two people."""
         everyone = list(self.accounts)
         humans = [a for a in everyone if not self.accounts[a].npc]
-        group = Chat("group-1", "group", everyone, GROUP_NAME)
-        self.chats[group.id] = group
-        self._seed_message(group, NPCS[0][0], "大家好，双十二有什么好物推荐吗？")
         for i, a in enumerate(humans):
             for b in [*humans[i + 1 :], NPCS[1][0]]:
                 chat = Chat(f"p2p-{a}-{b}", "p2p", [a, b])
                 self.chats[chat.id] = chat
                 self._seed_message(chat, b, "在吗？")
+        group = Chat("group-1", "group", everyone, GROUP_NAME)
+        self.chats[group.id] = group
+        self._seed_message(group, NPCS[0][0], "大家好，双十二有什么好物推荐吗？")  # newest: the top row
 
     def _seed_message(self, chat: Chat, sender: str, text: str) -> None:
         self._message_ids += 1

@@ -23,6 +23,11 @@ FLAT_STD = 6.0  # a template whose grey levels vary less than this is refused
 SCALE_RANGE = (0.45, 2.4)  # searched when nothing hints at the scale
 SCALE_STEP = 1.06  # geometric step of the coarse scale search
 HINT_SPAN = 0.08  # +- around a hinted scale
+RIVALS, RIVAL_MARGIN = 6, 0.15  # places compared in colour: up to this many, this close to the best
+PALETTE_SIZE, PALETTE_SHARE, PALETTE_SAMPLES = 3, 0.12, 3000  # colours, least share that counts, pixels used
+COLOUR_TOLERANCE = 10.0  # Lab distance that rendering alone causes (anti-aliasing, resampling)
+COLOUR_SPAN = 40.0  # further Lab distance at which colours count as wholly different
+FINE_LO, FINE_HI, FINE_STEPS = 0.97, 1.03, 13  # the fine search around a coarse candidate
 
 
 class TemplateError(ValueError):
@@ -62,12 +67,17 @@ def check_template(template: np.ndarray) -> None:
 
 
 def _scales(hint: float | None) -> np.ndarray:
+    """Coarse scales to try: around the hint (the hint itself included), else the whole range."""
     if hint is not None:
-        lo, hi = hint * (1 - HINT_SPAN), hint * (1 + HINT_SPAN)
-    else:
-        lo, hi = SCALE_RANGE
+        return hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, 9)
+    lo, hi = SCALE_RANGE
     count = int(np.ceil(np.log(hi / lo) / np.log(SCALE_STEP))) + 1
-    return lo * SCALE_STEP ** np.arange(count)
+    return np.append(lo * SCALE_STEP ** np.arange(count), 1.0)
+
+
+def _soft(grey: np.ndarray) -> np.ndarray:
+    """A lightly blurred copy: makes thin strokes tolerate resampling."""
+    return cv2.GaussianBlur(grey, (3, 3), 0)
 
 
 def _ncc(screen: np.ndarray, template: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -84,19 +94,39 @@ def _resize(image: np.ndarray, k: float) -> np.ndarray:
     return cv2.resize(image, size, interpolation=interp)
 
 
-def colour_agreement(patch: np.ndarray, template: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """How alike two same-sized colour images are in colour, in [0, 1].
-
-    Compares blurred pixels in Lab space so that structure-identical but
-    differently coloured states (enabled vs disabled buttons) disagree.
-    """
-    a = cv2.cvtColor(cv2.GaussianBlur(patch, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
-    b = cv2.cvtColor(cv2.GaussianBlur(template, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
-    dist = np.linalg.norm(a - b, axis=2)
+def _palette(image: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The image's dominant colours in Lab space, and the share of pixels each covers."""
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
     if mask is not None:
-        dist = dist[mask > 0]
-    # 90th percentile of the per-pixel colour distance; 40 Lab units ~ a clearly different colour.
-    return float(max(0.0, 1.0 - np.percentile(dist, 90) / 40.0))
+        lab = lab[mask.reshape(-1) > 0]
+    lab = lab[:: max(1, len(lab) // PALETTE_SAMPLES)]
+    k = min(PALETTE_SIZE, len(lab))
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+    _, labels, centres = cv2.kmeans(lab, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    return centres, np.bincount(labels.ravel(), minlength=k) / len(labels)
+
+
+def colour_agreement(patch: np.ndarray, template: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """How alike two images are in colour, in [0, 1].
+
+    Compares palettes (dominant colours, Lab space): every colour that covers
+    a fair share of one image must be near a colour of the other. Alignment
+    and stroke weight do not matter; an enabled orange button and a disabled
+    grey one, or white text and red text, disagree.
+    """
+    tc, ts = _palette(template, mask)
+    pc, ps = _palette(patch, mask)
+
+    def farthest(centres: np.ndarray, shares: np.ndarray, other: np.ndarray) -> float:
+        return max(
+            float(np.min(np.linalg.norm(other - c, axis=1)))
+            for c, s in zip(centres, shares, strict=True)
+            if s >= PALETTE_SHARE
+        )
+
+    distance = max(farthest(tc, ts, pc), farthest(pc, ps, tc))
+    return max(0.0, 1.0 - max(0.0, distance - COLOUR_TOLERANCE) / COLOUR_SPAN)
 
 
 def find(
@@ -121,7 +151,7 @@ def find(
     if region is not None:
         ox, oy, rw, rh = region
         screen = screen[oy : oy + rh, ox : ox + rw]
-    s_grey, t_grey = _grey(screen), _grey(template)
+    s_grey, t_grey = _soft(_grey(screen)), _grey(template)
     sh, sw = s_grey.shape
     th, tw = t_grey.shape
     coarse = min(1.0, COARSE_WIDTH / sw)
@@ -134,7 +164,7 @@ def find(
         if min(th, tw) * k < MIN_SIDE or tw * k >= s_small.shape[1] or th * k >= s_small.shape[0]:
             continue
         m_small = _resize(mask, k) if mask is not None else None
-        result = _ncc(s_small, _resize(t_grey, k), m_small)
+        result = _ncc(s_small, _soft(_resize(t_grey, k)), m_small)
         _, value, _, loc = cv2.minMaxLoc(result)
         candidates.append((value, scale, loc))
     if not candidates:
@@ -142,8 +172,8 @@ def find(
     candidates.sort(reverse=True)
     best: tuple[float, float, Box] | None = None
     for _, scale, (cx, cy) in candidates[:3]:
-        for fine in scale * np.linspace(0.97, 1.03, 7):
-            t_fine = _resize(t_grey, fine)
+        for fine in scale * np.linspace(FINE_LO, FINE_HI, FINE_STEPS):
+            t_fine = _soft(_resize(t_grey, fine))
             fh, fw = t_fine.shape
             if fw >= sw or fh >= sh:
                 continue
@@ -161,11 +191,55 @@ def find(
     if best is None:
         raise TemplateError("template does not fit the screen at the candidate scales")
     structure, scale, (x, y, w, h) = best
-    patch = screen[y : y + h, x : x + w]
-    m_best = _resize(mask, scale) if mask is not None else None
-    colour = colour_agreement(patch, _resize(template, scale), m_best)
-    confidence = round(float(min(max(structure, 0.0), colour)), 4)
+    t_colour, m_best = _resize(template, scale), (_resize(mask, scale) if mask is not None else None)
+    result = _ncc(s_grey, _soft(_resize(t_grey, scale)), m_best)
+    confidence, (x, y) = 0.0, (x, y)
+    for px, py, value in _peaks(result, (w, h), structure - RIVAL_MARGIN):
+        colour = colour_agreement(screen[py : py + h, px : px + w], t_colour, m_best)
+        if min(value, colour) > confidence:
+            confidence, (x, y) = min(value, colour), (px, py)
+    confidence = round(float(max(confidence, 0.0)), 4)
     box = (x + ox, y + oy, w, h)
     found = confidence >= threshold
     elapsed = (time.perf_counter() - started) * 1000
     return Match(found, confidence, box if found else None, box, round(float(scale), 4), round(elapsed, 2))
+
+
+def _peaks(result: np.ndarray, size: tuple[int, int], floor: float) -> list[tuple[int, int, float]]:
+    """Up to RIVALS best places of a correlation map above ``floor``, at least half a template apart."""
+    w, h = size
+    work = result.copy()
+    peaks: list[tuple[int, int, float]] = []
+    while len(peaks) < RIVALS:
+        _, value, _, (x, y) = cv2.minMaxLoc(work)
+        if value < floor and peaks:
+            break
+        peaks.append((x, y, float(value)))
+        work[max(0, y - h // 2) : y + h // 2 + 1, max(0, x - w // 2) : x + w // 2 + 1] = -1.0
+    return peaks
+
+
+def find_all(
+    screen: np.ndarray,
+    template: np.ndarray,
+    scale: float,
+    threshold: float,
+    mask: np.ndarray | None = None,
+) -> list[Box]:
+    """Every place ``template`` shows at ``scale`` (found by :func:`find`), best first.
+
+    Peaks closer than half the template's size to a better one are the same place.
+    """
+    t_grey = _soft(_resize(_grey(template), scale))
+    m = _resize(mask, scale) if mask is not None else None
+    result = _ncc(_soft(_grey(screen)), t_grey, m)
+    h, w = t_grey.shape
+    t_colour = _resize(template, scale)
+    boxes: list[Box] = []
+    ys, xs = np.nonzero(result >= threshold)
+    for y, x in sorted(zip(ys.tolist(), xs.tolist(), strict=True), key=lambda p: -result[p[0], p[1]]):
+        if any(abs(x - bx) < w / 2 and abs(y - by) < h / 2 for bx, by, _, _ in boxes):
+            continue
+        if colour_agreement(screen[y : y + h, x : x + w], t_colour, m) >= threshold:
+            boxes.append((x, y, w, h))
+    return boxes

@@ -24,7 +24,7 @@ import yaml
 
 from shareflow.vision.match import TemplateError, check_template
 
-DEFAULT_THRESHOLD = 0.85
+DEFAULT_THRESHOLD = 0.8
 META_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,

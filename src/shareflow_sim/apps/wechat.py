@@ -218,6 +218,12 @@ class WeChatApp(App):
         account = self.phone.world.accounts[account_id]
         return f"avatar:{account.color}:{account.initial}"
 
+    def _name(self, chat: Chat) -> str:
+        """The group's name, or the other person's nickname."""
+        if chat.kind == "group":
+            return chat.name
+        return self.phone.world.accounts[next(m for m in chat.members if m != self.me)].nickname
+
     def _chat_avatar(self, chat: Chat) -> str:
         if chat.kind == "group":
             return f"avatar:{GROUP_AVATAR}:{chat.name[:1]}"
@@ -427,7 +433,14 @@ class WeChatApp(App):
         last = messages[-1] if messages else None
         x = 76.0
         children = [
-            k.image(Rect(16, frame.y + 12, 48, 48), self._chat_avatar(chat), rid="conv_avatar", radius=6),
+            k.image(
+                Rect(16, frame.y + 12, 48, 48),
+                self._chat_avatar(chat),
+                key=f"{key}.avatar",
+                desc=f"{self._name(chat)}头像",
+                rid="conv_avatar",
+                radius=6,
+            ),
             k.text(
                 Rect(x, frame.y + 12, k.w - x - 70, 26),
                 self._title(chat),

@@ -1,0 +1,262 @@
+"""Refresh the template library from the embedded farm.
+
+Starts a quiet farm (no noise; link policy chosen so that every outcome page
+appears), walks one Android and one iOS phone through every screen state the
+suites use — by locators only — and captures each state's template:
+
+    .venv/bin/python screenshots/record_templates.py [--android xiaomi-11] [--ios iphone-13]
+
+Against real phones, use ``shareflow capture`` on a live session instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from appium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.remote.webelement import WebElement
+
+from shareflow import launcher
+from shareflow.apps.locators import to_appium
+from shareflow.capture import capture
+from shareflow.devices import load
+from shareflow.session import options_for
+
+ROOT = Path(__file__).parent
+SCENARIO = """\
+seed: 11
+link_policy:
+  group: {taobao: direct, tmall: direct, jd: direct}
+  p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
+noise: {transition_ms: [0, 0], promo_popup: 0, notification_banner: 0}
+"""
+ITEM = "652419876401"
+GROUP = "购物分享群"
+LINKS = {
+    "taobao": "https://item.taobao.com/item.htm?id=652419876401",
+    "tmall": "https://detail.tmall.com/item.htm?id=612300000501",
+    "jd": "https://item.m.jd.com/product/100012043978.html",
+}
+APPS = {
+    "android": {"taobao": "com.taobao.taobao", "wechat": "com.tencent.mm"},
+    "ios": {"taobao": "com.taobao.taobao4iphone", "wechat": "com.tencent.xin"},
+}
+
+
+def by(platform: str, **selector: str) -> tuple[str, str]:
+    """Android keys (text, desc, class, ...) or iOS keys (label, type, ...) as an Appium locator."""
+    return to_appium(platform, selector)
+
+
+class Walker:
+    """One phone, walked through the screens by locators; captures templates."""
+
+    def __init__(self, driver: webdriver.Remote, platform: str, device: str) -> None:
+        self.d, self.platform, self.device = driver, platform, device
+
+    def el(self, locator: tuple[str, str], timeout: float = 10) -> WebElement:
+        """The element, once no notification banner (which catches taps) is over the screen."""
+        deadline = time.monotonic() + timeout
+        banner = by(
+            self.platform,
+            **({"desc_contains": "微信，"} if self.platform == "android" else {"label_contains": "微信，"}),
+        )
+        while self.d.find_elements(*banner) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        while True:
+            found = self.d.find_elements(*locator)
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise LookupError(f"{self.device}: {locator[1]} not found")
+            time.sleep(0.1)
+
+    def t(self, text: str, contains: bool = False) -> tuple[str, str]:
+        if self.platform == "android":
+            return by("android", **{"text_contains" if contains else "text": text})
+        return by("ios", **{"label_contains" if contains else "label": text})
+
+    def d_(self, desc: str) -> tuple[str, str]:
+        return by(self.platform, **({"desc": desc} if self.platform == "android" else {"label": desc}))
+
+    def unit(self) -> float:
+        """Element-rect units per logical unit (pixels per dp on Android, 1 on iOS)."""
+        return self.d.capabilities["deviceScreenDensity"] / 160 if self.platform == "android" else 1
+
+    def grab(self, state: str, locator: tuple[str, str], grow: tuple[float, float] = (0, 0), **kw: object) -> None:
+        """Capture the element; ``grow`` (up, down) in logical units widens the rectangle vertically."""
+        r = self.el(locator).rect
+        up, down = (g * self.unit() for g in grow)
+        path = capture(
+            self.d,
+            self.platform,
+            state,
+            ROOT,
+            rect=(r["x"], r["y"] - up, r["width"], r["height"] + up + down),
+            source={"device": self.device, "locator": locator[1]},
+            **kw,  # type: ignore[arg-type]
+        )
+        print(f"  {path.relative_to(ROOT)}")
+
+    def app(self, name: str) -> dict[str, str]:
+        return {"appId" if self.platform == "android" else "bundleId": APPS[self.platform][name]}
+
+    def long_press(self, element: WebElement) -> None:
+        ActionChains(self.d).click_and_hold(element).pause(0.8).release().perform()
+
+    def send_text(self, chat: str, text: str | None) -> None:
+        """Open ``chat`` from the chat list, paste the clipboard (after setting ``text``) and send."""
+        if text is not None:
+            self.d.set_clipboard_text(text)
+        self.d.execute_script("mobile: terminateApp", self.app("wechat"))
+        self.d.execute_script("mobile: activateApp", self.app("wechat"))
+        self.el(self.d_(f"{chat}头像")).click()
+        edit = "android.widget.EditText" if self.platform == "android" else "XCUIElementTypeTextView"
+        self.long_press(self.el(by(self.platform, **{"class" if self.platform == "android" else "type": edit})))
+        self.el(self.t("粘贴")).click()
+        self.el(self.t("发送")).click()
+
+    def newest_link(self, host: str) -> WebElement:
+        return self.el(self.t(host, contains=True))
+
+    def link_template(self, state: str, host: str) -> None:
+        """The start of the newest link message: 【淘宝】https://m.tb.cn (left part of its first line)."""
+        r = self.newest_link(host).rect
+        unit = self.unit()
+        rect = (r["x"] - 68 * unit, r["y"], 180 * unit, r["height"])
+        path = capture(self.d, self.platform, state, ROOT, rect=rect, pad=2, source={"device": self.device})
+        print(f"  {path.relative_to(ROOT)}")
+
+    def url_template(self, state: str, host: str) -> None:
+        """The start of the newest plain-link message: its first 150 dp."""
+        r = self.newest_link(host).rect
+        rect = (r["x"], r["y"], min(r["width"], 150 * self.unit()), r["height"])
+        path = capture(self.d, self.platform, state, ROOT, rect=rect, pad=2, source={"device": self.device})
+        print(f"  {path.relative_to(ROOT)}")
+
+    def open_item(self) -> None:
+        key = "package" if self.platform == "android" else "bundleId"
+        url = f"taobao://item.taobao.com/item.htm?id={ITEM}"
+        self.d.execute_script("mobile: deepLink", {"url": url, key: APPS[self.platform]["taobao"]})
+        if self.d.find_elements(*self.t("查看详情")):  # the clipboard card from an earlier copy
+            self.el(self.d_("关闭")).click()
+
+
+def walk_share(w: Walker, group: str) -> None:
+    """Taobao → share → WeChat group → the H5 page → Taobao → order confirmation."""
+    p = w.platform
+    w.open_item()
+    w.grab("taobao/item", w.t("立即购买"), inner=(64, 24))
+    w.el(w.d_("分享")).click()
+    w.grab("taobao/share_panel", w.t("分享给好友"), inner=(76, 20))
+    w.grab("taobao/share_wechat", w.t("微信"), grow=(60, 0))
+    w.el(w.t("微信")).click()
+    w.grab("taobao/password_copied", w.t("淘口令已复制"))
+    w.grab("taobao/go_paste", w.t("去微信粘贴"), inner=(76, 22))
+    w.el(w.t("去微信粘贴")).click()
+    tab = (
+        by(p, text="微信", id="com.tencent.mm:id/f30")
+        if p == "android"
+        else by(p, label="微信", type="XCUIElementTypeButton")
+    )
+    if not w.d.find_elements(*w.d_(f"{group}头像")):  # WeChat came back inside a chat
+        w.el(w.d_("返回")).click()
+    w.grab("wechat/chat_list", tab, grow=(0, 0) if p == "android" else (-31, 0))
+    w.el(w.d_(f"{group}头像")).click()
+    w.grab("wechat/chat", w.d_("切换到按住说话"))
+    edit = "android.widget.EditText" if p == "android" else "XCUIElementTypeTextView"
+    w.long_press(w.el(by(p, **{"class" if p == "android" else "type": edit})))
+    w.grab("wechat/paste_menu", w.t("粘贴"), inner=(36, 20))
+    w.el(w.t("粘贴")).click()
+    w.grab("wechat/send", w.t("发送"), inner=(34, 20))
+    w.el(w.t("发送")).click()
+    w.link_template("wechat/my_link", "m.tb.cn")
+    w.newest_link("m.tb.cn").click()
+    w.grab("wechat/h5_taobao", w.t("打开淘宝App"))
+    w.el(w.t("打开淘宝App")).click()
+    w.el(w.t("立即购买")).click()
+    w.grab("taobao/order_confirm", w.t("提交订单"), inner=(64, 24))
+
+
+def walk_outcomes(w: Walker, group: str, partner: str) -> None:
+    """Tmall and JD pages (group: direct) and the interception pages (1:1 chat)."""
+    for kind, label in (("taobao", "打开淘宝App"), ("tmall", "打开天猫App"), ("jd", "打开京东App")):
+        w.send_text(group, LINKS[kind])
+        w.url_template(f"wechat/my_{kind}_url", LINKS[kind].split("/")[2])
+        w.newest_link(LINKS[kind].split("/")[2]).click()
+        if kind != "taobao":
+            w.grab(f"wechat/h5_{kind}", w.t(label))
+    w.send_text(partner, LINKS["tmall"])
+    w.newest_link("detail.tmall.com").click()
+    w.grab("wechat/blocked", w.t("已停止访问该网页"))
+    w.send_text(partner, LINKS["jd"])
+    w.newest_link("item.m.jd.com").click()
+    w.grab("wechat/copy_to_browser", w.t("如需浏览", contains=True), inner=(120, 22), anchor="topleft")
+    w.send_text(partner, "https://m.tb.cn/h.AbCdEfG?tk=AbCdEfGhJkL")
+    w.newest_link("m.tb.cn").click()
+    w.grab("wechat/interstitial", w.t("非微信官方网页", contains=True), inner=(110, 22), anchor="topleft")
+    w.grab("wechat/continue", w.t("继续访问"), inner=(68, 22))
+
+
+def walk_receiver(w: Walker, group: str, sender: str) -> None:
+    """A message from the other phone: their link, the copy menu, Taobao's clipboard card."""
+    w.d.execute_script("mobile: terminateApp", w.app("wechat"))
+    w.d.execute_script("mobile: activateApp", w.app("wechat"))
+    w.el(w.d_(f"{group}头像")).click()
+    w.el(w.d_(f"{sender}头像"))  # the other phone's message has arrived
+    w.link_template("wechat/their_link", "m.tb.cn")
+    w.long_press(w.newest_link("m.tb.cn"))
+    w.grab("wechat/copy_menu", w.t("复制"), inner=(36, 20))
+    w.el(w.t("复制")).click()
+    w.d.execute_script("mobile: activateApp", w.app("taobao"))
+    if w.platform == "ios":
+        w.grab("system/paste_alert", w.t("允许粘贴"), inner=(64, 22))
+        w.el(w.t("允许粘贴")).click()
+    w.grab("taobao/clipboard_card", w.t("查看详情"), inner=(68, 22))
+
+
+def walk_promo(w: Walker) -> None:
+    """Taobao's promotional pop-up (a farm with promo_popup: 1)."""
+    w.open_item()
+    w.grab("taobao/promo_popup", w.t("双12狂欢"))
+    w.grab("taobao/promo_close", w.d_("关闭"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=Path, default=ROOT.parent / "devices.yaml")
+    parser.add_argument("--android", default="xiaomi-11")
+    parser.add_argument("--ios", default="iphone-13")
+    args = parser.parse_args()
+    devices = {d.name: d for d in load(args.devices)}
+    android, ios = devices[args.android], devices[args.ios]
+    work = Path(tempfile.mkdtemp(prefix="shareflow-record-"))
+    for promo in (False, True):
+        scenario = work / "scenario.yaml"
+        scenario.write_text(SCENARIO.replace("promo_popup: 0", "promo_popup: 1") if promo else SCENARIO)
+        farm = launcher.start(args.devices, scenario, work)
+        try:
+            drivers = {d.platform: webdriver.Remote(farm.url, options=options_for(d)) for d in (android, ios)}
+            walkers = {p: Walker(drv, p, (android if p == "android" else ios).name) for p, drv in drivers.items()}
+            for sender, receiver in (("android", "ios"), ("ios", "android")):
+                print(f"{walkers[sender].device} → {walkers[receiver].device}")
+                if promo:
+                    walk_promo(walkers[sender])
+                    continue
+                walk_share(walkers[sender], GROUP)
+                sender_nick = (android if sender == "android" else ios).wechat_nickname
+                walk_receiver(walkers[receiver], GROUP, sender_nick)
+                partner = (ios if sender == "android" else android).wechat_nickname
+                walk_outcomes(walkers[sender], GROUP, partner)
+            for driver in drivers.values():
+                driver.quit()
+        finally:
+            farm.stop()
+
+
+if __name__ == "__main__":
+    main()

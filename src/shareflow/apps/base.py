@@ -1,0 +1,124 @@
+"""Page objects' common moves: find by locator, fall back to the template, retry taps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.remote.webelement import WebElement
+
+from shareflow.apps.locators import Locator, locators
+from shareflow.phone import Phone
+from shareflow.screen import POLL_S, StateNotReached
+
+FIND_TIMEOUT_S = 15.0
+PROOF_TIMEOUT_S = 6.0  # how long a tap's effect may take before the tap is retried
+TAP_TRIES = 3
+INTERRUPTING_APPS = ("taobao", "wechat")
+
+
+class ElementNotShown(StateNotReached):
+    """An element the flow needs is neither in the node tree nor on screen."""
+
+
+class PageObject:
+    """An app on one phone; subclasses name ``app`` ("taobao", "wechat")."""
+
+    app = ""
+
+    def __init__(self, phone: Phone) -> None:
+        self.phone = phone
+        self.driver = phone.driver
+        self.screen = phone.screen
+        self.platform = phone.platform
+        self.locators = locators(self.app)
+        self.version = phone.device.apps.get(self.app, "")
+
+    @property
+    def package(self) -> str:
+        return self.locators.package(self.platform)
+
+    def locator(self, what: str, **fmt: str) -> Locator:
+        return self.locators.get(what, self.platform, self.version, **fmt)
+
+    def element(self, what: str, timeout: float = FIND_TIMEOUT_S, **fmt: str) -> WebElement | None:
+        """The element by its locator (the last match, the one drawn on top), or ``None``."""
+        selector = self.locator(what, **fmt).selector
+        if selector is None:
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.driver.find_elements(*selector)
+            if found:
+                return found[-1]
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(POLL_S)
+
+    def reset(self) -> None:
+        """Stop the app, so that the next step starts it afresh."""
+        key = "appId" if self.platform == "android" else "bundleId"
+        self.driver.execute_script("mobile: terminateApp", {key: self.package})
+
+    def dismiss_interruptions(self) -> bool:
+        """Close what any app put over the page (its locator file's ``interruptions``)."""
+        for app in INTERRUPTING_APPS:
+            other = locators(app)
+            for entry in other.data.get("interruptions", []):
+                shown = other.get(entry["shown"], self.platform, self.phone.device.apps.get(app, "")).selector
+                close = other.get(entry["close"], self.platform, self.phone.device.apps.get(app, "")).selector
+                if shown and close and self.driver.find_elements(*shown):
+                    buttons = self.driver.find_elements(*close)
+                    if buttons:
+                        buttons[-1].click()
+                        return True
+        return False
+
+    def _tap_once(self, what: str, timeout: float, **fmt: str) -> None:
+        locator = self.locator(what, **fmt)
+        deadline = time.monotonic() + timeout
+        while True:
+            if locator.selector is not None:
+                found = self.driver.find_elements(*locator.selector)
+                if found:
+                    try:
+                        found[-1].click()
+                        return
+                    except StaleElementReferenceException:
+                        continue
+            if locator.template is not None:
+                look = self.screen.look(locator.template)
+                if look.match.found and look.match.center is not None:
+                    self.screen.tap_at(*look.match.center, look.screen.shape[1])
+                    return
+            if time.monotonic() >= deadline:
+                how = " or ".join(
+                    part
+                    for part in (
+                        f"locator {locator.selector[1]!r}" if locator.selector else "",
+                        f"template {locator.template!r}" if locator.template else "",
+                    )
+                    if part
+                )
+                raise ElementNotShown(f"{self.app}: element {what!r} not shown within {timeout:.0f} s (by {how})")
+            self.dismiss_interruptions()
+            time.sleep(POLL_S)
+
+    def tap(self, what: str, proof: str | Sequence[str], timeout: float = FIND_TIMEOUT_S, **fmt: str) -> str:
+        """Tap element ``what`` until screen state ``proof`` (or one of several) shows; returns which.
+
+        A promotion or a notification banner may catch a tap: then the proof
+        does not show, the interruption is dismissed and the tap repeated.
+        """
+        proofs = [proof] if isinstance(proof, str) else list(proof)
+        for _ in range(TAP_TRIES - 1):
+            self.dismiss_interruptions()
+            self._tap_once(what, timeout, **fmt)
+            try:
+                return self.screen.expect_any(proofs, PROOF_TIMEOUT_S, self.dismiss_interruptions)[0]
+            except StateNotReached:
+                continue
+        self.dismiss_interruptions()
+        self._tap_once(what, timeout, **fmt)
+        return self.screen.expect_any(proofs, timeout, self.dismiss_interruptions)[0]

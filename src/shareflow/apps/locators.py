@@ -1,0 +1,96 @@
+"""Locators as data: per app, element and platform, with overrides per app version.
+
+An entry gives a selector (how the node tree shows the element) and/or a
+template state (how the screen shows it). ``None`` for a version means the
+node tree hides the element there: only the template is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from appium.webdriver.common.appiumby import AppiumBy
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+ANDROID_KEYS = {
+    "text": "text",
+    "text_contains": "textContains",
+    "desc": "description",
+    "desc_contains": "descriptionContains",
+    "id": "resourceId",
+    "class": "className",
+}
+IOS_KEYS = {
+    "label": ("label", "=="),
+    "label_contains": ("label", "CONTAINS"),
+    "type": ("type", "=="),
+    "name": ("name", "=="),
+}
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_appium(platform: str, selector: dict[str, str]) -> tuple[str, str]:
+    """A selector as an Appium (strategy, value) pair."""
+    if platform == "android":
+        if set(selector) == {"desc"}:
+            return AppiumBy.ACCESSIBILITY_ID, selector["desc"]
+        if set(selector) == {"id"}:
+            return AppiumBy.ID, selector["id"]
+        if set(selector) == {"class"}:
+            return AppiumBy.CLASS_NAME, selector["class"]
+        chain = "".join(f".{ANDROID_KEYS[k]}({_quote(v)})" for k, v in selector.items())
+        return AppiumBy.ANDROID_UIAUTOMATOR, f"new UiSelector(){chain}"
+    terms = [f"{IOS_KEYS[k][0]} {IOS_KEYS[k][1]} {_quote(v)}" for k, v in selector.items()]
+    return AppiumBy.IOS_PREDICATE, " AND ".join(terms)
+
+
+@dataclass(frozen=True)
+class Locator:
+    """How to find one element on one platform and app version."""
+
+    name: str
+    selector: tuple[str, str] | None  # Appium (strategy, value); None: hidden from the node tree
+    template: str | None  # template state to fall back to
+
+
+class AppLocators:
+    """The locator file of one app."""
+
+    def __init__(self, app: str) -> None:
+        text = resources.files("shareflow.apps").joinpath(f"{app}.yaml").read_text("utf-8")
+        self.app = app
+        self.data: dict[str, Any] = yaml.safe_load(text)
+        for spec in self.data.get("versions") or {}:
+            SpecifierSet(spec)  # fail early on a malformed specifier
+
+    def package(self, platform: str) -> str:
+        """The app's Android package or iOS bundle id."""
+        return self.data["app"][platform]
+
+    def get(self, what: str, platform: str, version: str = "", **fmt: str) -> Locator:
+        """The locator of element ``what``; ``fmt`` fills ``{placeholders}``."""
+        entry = self.data["elements"][what]
+        selector = entry.get(platform)
+        if version:
+            for spec, overrides in (self.data.get("versions") or {}).items():
+                by_platform = overrides.get(platform) or {}
+                if what in by_platform and Version(version) in SpecifierSet(spec):
+                    selector = by_platform[what]
+        resolved = None
+        if selector is not None:
+            resolved = to_appium(platform, {k: str(v).format(**fmt) for k, v in selector.items()})
+        return Locator(what, resolved, entry.get("template"))
+
+
+@cache
+def locators(app: str) -> AppLocators:
+    """The (cached) locators of ``app``: "taobao" or "wechat"."""
+    return AppLocators(app)

@@ -1,0 +1,112 @@
+"""WeChat page object: chats, paste and send, tap a link and see what opens."""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.action_chains import ActionChains
+
+from shareflow.apps.base import ElementNotShown, PageObject
+from shareflow.screen import DEFAULT_TIMEOUT_S
+
+LONG_PRESS_S = 0.8
+# What tapping a link may show: the outcome, by the screen state that proves it.
+OUTCOME_STATES = {
+    "wechat/h5_taobao": "direct",
+    "wechat/h5_tmall": "direct",
+    "wechat/h5_jd": "direct",
+    "wechat/interstitial": "interstitial",
+    "wechat/blocked": "blocked",
+    "wechat/copy_to_browser": "copy_to_browser",
+}
+H5_STATES = {"taobao": "wechat/h5_taobao", "tmall": "wechat/h5_tmall", "jd": "wechat/h5_jd"}
+OPEN_APP_LABELS = {"taobao": "打开淘宝App", "tmall": "打开天猫App", "jd": "打开京东App"}
+WECHAT_STATES = ["wechat/chat_list", "wechat/chat", *OUTCOME_STATES]  # where WeChat may come up
+BACK_STEPS = 4
+
+
+class WeChat(PageObject):
+    """WeChat on one phone."""
+
+    app = "wechat"
+
+    def open(self) -> None:
+        """Start WeChat afresh: it comes up at its chat list."""
+        key = "appId" if self.platform == "android" else "bundleId"
+        with self.phone.evidence.step(f"{self.phone.name}: open WeChat"):
+            self.reset()
+            self.driver.execute_script("mobile: activateApp", {key: self.package})
+            self.screen.expect("wechat/chat_list")
+
+    def back_to_chat_list(self) -> None:
+        """Leave whatever WeChat shows (a chat, its browser) for the chat list."""
+        with self.phone.evidence.step(f"{self.phone.name}: back to the chat list"):
+            for _ in range(BACK_STEPS):
+                state, _ = self.screen.expect_any(WECHAT_STATES)
+                if state == "wechat/chat_list":
+                    return
+                if self.platform == "android":
+                    self.driver.back()
+                else:
+                    self._tap_once("close_browser" if state != "wechat/chat" else "back", DEFAULT_TIMEOUT_S)
+            self.screen.expect("wechat/chat_list")
+
+    def open_chat(self, name: str) -> None:
+        """Open the chat with ``name`` (a nickname, or a group's name) from the chat list."""
+        with self.phone.evidence.step(f"{self.phone.name}: open the chat {name}"):
+            self.tap("chat_row", proof="wechat/chat", name=name)
+
+    def paste_and_send(self, proof: str = "wechat/my_link") -> None:
+        """Long-press the input, 粘贴, 发送; wait until ``proof`` (our message) shows."""
+        with self.phone.evidence.step(f"{self.phone.name}: paste the Tao password and send it"):
+            box = self.element("chat_input")
+            if box is None:
+                raise ElementNotShown("wechat: the chat's input box is not in the node tree")
+            ActionChains(self.driver).click_and_hold(box).pause(LONG_PRESS_S).release().perform()
+            self.screen.expect("wechat/paste_menu")
+            self.tap("paste", proof="wechat/send")
+            self.tap("send", proof=proof)
+
+    def tap_link(self, kind: str = "taobao", host: str = "m.tb.cn", shown_as: str = "wechat/my_link") -> str:
+        """Tap the newest link in the chat (by its text, else by ``shown_as``); returns the outcome shown."""
+        with self.phone.evidence.step(f"{self.phone.name}: tap the {kind} link"):
+            link = self.element("link", timeout=2, host=host)
+            if link is not None:
+                link.click()
+            else:
+                self._tap_newest(shown_as)
+            state, _ = self.screen.expect_any([*OUTCOME_STATES], DEFAULT_TIMEOUT_S)
+            return OUTCOME_STATES[state]
+
+    def _tap_newest(self, state: str) -> None:
+        """Tap the lowest occurrence of a template: the newest message."""
+        occurrences, screen = self.screen.find_all(state)
+        if not occurrences:
+            raise ElementNotShown(f"wechat: no {state!r} on screen")
+        x, y, w, h = max(occurrences, key=lambda box: box[1])
+        self.screen.tap_at(x + w * 0.75, y + h / 2, screen.shape[1])
+
+    def wait_for_link(self, shown_as: str = "wechat/their_link", timeout: float = 30) -> None:
+        """Wait until a link message shows in the open chat."""
+        with self.phone.evidence.step(f"{self.phone.name}: the link message arrives"):
+            self.screen.expect(shown_as, timeout)
+
+    def continue_past_interstitial(self, kind: str = "taobao") -> None:
+        """继续访问 on 非微信官方网页 → the shop's H5 page."""
+        with self.phone.evidence.step(f"{self.phone.name}: 继续访问"):
+            self.tap("continue", proof=H5_STATES[kind])
+
+    def open_in_app(self, kind: str = "taobao") -> None:
+        """打开淘宝App (or 天猫 / 京东) on the H5 page → the shop's app at the item."""
+        with self.phone.evidence.step(f"{self.phone.name}: {OPEN_APP_LABELS[kind]}"):
+            self.tap("open_app", proof="taobao/item", label=OPEN_APP_LABELS[kind])
+
+    def copy_newest_message(self, shown_as: str = "wechat/their_link") -> None:
+        """Long-press the newest message shown as ``shown_as`` and 复制 its text."""
+        with self.phone.evidence.step(f"{self.phone.name}: copy the message"):
+            occurrences, screen = self.screen.find_all(shown_as)
+            if not occurrences:
+                raise ElementNotShown(f"wechat: no {shown_as!r} on screen")
+            x, y, w, h = max(occurrences, key=lambda box: box[1])
+            px, py = self.screen.to_tap_units(x + w * 0.25, y + h / 2, screen.shape[1])
+            self.driver.tap([(px, py)], int(LONG_PRESS_S * 1000))
+            self.screen.expect("wechat/copy_menu")
+            self.tap("copy", proof="wechat/chat")

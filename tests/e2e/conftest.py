@@ -1,0 +1,57 @@
+"""Fixtures of the share-flow suites: test data and link expectations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+HERE = Path(__file__).parent
+SCENES = ("p2p", "group")
+LINK_KINDS = ("taobao", "tmall", "jd")
+OUTCOMES = {"direct", "interstitial", "blocked", "copy_to_browser"}
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+    id: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Data:
+    group: str
+    friend: str
+    items: dict[str, Item]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--expectations",
+        default=str(HERE / "expectations.yaml"),
+        help="expected link outcomes per scene and link kind (default: the late-2021 policy)",
+    )
+
+
+@pytest.fixture(scope="session")
+def data() -> Data:
+    raw = yaml.safe_load((HERE / "data.yaml").read_text(encoding="utf-8"))
+    items = {kind: Item(kind, **fields) for kind, fields in raw["items"].items()}
+    return Data(raw["group"], raw["friend"], items)
+
+
+@pytest.fixture(scope="session")
+def expectations(pytestconfig: pytest.Config) -> dict[str, dict[str, str]]:
+    """Expected outcome per scene and link kind; a bad file stops the run with its name."""
+    path = Path(pytestconfig.getoption("--expectations"))
+    table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for scene in SCENES:
+        for kind in LINK_KINDS:
+            value = (table.get(scene) or {}).get(kind)
+            if value not in OUTCOMES:
+                raise pytest.UsageError(f"{path}: {scene}.{kind}: {value!r} is not one of {sorted(OUTCOMES)}")
+    return table

@@ -1,0 +1,57 @@
+"""What tapping a shop link in WeChat shows, per scene and link kind.
+
+Each test sends a link of one kind into a chat of one scene and taps it; it
+asserts the outcome the expectations file names (default: late-2021 policy)
+and records what was observed — direct, interstitial, blocked or
+copy_to_browser — as an Allure parameter and in ``link-outcomes.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import allure
+import pytest
+
+from conftest import LINK_KINDS
+
+HOSTS = {"taobao": "item.taobao.com", "tmall": "detail.tmall.com", "jd": "item.m.jd.com"}
+
+
+def _record(output, device, scene: str, kind: str, expected: str, observed: str) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    row = {"device": device.name, "os": device.kind, "scene": scene, "kind": kind, "expected": expected}
+    row["observed"] = observed
+    with (output / "link-outcomes.jsonl").open("a", encoding="utf-8") as file:
+        file.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _check(device, wechat, data, expectations, shareflow_run, scene: str, kind: str, chat: str) -> None:
+    expected = expectations[scene][kind]
+    allure.dynamic.parameter("scene", scene)
+    allure.dynamic.parameter("link kind", kind)
+    allure.dynamic.parameter("expected outcome", expected)
+    wechat.open()
+    wechat.open_chat(chat)
+    wechat.driver.set_clipboard_text(data.items[kind].url)
+    wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
+    observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
+    allure.dynamic.parameter("observed outcome", observed)
+    _record(shareflow_run.output, device, scene, kind, expected, observed)
+    assert observed == expected, f"a {kind} link in a {scene} chat opened {observed!r}; expected {expected!r}"
+
+
+@allure.epic("Link outcomes")
+@allure.feature("WeChat group")
+@pytest.mark.group
+@pytest.mark.parametrize("kind", LINK_KINDS)
+def test_group_link_outcome(kind, device, wechat, data, expectations, shareflow_run) -> None:
+    _check(device, wechat, data, expectations, shareflow_run, "group", kind, data.group)
+
+
+@allure.epic("Link outcomes")
+@allure.feature("WeChat 1:1 chat")
+@pytest.mark.p2p
+@pytest.mark.parametrize("kind", LINK_KINDS)
+def test_p2p_link_outcome(kind, device, wechat, data, expectations, shareflow_run) -> None:
+    _check(device, wechat, data, expectations, shareflow_run, "p2p", kind, data.friend)

@@ -1,0 +1,31 @@
+"""The reporter's test of November 2021: share a Taobao item into WeChat, tap the link, buy."""
+
+from __future__ import annotations
+
+import allure
+import pytest
+from flows import open_link_and_buy, share_item_into_chat
+
+
+@allure.epic("Share flows")
+@allure.feature("WeChat group")
+@allure.story("Share a Taobao item into a group, open the link, reach the order")
+@pytest.mark.group
+def test_group_share_link_opens_item_and_reaches_order(device, taobao, wechat, data, expectations) -> None:
+    item = data.items["taobao"]
+    allure.dynamic.parameter("scene", "group")
+    allure.dynamic.parameter("link kind", "taobao")
+    share_item_into_chat(taobao, wechat, item.id, item.title, data.group)
+    open_link_and_buy(taobao, wechat, item.title, expectations["group"]["taobao"])
+
+
+@allure.epic("Share flows")
+@allure.feature("WeChat 1:1 chat")
+@allure.story("Share a Taobao item into a 1:1 chat, open the link, reach the order")
+@pytest.mark.p2p
+def test_p2p_share_link_opens_item_and_reaches_order(device, taobao, wechat, data, expectations) -> None:
+    item = data.items["taobao"]
+    allure.dynamic.parameter("scene", "p2p")
+    allure.dynamic.parameter("link kind", "taobao")
+    share_item_into_chat(taobao, wechat, item.id, item.title, data.friend)
+    open_link_and_buy(taobao, wechat, item.title, expectations["p2p"]["taobao"])

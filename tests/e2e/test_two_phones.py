@@ -1,0 +1,69 @@
+"""Two phones: one shares a Taobao item, the other member of the chat opens the link."""
+
+from __future__ import annotations
+
+import allure
+import pytest
+from flows import open_link_and_buy, share_item_into_chat
+
+from shareflow.apps.taobao import Taobao
+from shareflow.apps.wechat import WeChat
+
+
+def _pair_parameters(sender, receiver, scene: str) -> None:
+    allure.dynamic.parameter("sender", f"{sender.name} ({sender.device.kind})")
+    allure.dynamic.parameter("receiver", f"{receiver.name} ({receiver.device.kind})")
+    allure.dynamic.parameter("scene", scene)
+    allure.dynamic.parameter("link kind", "taobao")
+
+
+@allure.epic("Share flows")
+@allure.feature("WeChat group")
+@allure.story("Another group member, on another phone, opens the shared link")
+@pytest.mark.group
+def test_group_member_on_another_phone_opens_the_link(phone_pair, data, expectations) -> None:
+    sender, receiver = phone_pair
+    _pair_parameters(sender, receiver, "group")
+    item = data.items["taobao"]
+    share_item_into_chat(Taobao(sender), WeChat(sender), item.id, item.title, data.group)
+    wechat = WeChat(receiver)
+    wechat.open()
+    wechat.open_chat(data.group)
+    wechat.wait_for_link()
+    open_link_and_buy(
+        Taobao(receiver), wechat, item.title, expectations["group"]["taobao"], shown_as="wechat/their_link"
+    )
+
+
+@allure.epic("Share flows")
+@allure.feature("WeChat 1:1 chat")
+@allure.story("The friend, on another phone, opens the link shared in a 1:1 chat")
+@pytest.mark.p2p
+def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, data, expectations) -> None:
+    sender, receiver = phone_pair
+    _pair_parameters(sender, receiver, "p2p")
+    item = data.items["taobao"]
+    share_item_into_chat(Taobao(sender), WeChat(sender), item.id, item.title, receiver.device.wechat_nickname)
+    wechat = WeChat(receiver)
+    wechat.open()
+    wechat.open_chat(sender.device.wechat_nickname)
+    wechat.wait_for_link()
+    open_link_and_buy(Taobao(receiver), wechat, item.title, expectations["p2p"]["taobao"], shown_as="wechat/their_link")
+
+
+@allure.epic("Share flows")
+@allure.feature("WeChat group")
+@allure.story("A member copies the Tao password and Taobao opens it from the clipboard")
+@pytest.mark.group
+def test_group_member_copies_the_password_into_taobao(phone_pair, data) -> None:
+    sender, receiver = phone_pair
+    _pair_parameters(sender, receiver, "group")
+    item = data.items["taobao"]
+    share_item_into_chat(Taobao(sender), WeChat(sender), item.id, item.title, data.group)
+    wechat, taobao = WeChat(receiver), Taobao(receiver)
+    wechat.open()
+    wechat.open_chat(data.group)
+    wechat.wait_for_link()
+    wechat.copy_newest_message()
+    taobao.open_from_clipboard(allow_paste=True)
+    assert taobao.shows_title(item.title), f"Taobao's clipboard card did not open {item.title!r}"
