@@ -11,7 +11,10 @@ import click
 import pytest
 
 from shareflow import launcher, summary
+from shareflow.apps.locators import to_appium
+from shareflow.capture import capture as take_template
 from shareflow.devices import DevicesError, load
+from shareflow.session import SessionError, open_driver
 
 USAGE_ERROR = 2
 E2E = Path("tests/e2e")
@@ -81,3 +84,83 @@ def run(devices_file: Path, scenario: Path | None, output: Path, pytest_args: tu
     code = pytest.main(args)
     click.echo(summary.render(summary.read(output), output, allure_dir))
     sys.exit(USAGE_ERROR if code == pytest.ExitCode.USAGE_ERROR else int(code))
+
+
+def _pair(text: str, name: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        fail(f"--{name} {text!r}: expected comma-separated numbers")
+        raise
+
+
+@main.command()
+@click.argument("state")
+@click.option("--device", "device_name", required=True, help="Phone of the pool to capture on.")
+@click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
+@click.option("--url", help="Appium endpoint (required for embedded phones: the URL `shareflow sim` printed).")
+@click.option(
+    "--locator",
+    "locator",
+    multiple=True,
+    help="Selector KEY=VALUE: text, desc, id, class (Android); label, type, name (iOS).",
+)
+@click.option("--rect", help="x,y,w,h in element-rect units (pixels on Android, points on iOS).")
+@click.option("--inner", help="W,H in dp/points: cut this much around the element's centre instead of trimming.")
+@click.option("--templates", default="screenshots", show_default=True, type=click.Path(path_type=Path))
+@click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--text", default="", help="The words the template shows (for reports and OCR checks).")
+def capture(
+    state: str,
+    device_name: str,
+    devices_file: Path,
+    url: str | None,
+    locator: tuple[str, ...],
+    rect: str | None,
+    inner: str | None,
+    templates: Path,
+    threshold: float,
+    text: str,
+) -> None:
+    """Record or refresh the template of STATE ("app/state") from what the phone shows now."""
+    try:
+        device = next((d for d in load(devices_file) if d.name == device_name), None)
+    except DevicesError as exc:
+        fail(str(exc))
+    if device is None:
+        fail(f"{devices_file}: no device named {device_name!r}")
+    if (rect is None) == (not locator):
+        fail("give either --locator KEY=VALUE (repeatable) or --rect x,y,w,h")
+    endpoint = url or (None if device.embedded else device.endpoint)
+    if endpoint is None:
+        fail(f"{device_name} is an embedded phone: start `shareflow sim` and pass its URL with --url")
+    try:
+        driver = open_driver(device, endpoint)
+    except SessionError as exc:
+        fail(str(exc))
+    try:
+        if locator:
+            selector = dict(item.split("=", 1) for item in locator if "=" in item)
+            if len(selector) != len(locator):
+                fail("--locator takes KEY=VALUE")
+            found = driver.find_elements(*to_appium(device.platform, selector))
+            if not found:
+                fail(f"{device_name}: nothing matches {selector} on the screen now")
+            r = found[-1].rect
+            box = (r["x"], r["y"], r["width"], r["height"])
+        else:
+            box = _pair(rect, "rect")
+        path = take_template(
+            driver,
+            device.platform,
+            state,
+            templates,
+            rect=tuple(round(v) for v in box),
+            inner=_pair(inner, "inner") if inner else None,
+            threshold=threshold,
+            text=text,
+            source={"device": device_name, "locator": " ".join(locator) or f"rect {rect}"},
+        )
+    finally:
+        driver.quit()
+    click.echo(f"wrote {path} and {path.with_suffix('.yaml')}")

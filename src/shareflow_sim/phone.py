@@ -33,11 +33,18 @@ LONG_PRESS_S = 0.5
 BANNER_S = 3.5
 TOAST_S = 2.0
 DELIVERY_S = 0.3
-BANNER_NOISE = (
-    ("设置", "系统更新", "新版本 MIUI 已准备就绪，点击查看"),
-    ("日历", "日程提醒", "10:30 周会 · 3号会议室"),
-    ("支付宝", "余额宝收益", "昨日收益已到账，点击查看"),
-)
+BANNER_NOISE = {
+    "android": (
+        ("设置", "系统更新", "新版本 MIUI 已准备就绪，点击查看"),
+        ("日历", "日程提醒", "10:30 周会 · 3号会议室"),
+        ("支付宝", "余额宝收益", "昨日收益已到账，点击查看"),
+    ),
+    "ios": (
+        ("设置", "软件更新", "iOS 更新现已可用，点击查看"),
+        ("日历", "日程提醒", "10:30 周会 · 3号会议室"),
+        ("支付宝", "余额宝收益", "昨日收益已到账，点击查看"),
+    ),
+}
 
 # App states of Appium's queryAppState.
 NOT_INSTALLED, NOT_RUNNING, RUNNING_IN_BACKGROUND, RUNNING_IN_FOREGROUND = 0, 1, 3, 4
@@ -170,7 +177,7 @@ class Phone:
     def _arrived(self) -> None:
         """A screen finished appearing: maybe a notification banner (noise)."""
         if self.rng.random() < self.scenario.noise.notification_banner:
-            app, title, body = self.rng.choice(BANNER_NOISE)
+            app, title, body = self.rng.choice(BANNER_NOISE[self.platform])
             self._show_banner(app, title, body)
 
     def layers(self) -> list[Layer]:
@@ -315,7 +322,10 @@ class Phone:
             app.launch()
             self.running.add(app.package)
         self.foreground = app
-        self.log("ActivityManager", f"START u0 {{cmp={app.package}/{app.activity}}} from uid 10086")
+        if self.platform == "ios":
+            self.log("SpringBoard", f"Launching {app.bundle_id} ({app.activity})")
+        else:
+            self.log("ActivityManager", f"START u0 {{cmp={app.package}/{app.activity}}} from uid 10086")
         if url:
             app.open_url(url)
         app.resume()

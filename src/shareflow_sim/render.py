@@ -233,6 +233,10 @@ def _signature(layer: Layer) -> bytes:
     return digest.digest()
 
 
+CANVASES = 2  # full-size canvases kept per phone (the screen and its overlays; ~12 MB each at 1290x2796)
+PNGS = 8  # encoded screenshots kept per phone
+
+
 class Renderer:
     """Draws one phone's layers; safe to share between threads."""
 
@@ -242,8 +246,8 @@ class Renderer:
         self.scale = profile.scale
         self.size = (profile.width_px, profile.height_px)
         self._lock = threading.Lock()
-        self._canvases: _LRU[tuple[bytes, ...], Image.Image] = _LRU(6)
-        self._pngs: _LRU[tuple[bytes, ...], bytes] = _LRU(16)
+        self._canvases: _LRU[tuple[bytes, ...], Image.Image] = _LRU(CANVASES)
+        self._pngs: _LRU[tuple[bytes, ...], bytes] = _LRU(PNGS)
 
     def render(self, layers: list[Layer]) -> Image.Image:
         """The screen showing ``layers`` (bottom first), as a new RGB image."""

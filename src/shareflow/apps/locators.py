@@ -24,6 +24,7 @@ ANDROID_KEYS = {
     "desc_contains": "descriptionContains",
     "id": "resourceId",
     "class": "className",
+    "package": "packageName",
 }
 IOS_KEYS = {
     "label": ("label", "=="),
@@ -87,7 +88,8 @@ class AppLocators:
         resolved = None
         if selector is not None:
             resolved = to_appium(platform, {k: str(v).format(**fmt) for k, v in selector.items()})
-        return Locator(what, resolved, entry.get("template"))
+        template = entry.get("template")
+        return Locator(what, resolved, template.format(**fmt) if template else None)
 
 
 @cache

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from selenium.webdriver.common.action_chains import ActionChains
 
-from shareflow.apps.base import ElementNotShown, PageObject
-from shareflow.screen import DEFAULT_TIMEOUT_S
+from shareflow.apps.base import PROOF_TIMEOUT_S, TAP_TRIES, ElementNotShown, PageObject
+from shareflow.screen import DEFAULT_TIMEOUT_S, StateNotReached
 
 LONG_PRESS_S = 0.8
 # What tapping a link may show: the outcome, by the screen state that proves it.
@@ -66,15 +66,26 @@ class WeChat(PageObject):
             self.tap("send", proof=proof)
 
     def tap_link(self, kind: str = "taobao", host: str = "m.tb.cn", shown_as: str = "wechat/my_link") -> str:
-        """Tap the newest link in the chat (by its text, else by ``shown_as``); returns the outcome shown."""
+        """Tap the newest link in the chat (by its text, else by ``shown_as``); returns the outcome shown.
+
+        A notification banner may catch the tap: then the tap is repeated.
+        """
         with self.phone.evidence.step(f"{self.phone.name}: tap the {kind} link"):
-            link = self.element("link", timeout=2, host=host)
-            if link is not None:
-                link.click()
-            else:
-                self._tap_newest(shown_as)
-            state, _ = self.screen.expect_any([*OUTCOME_STATES], DEFAULT_TIMEOUT_S)
-            return OUTCOME_STATES[state]
+            for _ in range(TAP_TRIES - 1):
+                self._tap_link_once(host, shown_as)
+                try:
+                    return OUTCOME_STATES[self.screen.expect_any([*OUTCOME_STATES], PROOF_TIMEOUT_S)[0]]
+                except StateNotReached:
+                    continue
+            self._tap_link_once(host, shown_as)
+            return OUTCOME_STATES[self.screen.expect_any([*OUTCOME_STATES], DEFAULT_TIMEOUT_S)[0]]
+
+    def _tap_link_once(self, host: str, shown_as: str) -> None:
+        link = self.element("link", timeout=2, host=host)
+        if link is not None:
+            link.click()
+        else:
+            self._tap_newest(shown_as)
 
     def _tap_newest(self, state: str) -> None:
         """Tap the lowest occurrence of a template: the newest message."""
@@ -97,7 +108,7 @@ class WeChat(PageObject):
     def open_in_app(self, kind: str = "taobao") -> None:
         """打开淘宝App (or 天猫 / 京东) on the H5 page → the shop's app at the item."""
         with self.phone.evidence.step(f"{self.phone.name}: {OPEN_APP_LABELS[kind]}"):
-            self.tap("open_app", proof="taobao/item", label=OPEN_APP_LABELS[kind])
+            self.tap("open_app", proof="taobao/item", label=OPEN_APP_LABELS[kind], kind=kind)
 
     def copy_newest_message(self, shown_as: str = "wechat/their_link") -> None:
         """Long-press the newest message shown as ``shown_as`` and 复制 its text."""
