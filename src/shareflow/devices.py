@@ -27,7 +27,7 @@ class DevicesError(ValueError):
     """A device pool that cannot be used; the message says where and why."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Device:
     """One phone of the pool, as devices.yaml describes it."""
 
@@ -43,6 +43,10 @@ class Device:
     wechat_account: str = ""
     wechat_nickname: str = ""
     apps: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """The name only: capabilities may hold secrets, and reports show parameters by repr."""
+        return self.name
 
     @property
     def embedded(self) -> bool:

@@ -134,6 +134,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 raise pytest.UsageError(f"embedded virtual farm: {exc}") from None
     config.stash[POOL] = run
     config.stash[REPORTS] = {}
+    if not worker:
+        config.pluginmanager.register(_ResultsWriter(), "shareflow-results")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(run), "shareflow-xdist")
 
@@ -212,28 +214,31 @@ def _failure_message(report: pytest.TestReport) -> str:
     return text.strip().splitlines()[0] if text.strip() else "failed"
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Record each test's result for the run summary (on the controller under xdist)."""
-    if report.when != "call" and not (report.failed or report.skipped):
-        return
-    props = dict(report.user_properties)
-    if "output" not in props:
-        return
-    record = {
-        "nodeid": report.nodeid,
-        "when": report.when,
-        "outcome": report.outcome,
-        "phones": props.get("phones", ""),
-        "category": props.get("category", ""),
-        "step": props.get("step", ""),
-        "message": secrets.redact(_failure_message(report)) if report.failed else "",
-        "evidence": props.get("evidence", ""),
-        "duration_s": round(report.duration, 2),
-    }
-    output = Path(props["output"])
-    output.mkdir(parents=True, exist_ok=True)
-    with (output / "results.jsonl").open("a", encoding="utf-8") as file:
-        file.write(json.dumps(record, ensure_ascii=False) + "\n")
+class _ResultsWriter:
+    """Writes each test's result for the run summary (in the controller, under xdist)."""
+
+    @staticmethod
+    def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+        if report.when != "call" and not (report.failed or report.skipped):
+            return
+        props = dict(report.user_properties)
+        if "output" not in props:
+            return
+        record = {
+            "nodeid": report.nodeid,
+            "when": report.when,
+            "outcome": report.outcome,
+            "phones": props.get("phones", ""),
+            "category": props.get("category", ""),
+            "step": props.get("step", ""),
+            "message": secrets.redact(_failure_message(report)) if report.failed else "",
+            "evidence": props.get("evidence", ""),
+            "duration_s": round(report.duration, 2),
+        }
+        output = Path(props["output"])
+        output.mkdir(parents=True, exist_ok=True)
+        with (output / "results.jsonl").open("a", encoding="utf-8") as file:
+            file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 # -- fixtures ---------------------------------------------------------------------

@@ -72,8 +72,8 @@ class WeChat(PageObject):
         """
         with self.phone.evidence.step(f"{self.phone.name}: tap the {kind} link"):
             for _ in range(TAP_TRIES - 1):
-                self._tap_link_once(host, shown_as)
                 try:
+                    self._tap_link_once(host, shown_as)
                     return OUTCOME_STATES[self.screen.expect_any([*OUTCOME_STATES], PROOF_TIMEOUT_S)[0]]
                 except StateNotReached:
                     continue
