@@ -22,8 +22,8 @@ test: setup lint
 	$(BIN)/pytest $(ARGS)
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 sim: setup
 	$(BIN)/shareflow sim $(ARGS)

@@ -107,6 +107,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.help:
         return
     devices_file = Path(config.getoption("--devices"))
+    if not devices_file.is_absolute() and not devices_file.exists():
+        devices_file = config.rootpath / devices_file  # run from a subfolder of the project
     try:
         devices = select(load(devices_file), config.getoption("--device"), config.getoption("--platform"))
     except (DevicesError, SelectionError) as exc:
@@ -265,7 +267,8 @@ def _failed(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture
 def evidence_dir(request: pytest.FixtureRequest, shareflow_run: RunConfig) -> Path:
     """This test's evidence folder under --output."""
-    folder = shareflow_run.output / safe_name(request.node.nodeid.split("::", 1)[-1])
+    module, _, name = request.node.nodeid.partition("::")
+    folder = shareflow_run.output / safe_name(f"{Path(module).stem}-{name}")
     shutil.rmtree(folder, ignore_errors=True)  # evidence of an earlier run of this test
     request.node.user_properties += [("output", str(shareflow_run.output)), ("evidence", str(folder))]
     return folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import zip_longest
 
 from shareflow.devices import Device
 
@@ -28,8 +29,9 @@ def pairs(devices: Sequence[Device], mode: str = "cover") -> list[tuple[Device, 
     """Ordered (sender, receiver) pairs of different phones.
 
     ``all`` gives every ordered pair. ``cover`` gives each phone once as
-    sender and once as receiver, preferring a partner of the other platform,
-    so that Android→iOS and iOS→Android both occur whenever both exist.
+    sender and once as receiver, around a ring that alternates the platforms
+    as long as both last, so that Android→iOS and iOS→Android both occur
+    whenever both exist.
     """
     if len(devices) < 2:
         return []
@@ -37,9 +39,5 @@ def pairs(devices: Sequence[Device], mode: str = "cover") -> list[tuple[Device, 
         return [(a, b) for a in devices for b in devices if a is not b]
     android = [d for d in devices if d.platform == "android"]
     ios = [d for d in devices if d.platform == "ios"]
-    if not android or not ios:
-        ring = list(devices)
-        return [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))]
-    result = [(a, ios[i % len(ios)]) for i, a in enumerate(android)]
-    result += [(b, android[i % len(android)]) for i, b in enumerate(ios)]
-    return result
+    ring = [d for pair in zip_longest(android, ios) for d in pair if d is not None]
+    return [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))]

@@ -23,6 +23,7 @@ FLAT_STD = 6.0  # a template whose grey levels vary less than this is refused
 SCALE_RANGE = (0.45, 2.4)  # searched when nothing hints at the scale
 SCALE_STEP = 1.06  # geometric step of the coarse scale search
 HINT_SPAN = 0.08  # +- around a hinted scale
+MAX_OCCURRENCES = 20  # find_all reports at most this many places
 RIVALS, RIVAL_MARGIN = 6, 0.15  # places compared in colour: up to this many, this close to the best
 PALETTE_SIZE, PALETTE_SHARE, PALETTE_SAMPLES = 3, 0.12, 3000  # colours, least share that counts, pixels used
 COLOUR_TOLERANCE = 10.0  # Lab distance that rendering alone causes (anti-aliasing, resampling)
@@ -83,7 +84,7 @@ def _soft(grey: np.ndarray) -> np.ndarray:
 def _ncc(screen: np.ndarray, template: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     if mask is None:
         return cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED)
-    result = cv2.matchTemplate(screen, template, cv2.TM_CCORR_NORMED, mask=mask)
+    result = cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED, mask=mask)
     return np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
 
 
@@ -205,12 +206,15 @@ def find(
     return Match(found, confidence, box if found else None, box, round(float(scale), 4), round(elapsed, 2))
 
 
-def _peaks(result: np.ndarray, size: tuple[int, int], floor: float) -> list[tuple[int, int, float]]:
-    """Up to RIVALS best places of a correlation map above ``floor``, at least half a template apart."""
+def _peaks(result: np.ndarray, size: tuple[int, int], floor: float, limit: int = 0) -> list[tuple[int, int, float]]:
+    """The best places of a correlation map (always the best one; more while above ``floor``).
+
+    Places closer than half a template to a better one are the same place.
+    """
     w, h = size
     work = result.copy()
     peaks: list[tuple[int, int, float]] = []
-    while len(peaks) < RIVALS:
+    while len(peaks) < (limit or RIVALS):
         _, value, _, (x, y) = cv2.minMaxLoc(work)
         if value < floor and peaks:
             break
@@ -226,20 +230,14 @@ def find_all(
     threshold: float,
     mask: np.ndarray | None = None,
 ) -> list[Box]:
-    """Every place ``template`` shows at ``scale`` (found by :func:`find`), best first.
-
-    Peaks closer than half the template's size to a better one are the same place.
-    """
+    """Every place ``template`` shows at ``scale`` (found by :func:`find`), best first."""
     t_grey = _soft(_resize(_grey(template), scale))
     m = _resize(mask, scale) if mask is not None else None
     result = _ncc(_soft(_grey(screen)), t_grey, m)
     h, w = t_grey.shape
     t_colour = _resize(template, scale)
-    boxes: list[Box] = []
-    ys, xs = np.nonzero(result >= threshold)
-    for y, x in sorted(zip(ys.tolist(), xs.tolist(), strict=True), key=lambda p: -result[p[0], p[1]]):
-        if any(abs(x - bx) < w / 2 and abs(y - by) < h / 2 for bx, by, _, _ in boxes):
-            continue
-        if colour_agreement(screen[y : y + h, x : x + w], t_colour, m) >= threshold:
-            boxes.append((x, y, w, h))
-    return boxes
+    return [
+        (x, y, w, h)
+        for x, y, value in _peaks(result, (w, h), threshold, limit=MAX_OCCURRENCES)
+        if value >= threshold and colour_agreement(screen[y : y + h, x : x + w], t_colour, m) >= threshold
+    ]

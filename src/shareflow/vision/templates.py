@@ -112,7 +112,10 @@ class TemplateLibrary:
 
     def _load(self, platform: str, state: str) -> Template:
         png, meta_path = self.paths(platform, state)
-        hint = f"record it with: shareflow capture {state} --platform {platform}"
+        hint = (
+            f"record it with: shareflow capture {state} --device <a {platform} phone> "
+            "--url <its Appium URL> --locator KEY=VALUE"
+        )
         if not png.exists():
             raise TemplateMissing(f"template {png} is missing ({hint})")
         if not meta_path.exists():

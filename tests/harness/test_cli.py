@@ -1,0 +1,167 @@
+"""The ``shareflow`` command: bad input exits 2 with one clear line; Tao passwords; the run summary."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from shareflow import cli, summary
+from shareflow.taopassword import TaoPassword, parse
+from shareflow.vision.templates import TemplateLibrary, TemplateMissing
+
+SHAREFLOW = Path(sys.executable).parent / "shareflow"  # the console script beside the venv's python
+GOOD_POOL = """\
+devices:
+  - name: droid
+    platform: android
+    os_version: "12"
+    profile: android-fhd
+    endpoint: embedded
+    wechat: {account: wxid_droid, nickname: 安卓}
+"""
+BAD_POOL = GOOD_POOL.replace("platform: android", "platfrom: android")
+BAD_POOL_LINE = "devices.yaml:3: devices[0] (droid): field 'platfrom': unknown field"
+ALLOWED = "apps, capabilities, endpoint, name, os_version, platform, profile, provider, tags, udid, wechat"
+BAD_SCENARIO = "seed: 7\nnoize: {promo_popup: 0}\n"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """A good and a bad pool, a bad scenario, and an output folder that should stay unwritten."""
+    paths = {"good": tmp_path / "good" / "devices.yaml", "bad": tmp_path / "bad" / "devices.yaml"}
+    for key, text in (("good", GOOD_POOL), ("bad", BAD_POOL)):
+        paths[key].parent.mkdir()
+        paths[key].write_text(text, encoding="utf-8")
+    paths["scenario"] = tmp_path / "scenario.yaml"
+    paths["scenario"].write_text(BAD_SCENARIO, encoding="utf-8")
+    paths["output"] = tmp_path / "out"
+    return paths
+
+
+def invoke(*args: str) -> click.testing.Result:
+    return CliRunner().invoke(cli.main, list(args))
+
+
+def test_run_with_a_bad_pool_exits_2_with_one_line_and_writes_nothing(files: dict[str, Path]) -> None:
+    result = invoke("run", "--devices", str(files["bad"]), "--output", str(files["output"]))
+    assert result.exit_code == cli.USAGE_ERROR == 2
+    assert result.stderr.splitlines() == [f"shareflow: {files['bad'].parent}/{BAD_POOL_LINE} (allowed: {ALLOWED})"]
+    assert result.stdout == ""
+    assert not files["output"].exists()
+
+
+def test_run_with_a_bad_scenario_exits_2_naming_the_key(files: dict[str, Path]) -> None:
+    args = ("--devices", str(files["good"]), "--scenario", str(files["scenario"]), "--output", str(files["output"]))
+    result = invoke("run", *args)
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("shareflow: ") and str(files["scenario"]) in line
+    assert "unknown key 'noize'" in line
+    assert not files["output"].exists()
+
+
+def test_run_with_an_unknown_phone_exits_2_naming_the_known(files: dict[str, Path], tmp_path: Path) -> None:
+    test = tmp_path / "test_x.py"
+    test.write_text("def test_x(device):\n    pass\n", encoding="utf-8")
+    argv = [str(SHAREFLOW), "run", "--devices", str(files["good"]), "--output", str(files["output"])]
+    argv += [str(test), "--device", "nokia", "-p", "no:cacheprovider"]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--device 'nokia' is not in the pool (known: droid)" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ((), f"shareflow: {{bad}}/{BAD_POOL_LINE}"),
+        (("--scenario", "{scenario}"), "unknown key 'noize'"),
+    ],
+    ids=["bad-pool", "bad-scenario"],
+)
+def test_sim_with_bad_input_exits_2_before_serving(
+    files: dict[str, Path], extra: tuple[str, ...], expected: str
+) -> None:
+    pool = files["good"] if extra else files["bad"]
+    values = {"bad": files["bad"].parent, "scenario": files["scenario"]}
+    argv = [str(SHAREFLOW), "sim", "--devices", str(pool), "--port", "0", *(a.format(**values) for a in extra)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert expected.format(**values) in line
+
+
+def test_the_capture_hint_names_the_state_and_only_real_options(tmp_path: Path) -> None:
+    with pytest.raises(TemplateMissing) as error:
+        TemplateLibrary(tmp_path).get("android", "wechat/chat")
+    hint = str(error.value).split("record it with: ", 1)[1]
+    assert hint.startswith("shareflow capture wechat/chat ")
+    options = {name for param in cli.main.commands["capture"].params for name in param.opts}
+    named = set(re.findall(r"--[a-z-]+", hint))
+    assert named and named <= options
+    assert "--device" in named  # the one option capture cannot do without
+
+
+# -- Tao passwords ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "【淘宝】https://m.tb.cn/h.gXk3ZfQ?tk=Vb8sWq2Lm0 CZ3457 「秋冬加厚卫衣男」\n点击链接直接打开",
+            TaoPassword("Vb8sWq2Lm0", "https://m.tb.cn/h.gXk3ZfQ?tk=Vb8sWq2Lm0", "秋冬加厚卫衣男", "CZ3457"),
+        ),
+        ("【天猫】 https://e.tb.cn/h.AbCdEfG", TaoPassword("AbCdEfG", "https://e.tb.cn/h.AbCdEfG")),
+        ("复制这条信息￥3ggP09P71CF￥，打开【手机淘宝】即可查看", TaoPassword("3ggP09P71CF")),
+        ("8.0 hi 《Ab12Cd34Ef5》 see", TaoPassword("Ab12Cd34Ef5")),
+    ],
+    ids=["current", "current-short", "old-yuan", "old-brackets"],
+)
+def test_tao_password_shapes_are_read(text: str, expected: TaoPassword) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "快来看看这个宝贝，超划算！",
+        "https://item.taobao.com/item.htm?id=6543210987",
+        "￥3ggP09P71C￥",  # ten characters: not a password
+        "【淘宝】https://m.tb.cn/h.short",  # the short code has seven characters
+    ],
+)
+def test_plain_text_is_no_tao_password(text: str) -> None:
+    assert parse(text) is None
+
+
+# -- the run summary -------------------------------------------------------------------------
+def test_summary_lists_failures_first_with_step_category_and_evidence(tmp_path: Path) -> None:
+    common = {"when": "call", "phones": "droid", "step": "", "message": "", "category": "", "evidence": ""}
+    records: list[dict[str, object]] = [
+        {**common, "nodeid": "t.py::test_ok[droid]", "outcome": "passed", "duration_s": 1.5},
+        {
+            **common,
+            "nodeid": "t.py::test_group[droid]",
+            "outcome": "failed",
+            "duration_s": 9.0,
+            "step": "tap the link",
+            "category": "product",
+            "message": "StateNotReached: wechat/chat",
+            "evidence": "out/test_group_droid",
+        },
+    ]
+    text = summary.render(records, tmp_path, None)
+    lines = text.splitlines()
+    assert lines[0] == "shareflow summary: 1 failed, 1 passed (1 product)"
+    assert lines[2].split() == ["FAIL", "test_group[droid]", "droid", "9.0", "s"]
+    assert lines[3:6] == [
+        "        failed at step: tap the link",
+        "        product: StateNotReached: wechat/chat",
+        "        evidence: out/test_group_droid",
+    ]
+    assert lines[6].split() == ["PASS", "test_ok[droid]", "droid", "1.5", "s"]
+    assert summary.render([], tmp_path, None) == f"shareflow: no test reported a result (see {tmp_path})"

@@ -1,0 +1,313 @@
+"""Template matching, the template library, trimming, annotation, and pixel → point conversion."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import cast
+
+import cv2
+import numpy as np
+import pytest
+from appium import webdriver
+from PIL import Image, ImageDraw, ImageFont
+
+from shareflow.capture import trim
+from shareflow.evidence import FOUND, MAX_EDGE, MISSED, Evidence, annotate
+from shareflow.screen import Screen, points_per_pixel
+from shareflow.vision.match import Box, Match, TemplateError, check_template, find, find_all
+from shareflow.vision.templates import TemplateLibrary, TemplateMissing, read_image
+
+FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+ORANGE, GREY, RED = (255, 80, 0), (204, 204, 204), (255, 0, 54)
+CAPTURE_SCALE = 2.625  # the template is cut from a 1080-wide screen
+BUTTON_X, BUTTON_W, BUTTON_H = 40, 280, 48  # dp
+BUY_Y = 500  # dp: where the 立即购买 button sits unless told otherwise
+META = "capture_resolution: [945, 1680]\ncapture_scale: 2.625\n"
+
+
+def draw_screen(scale: float, colour: tuple[int, int, int] = ORANGE, buttons: Sequence[int] = (BUY_Y,)) -> np.ndarray:
+    """A 360×640 dp item page drawn at ``scale`` pixels per dp (BGR), with 立即购买 buttons at ``buttons`` (dp)."""
+    size = (round(360 * scale), round(640 * scale))
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    body = ImageFont.truetype(FONT, round(16 * scale))
+    draw.text((round(16 * scale), round(40 * scale)), "淘宝 商品详情 Taobao", fill="black", font=body)
+    draw.text((round(16 * scale), round(200 * scale)), "￥99.00 包邮 已售 1万+", fill=RED, font=body)
+    label = ImageFont.truetype(FONT, round(18 * scale))
+    for y in buttons:
+        x0, y0, w, h = button_box(scale, y)
+        draw.rounded_rectangle((x0, y0, x0 + w, y0 + h), radius=round(24 * scale), fill=colour)
+        draw.text((x0 + w / 2, y0 + h / 2), "立即购买", fill="white", font=label, anchor="mm")
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def button_box(scale: float, y: int = BUY_Y) -> Box:
+    """The button's box in pixels of a screen drawn at ``scale``."""
+    x0, y0 = round(BUTTON_X * scale), round(y * scale)
+    return x0, y0, round((BUTTON_X + BUTTON_W) * scale) - x0, round((y + BUTTON_H) * scale) - y0
+
+
+def cut(screen: np.ndarray, box: Box) -> np.ndarray:
+    x, y, w, h = box
+    return screen[y : y + h, x : x + w].copy()
+
+
+def assert_near(actual: Box | None, expected: Box, tolerance: int) -> None:
+    assert actual is not None
+    assert all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True)), (actual, expected)
+
+
+@pytest.fixture(scope="module")
+def buy_button() -> np.ndarray:
+    """The 立即购买 template, cut from a screen drawn at the capture scale."""
+    return cut(draw_screen(CAPTURE_SCALE), button_box(CAPTURE_SCALE))
+
+
+# -- find -------------------------------------------------------------------------------------
+def test_found_at_the_capture_scale(buy_button: np.ndarray) -> None:
+    started = time.perf_counter()
+    match = find(draw_screen(CAPTURE_SCALE), buy_button)
+    wall_ms = (time.perf_counter() - started) * 1000
+    assert match.found and match.confidence >= 0.95
+    assert_near(match.box, button_box(CAPTURE_SCALE), 2)
+    assert match.scale == pytest.approx(1.0, abs=0.01)
+    assert 0 < match.elapsed_ms <= wall_ms
+
+
+@pytest.mark.parametrize("hinted", [True, False], ids=["hint", "no-hint"])
+@pytest.mark.parametrize("scale", [2.0, 3.5])
+def test_found_at_other_scales(buy_button: np.ndarray, scale: float, hinted: bool) -> None:
+    ratio = scale / CAPTURE_SCALE
+    match = find(draw_screen(scale), buy_button, scale_hint=ratio if hinted else None)
+    assert match.found and match.confidence >= 0.9
+    assert_near(match.box, button_box(scale), 3)
+    assert match.scale == pytest.approx(ratio, rel=0.02)
+
+
+@pytest.mark.parametrize("scale", [CAPTURE_SCALE, 2.0])
+def test_not_found_when_the_colour_state_differs(buy_button: np.ndarray, scale: float) -> None:
+    match = find(draw_screen(scale, colour=GREY), buy_button)
+    assert not match.found and match.box is None
+    assert match.confidence < 0.5
+    assert_near(match.best, button_box(scale), 3)  # the shape was there: colour alone said no
+
+
+def test_flat_template_is_refused() -> None:
+    flat = np.full((40, 120, 3), 200, np.uint8)
+    with pytest.raises(TemplateError, match="flat"):
+        check_template(flat)
+    with pytest.raises(TemplateError, match="flat"):
+        find(draw_screen(2.0), flat)
+    with pytest.raises(TemplateError, match="smaller than 4 px"):
+        check_template(np.zeros((3, 40, 3), np.uint8))
+
+
+def test_region_limits_the_search(buy_button: np.ndarray) -> None:
+    screen = draw_screen(CAPTURE_SCALE, buttons=(300, BUY_Y))
+    height, width = screen.shape[:2]
+    upper = find(screen, buy_button, region=(0, 0, width, 1000))
+    lower = find(screen, buy_button, region=(0, 1000, width, height - 1000))
+    assert_near(upper.box, button_box(CAPTURE_SCALE, 300), 2)
+    assert_near(lower.box, button_box(CAPTURE_SCALE, BUY_Y), 2)  # in screen coordinates, not the region's
+    assert not find(screen, buy_button, region=(0, 0, width, 700)).found
+
+
+@pytest.fixture(scope="module")
+def masked_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The button with a margin that is magenta but fully transparent, saved as an RGBA PNG."""
+    pad = 30
+    x, y, w, h = button_box(CAPTURE_SCALE)
+    bgr = cut(draw_screen(CAPTURE_SCALE), (x - pad, y - pad, w + 2 * pad, h + 2 * pad))
+    alpha = np.zeros(bgr.shape[:2], np.uint8)
+    alpha[pad:-pad, pad:-pad] = 255
+    bgr[alpha == 0] = (255, 0, 255)
+    path = tmp_path_factory.mktemp("masked") / "buy.png"
+    cv2.imwrite(str(path), np.dstack([bgr, alpha]))
+    return path
+
+
+def test_mask_from_png_alpha_ignores_transparent_pixels(masked_png: Path) -> None:
+    image, mask = read_image(masked_png)
+    assert mask is not None and mask.shape == image.shape[:2]
+    screen = draw_screen(CAPTURE_SCALE)
+    x, y, w, h = button_box(CAPTURE_SCALE)
+    assert not find(screen, image).found  # the magenta margin is nowhere on the screen
+    match = find(screen, image, mask=mask)
+    assert match.found and match.confidence >= 0.95
+    assert_near(match.box, (x - 30, y - 30, w + 60, h + 60), 2)
+
+
+def test_find_all_returns_every_occurrence(buy_button: np.ndarray) -> None:
+    screen = draw_screen(2.0, buttons=(100, 300, BUY_Y))
+    match = find(screen, buy_button)
+    boxes = sorted(find_all(screen, buy_button, match.scale, 0.85), key=lambda b: b[1])
+    assert len(boxes) == 3
+    for box, y in zip(boxes, (100, 300, BUY_Y), strict=True):
+        assert_near(box, button_box(2.0, y), 3)
+
+
+def test_find_all_with_a_mask_returns_only_the_occurrences() -> None:
+    image = Image.new("RGB", (200, 400), "white")
+    draw = ImageDraw.Draw(image)
+    for y in (40, 160, 280):
+        draw.rounded_rectangle((20, y, 180, y + 40), radius=20, fill=ORANGE)
+        draw.text((100, y + 20), "立即购买", fill="white", font=ImageFont.truetype(FONT, 16), anchor="mm")
+    screen = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+    pad = 6
+    template = cut(screen, (20 - pad, 280 - pad, 161 + 2 * pad, 41 + 2 * pad))
+    mask = np.zeros(template.shape[:2], np.uint8)
+    mask[pad:-pad, pad:-pad] = 255
+    template[mask == 0] = (255, 0, 255)
+    match = find(screen, template, mask=mask)
+    assert match.found
+    boxes = sorted(find_all(screen, template, match.scale, 0.85, mask), key=lambda b: b[1])
+    assert [b[1] for b in boxes] == [40 - pad, 160 - pad, 280 - pad]
+
+
+# -- the template library ------------------------------------------------------------------------
+def write_template(root: Path, state: str, image: np.ndarray | None, meta: str | None) -> tuple[Path, Path]:
+    png, yaml_path = TemplateLibrary(root).paths("android", state)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    if image is not None:
+        cv2.imwrite(str(png), image)
+    if meta is not None:
+        yaml_path.write_text(meta, encoding="utf-8")
+    return png, yaml_path
+
+
+def test_missing_png_names_the_path_and_how_to_capture(tmp_path: Path, buy_button: np.ndarray) -> None:
+    png, _ = write_template(tmp_path, "taobao/buy", None, META)
+    with pytest.raises(TemplateMissing) as error:
+        TemplateLibrary(tmp_path).get("android", "taobao/buy")
+    assert str(png) in str(error.value)
+    assert "shareflow capture taobao/buy" in str(error.value)
+
+
+def test_missing_metadata_names_the_path_and_how_to_capture(tmp_path: Path, buy_button: np.ndarray) -> None:
+    _, meta = write_template(tmp_path, "taobao/buy", buy_button, None)
+    with pytest.raises(TemplateMissing) as error:
+        TemplateLibrary(tmp_path).get("android", "taobao/buy")
+    assert str(meta) in str(error.value)
+    assert "shareflow capture taobao/buy" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("meta", "named"),
+    [
+        ("capture_resolution: [945, 1680]\ncapture_scale: 0\n", "field 'capture_scale'"),
+        ("capture_resolution: [945]\ncapture_scale: 2.625\n", "field 'capture_resolution'"),
+        (META + "threshold: high\n", "field 'threshold'"),
+        (META + "region: [0, 0.5, 1, 1.5]\n", "field 'region.3'"),
+        (META + "thresold: 0.9\n", "'thresold'"),
+        ("capture_scale: 2.625\n", "'capture_resolution' is a required property"),
+    ],
+)
+def test_bad_metadata_names_the_field(tmp_path: Path, buy_button: np.ndarray, meta: str, named: str) -> None:
+    _, meta_path = write_template(tmp_path, "taobao/buy", buy_button, meta)
+    with pytest.raises(TemplateError) as error:
+        TemplateLibrary(tmp_path).get("android", "taobao/buy")
+    assert str(error.value).startswith(f"{meta_path}: ")
+    assert named in str(error.value)
+
+
+def test_flat_png_is_refused_naming_it(tmp_path: Path) -> None:
+    png, _ = write_template(tmp_path, "taobao/blank", np.full((30, 90, 3), 255, np.uint8), META)
+    with pytest.raises(TemplateError, match=f"^{png}: template is flat"):
+        TemplateLibrary(tmp_path).get("android", "taobao/blank")
+
+
+def test_template_metadata_is_read(tmp_path: Path, buy_button: np.ndarray) -> None:
+    extra = "threshold: 0.9\nregion: [0, 0.5, 1, 0.5]\ntext: 立即购买\n"
+    write_template(tmp_path, "taobao/buy", buy_button, META + extra)
+    library = TemplateLibrary(tmp_path)
+    template = library.get("android", "taobao/buy")
+    assert (template.capture_resolution, template.capture_scale, template.threshold) == ((945, 1680), 2.625, 0.9)
+    assert template.text == "立即购买" and template.mask is None
+    assert template.region_box(1080, 2400) == (0, 1200, 1080, 1200)
+    assert np.array_equal(template.image, buy_button)
+    assert library.get("android", "taobao/buy") is template
+    assert library.states("android") == ["taobao/buy"]
+
+
+# -- capture.trim, evidence.annotate ----------------------------------------------------------
+def test_trim_cuts_the_margin_and_keeps_the_pad() -> None:
+    crop = np.full((80, 100, 3), 255, np.uint8)
+    crop[20:40, 30:50] = 0
+    trimmed = trim(crop, pad=3)
+    assert trimmed.shape == (26, 26, 3)
+    assert (trimmed[3:-3, 3:-3] == 0).all()
+    assert (trimmed[:3] == 255).all() and (trimmed[:, -3:] == 255).all()
+    uniform = np.full((10, 10, 3), 7, np.uint8)
+    assert trim(uniform, pad=3) is uniform
+
+
+def test_trim_stops_at_the_crop_edge() -> None:
+    crop = np.full((50, 50, 3), 255, np.uint8)
+    crop[0:10, 45:50] = (0, 0, 255)
+    assert trim(crop, pad=4).shape == (14, 9, 3)
+
+
+@pytest.mark.parametrize(("found", "colour"), [(True, FOUND), (False, MISSED)])
+def test_annotate_draws_the_box_in_its_colour(found: bool, colour: tuple[int, int, int]) -> None:
+    screen = np.full((600, 400, 3), 128, np.uint8)
+    box = (50, 300, 100, 60)
+    match = Match(found, 0.97 if found else 0.4, box if found else None, box, 1.0, 12.0)
+    out = annotate(screen, match, "taobao/buy")
+    x, y, w, h = box
+    for px, py in ((x, y + h // 2), (x + w, y + h // 2), (x + w // 2, y + h)):
+        assert tuple(out[py, px]) == colour
+    assert tuple(out[y + h // 2, x + w // 2]) == (128, 128, 128)  # inside the box: untouched
+    assert (screen == 128).all()  # the screenshot itself is not drawn on
+
+
+def test_annotate_scales_large_screens_down() -> None:
+    match = Match(True, 0.99, (100, 100, 300, 200), (100, 100, 300, 200), 1.0, 1.0)
+    out = annotate(np.zeros((3200, 1440, 3), np.uint8), match, "x")
+    assert out.shape == (MAX_EDGE, 576, 3)
+
+
+# -- pixels and points ------------------------------------------------------------------------------
+class StubDriver:
+    """Just what Screen needs for taps: a window size and a tap recorder."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.size = {"width": width, "height": height}
+        self.size_calls = 0
+        self.taps: list[list[tuple[int, int]]] = []
+
+    def get_window_size(self) -> dict[str, int]:
+        self.size_calls += 1
+        return self.size
+
+    def tap(self, positions: list[tuple[int, int]]) -> None:
+        self.taps.append(positions)
+
+
+def stub_screen(tmp_path: Path, platform: str, width: int, height: int) -> tuple[Screen, StubDriver]:
+    driver = StubDriver(width, height)
+    screen = Screen(cast(webdriver.Remote, driver), platform, TemplateLibrary(tmp_path), Evidence(tmp_path))
+    return screen, driver
+
+
+def test_points_per_pixel() -> None:
+    assert points_per_pixel(1170, 390) == 1 / 3
+    assert points_per_pixel(750, 375) == 0.5
+    assert points_per_pixel(1080, 1080) == 1
+
+
+def test_ios_taps_are_in_points(tmp_path: Path) -> None:
+    screen, driver = stub_screen(tmp_path, "ios", 390, 844)
+    assert screen.to_tap_units(585, 1266, 1170) == (195, 422)
+    assert screen.to_tap_units(100, 200, 1170) == (33, 67)
+    screen.tap_at(1169, 2531, 1170)
+    assert driver.taps == [[(390, 844)]]
+    assert driver.size_calls == 1  # the window size is asked once
+
+
+def test_android_taps_are_in_pixels(tmp_path: Path) -> None:
+    screen, driver = stub_screen(tmp_path, "android", 1080, 2400)
+    assert screen.to_tap_units(540, 1200, 1080) == (540, 1200)
+    screen.tap_at(1079.6, 3.2, 1080)
+    assert driver.taps == [[(1080, 3)]]
