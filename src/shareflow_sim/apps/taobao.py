@@ -965,18 +965,22 @@ class TaobaoApp(App):
                 ),
             ],
         )
-        close = k.icon_button(
-            Rect(k.w / 2 - 18, y + ch + 20, 36, 36),
+        close = self._overlay_close("card", y + ch + 20, "clipboard_card_close")
+        return k.overlay("taobao.card.scrim", [card, close])
+
+    def _overlay_close(self, overlay: str, y: float, rid: str) -> Node:
+        """The round × under a pop-up card, which closes it."""
+        return self.kit.icon_button(
+            Rect(self.kit.w / 2 - 18, y, 36, 36),
             "close",
             "关闭",
-            lambda: self._close("card"),
-            key="taobao.card.close",
+            lambda: self._close(overlay),
+            key=f"taobao.{overlay}.close",
             fg="#FFFFFF",
             glyph=20,
             border="#FFFFFF",
-            rid="clipboard_card_close",
+            rid=rid,
         )
-        return k.overlay("taobao.card.scrim", [card, close])
 
     def _promo_overlay(self, _: object, __: Screen) -> Node:
         k = self.kit
@@ -1023,15 +1027,5 @@ class TaobaoApp(App):
                 ),
             ],
         )
-        close = k.icon_button(
-            Rect(k.w / 2 - 18, y + ch + 20, 36, 36),
-            "close",
-            "关闭",
-            lambda: self._close("promo"),
-            key="taobao.promo.close",
-            fg="#FFFFFF",
-            glyph=20,
-            border="#FFFFFF",
-            rid="poplayer_close",
-        )
+        close = self._overlay_close("promo", y + ch + 20, "poplayer_close")
         return k.overlay("taobao.promo.scrim", [card, close], dim="#000000A6")
