@@ -12,13 +12,10 @@ from appium import webdriver
 from appium.options.android import UiAutomator2Options
 from appium.options.common.base import AppiumOptions
 from appium.options.ios import XCUITestOptions
+from flowkit import QUIET, running_farm
 
-from shareflow_sim import scenario
-from shareflow_sim.farm import Farm
 from shareflow_sim.phone import PhoneSpec
-from shareflow_sim.server import serve_in_thread
 
-QUIET: dict[str, Any] = {"noise": {"transition_ms": [0, 0], "promo_popup": 0, "notification_banner": 0}}
 APPS = {"wechat": "8.0.16", "taobao": "10.5.0"}
 PHONES = (
     PhoneSpec("android-1", "android", "13", "android-fhd", "emulator-5554", "wxid_android1", "安卓一号", APPS),
@@ -27,13 +24,6 @@ PHONES = (
 )
 OpenSession = Callable[..., webdriver.Remote]
 FarmFactory = Callable[[dict[str, Any]], contextlib.AbstractContextManager[OpenSession]]
-
-
-@contextlib.contextmanager
-def running_farm(data: dict[str, Any], phones: tuple[PhoneSpec, ...] = PHONES) -> Iterator[str]:
-    """A farm of ``phones`` with scenario ``data``, served on a free port; yields its URL."""
-    with serve_in_thread(Farm(list(phones), scenario.from_dict(data))) as url:
-        yield url
 
 
 def options(platform: str, **caps: Any) -> AppiumOptions:
@@ -65,7 +55,7 @@ def session_factory(url: str) -> Iterator[OpenSession]:
 @pytest.fixture(scope="session")
 def sim_url() -> Iterator[str]:
     """The quiet farm (no transitions, pop-ups or banners) shared by the tests."""
-    with running_farm(QUIET) as url:
+    with running_farm(QUIET, PHONES) as url:
         yield url
 
 
@@ -78,7 +68,7 @@ def open_session(sim_url: str) -> Iterator[OpenSession]:
 
 @contextlib.contextmanager
 def _own_farm(data: dict[str, Any]) -> Iterator[OpenSession]:
-    with running_farm(data) as url, session_factory(url) as factory:
+    with running_farm(data, PHONES) as url, session_factory(url) as factory:
         yield factory
 
 

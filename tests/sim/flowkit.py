@@ -82,9 +82,9 @@ def poll(probe: Callable[[], T | None], what: str, timeout: float = TIMEOUT_S) -
 
 
 @contextlib.contextmanager
-def farm(data: dict[str, Any]) -> Iterator[str]:
-    """A farm of :data:`PHONES` with the scenario ``data``, served on a free port; yields its URL."""
-    with serve_in_thread(Farm(list(PHONES.values()), scenario.from_dict(data))) as url:
+def running_farm(data: dict[str, Any], phones: tuple[PhoneSpec, ...] = tuple(PHONES.values())) -> Iterator[str]:
+    """A farm of ``phones`` with the scenario ``data``, served on a free port; yields its URL."""
+    with serve_in_thread(Farm(list(phones), scenario.from_dict(data))) as url:
         yield url
 
 
@@ -109,7 +109,7 @@ def sessions(url: str) -> Iterator[Connect]:
 @contextlib.contextmanager
 def on_farm(data: dict[str, Any]) -> Iterator[Connect]:
     """A farm of its own with the scenario ``data``; yields its session opener."""
-    with farm(data) as url, sessions(url) as connect:
+    with running_farm(data) as url, sessions(url) as connect:
         yield connect
 
 

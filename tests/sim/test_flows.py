@@ -21,11 +21,11 @@ from flowkit import (
     TAOBAO_ITEM,
     Connect,
     Phone,
-    farm,
     on_farm,
     open_in_taobao,
     open_item_link,
     password_url,
+    running_farm,
     sessions,
     share_item,
 )
@@ -41,7 +41,7 @@ OUTCOME_PAGE = {"interstitial": INTERSTITIAL, "blocked": BLOCKED, "copy_to_brows
 @pytest.fixture(scope="module")
 def quiet_url() -> Iterator[str]:
     """The module's quiet farm (no transitions, pop-ups or banners)."""
-    with farm(QUIET) as url:
+    with running_farm(QUIET) as url:
         yield url
 
 
