@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -14,7 +15,10 @@ from shareflow import launcher, summary
 from shareflow.apps.locators import to_appium
 from shareflow.capture import capture as take_template
 from shareflow.devices import DevicesError, load
+from shareflow.evidence import annotate, png_bytes, scores_text
 from shareflow.session import SessionError, open_driver
+from shareflow.vision.files import Matcher, batch_case, parse_resolution, result
+from shareflow.vision.match import TemplateError
 
 USAGE_ERROR = 2
 E2E = Path("tests/e2e")
@@ -164,3 +168,80 @@ def capture(
     finally:
         driver.quit()
     click.echo(f"wrote {path} and {path.with_suffix('.yaml')}")
+
+
+@main.command()
+@click.argument("screen", required=False, type=click.Path(path_type=Path))
+@click.argument("template", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--batch", type=click.Path(path_type=Path), help='JSON lines {"screen", "template", "capture_resolution"?}.'
+)
+@click.option("--capture-resolution", help="WxH of the screen the template was cut from (default: its .yaml).")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Confidence needed (default: its .yaml, else 0.85).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object, or one line per batch case.")
+@click.option(
+    "--annotate",
+    "annotate_to",
+    type=click.Path(path_type=Path),
+    help="Write the screen with the box and near miss here.",
+)
+def match(
+    screen: Path | None,
+    template: Path | None,
+    batch: Path | None,
+    capture_resolution: str | None,
+    threshold: float | None,
+    as_json: bool,
+    annotate_to: Path | None,
+) -> None:
+    """Find TEMPLATE on SCREEN (PNG files). Exit 0 found, 1 not found, 2 bad input.
+
+    With --batch, match every case of a JSON-lines file and print one result per case, in order
+    (exit 0 when every case could be matched, found or not; 2 when one could not).
+    """
+    matcher = Matcher()
+    if batch is not None:
+        if screen or template or annotate_to:
+            fail("--batch takes no SCREEN, TEMPLATE or --annotate")
+        sys.exit(_match_batch(matcher, batch, threshold, as_json))
+    if screen is None or template is None:
+        fail("give SCREEN and TEMPLATE, or --batch CASES.jsonl")
+    try:
+        resolution = parse_resolution(capture_resolution) if capture_resolution else None
+        found, image = matcher.match(screen, template, resolution, threshold)
+    except TemplateError as exc:
+        fail(str(exc))
+    if annotate_to is not None:
+        annotate_to.parent.mkdir(parents=True, exist_ok=True)
+        annotate_to.write_bytes(png_bytes(annotate(image, found, template.stem)))
+    if as_json:
+        click.echo(json.dumps(result(found)))
+    else:
+        where = f"at {list(found.box)}" if found.box else f"best place {list(found.best or ())}"
+        verdict = "found" if found.found else "not found"
+        click.echo(
+            f"{verdict}: confidence {found.confidence:.2f} {where}, scale {found.scale:.3f}, "
+            f"{found.elapsed_ms:.0f} ms ({scores_text(found.scores)})"
+        )
+    sys.exit(0 if found.found else 1)
+
+
+def _match_batch(matcher: Matcher, batch: Path, threshold: float | None, as_json: bool) -> int:
+    try:
+        lines = batch.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        fail(f"{batch}: cannot read: {exc.strerror}")
+    errors = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            screen, template, resolution = batch_case(line, f"{batch}:{number}")
+            found = result(matcher.match(screen, template, resolution, threshold)[0])
+        except TemplateError as exc:
+            errors += 1
+            click.echo(f"shareflow: {exc}", err=True)
+            found = {"found": False, "confidence": None, "box": None, "scale": None, "elapsed_ms": None}
+            found["error"] = str(exc)
+        click.echo(json.dumps(found) if as_json else " ".join(f"{k}={v}" for k, v in found.items()))
+    return USAGE_ERROR if errors else 0

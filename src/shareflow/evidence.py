@@ -7,7 +7,7 @@ into the test's folder under ``--output``; secrets are masked in text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from shareflow.vision.match import Match
 
 FOUND = (60, 180, 75)  # BGR green
 MISSED = (40, 40, 230)  # BGR red
+NEAR_MISS = (0, 160, 255)  # BGR amber
 MAX_EDGE = 1280  # annotated screenshots are scaled down to this longest edge
 
 
@@ -28,18 +29,31 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^\w.\-]+", "_", text, flags=re.UNICODE).strip("_")[:120]
 
 
+def scores_text(scores: Mapping[str, float]) -> str:
+    """``structure 0.98 colour 1.00 ...`` for labels and messages."""
+    return " ".join(f"{name} {value:.2f}" for name, value in scores.items())
+
+
 def annotate(screen: np.ndarray, match: Match, label: str) -> np.ndarray:
-    """The screen with the match box, the state and the confidence drawn on it."""
+    """The screen with the match box, the state, the confidence and the best near miss drawn on it."""
     image = screen.copy()
+    thickness = max(2, image.shape[1] // 300)
+    near = match.near_miss
+    if near is not None:
+        x, y, w, h = near.box
+        cv2.rectangle(image, (x, y), (x + w, y + h), NEAR_MISS, max(1, thickness // 2))
+        _label(image, f"near miss {near.confidence:.2f}", (x, y + h + 40 if y > 60 else y - 10), NEAR_MISS)
     box = match.box or match.best
     colour = FOUND if match.found else MISSED
-    thickness = max(2, image.shape[1] // 300)
     text = f"{label} {match.confidence:.2f}" + ("" if match.found else " (not found)")
+    detail = scores_text(match.scores)
     if box is not None:
         x, y, w, h = box
         cv2.rectangle(image, (x, y), (x + w, y + h), colour, thickness)
-        anchor_y = y - 10 if y > 60 else y + h + 40
-        _label(image, text, (x, anchor_y), colour)
+        above = y > 120
+        _label(image, text, (x, y - 10 - (50 if above and detail else 0) if above else y + h + 40), colour)
+        if detail:
+            _label(image, detail, (x, y - 10 if above else y + h + 90), colour)
     else:
         _label(image, text, (10, 50), colour)
     scale = MAX_EDGE / max(image.shape[:2])

@@ -1,7 +1,8 @@
 """Screen-state assertions by template matching: expect, expect_not, tap.
 
-Waits poll screenshots with a deadline; an unchanged screenshot is not
-matched twice. iOS screenshots are in pixels while taps are in points: taps
+Waits poll screenshots with a deadline. Each poll takes one screenshot for
+every state waited for, and a screenshot whose pixels did not change is not
+matched again. iOS screenshots are in pixels while taps are in points: taps
 convert with the ratio of the screenshot to the window size.
 """
 
@@ -17,10 +18,10 @@ import numpy as np
 from appium import webdriver
 
 from shareflow.evidence import Evidence
-from shareflow.vision.match import Box, Match, find, find_all
+from shareflow.vision.match import Box, Match, ScreenImage, find, find_all
 from shareflow.vision.templates import Template, TemplateLibrary
 
-POLL_S = 0.15
+POLL_S = 0.05  # pause between screenshots that showed nothing new
 DEFAULT_TIMEOUT_S = 20.0
 OnMiss = Callable[[], object] | None
 
@@ -68,45 +69,54 @@ class Screen:
         self.screenshots = screenshots  # on | off | only-on-failure
         self.density = density  # pixels per logical unit, when the session tells it
         self._window: tuple[float, float] | None = None
-        self._last: tuple[str, tuple[str, ...], Look] | None = None
+        self._shot: tuple[str, ScreenImage] | None = None  # the newest screenshot and its digest
+        self._matches: dict[str, Match] = {}  # states already matched on that screenshot
 
     # -- looking ---------------------------------------------------------------
-    def screenshot(self) -> tuple[np.ndarray, str]:
+    def screenshot(self) -> ScreenImage:
+        """A fresh screenshot; when its pixels did not change, the one already prepared (and matched)."""
         data = self.driver.get_screenshot_as_png()
-        return decode_png(data), hashlib.blake2b(data, digest_size=16).hexdigest()
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if self._shot is None or self._shot[0] != digest:
+            self._shot, self._matches = (digest, ScreenImage(decode_png(data))), {}
+        return self._shot[1]
 
-    def _scale_hint(self, template: Template, screen: np.ndarray) -> float | None:
+    def _scale_hint(self, template: Template, screen: ScreenImage) -> float | None:
         density = self.density
         if density is None and self.platform == "ios":
-            density = screen.shape[1] / self.window_size()[0]
+            density = screen.width / self.window_size()[0]
         return density / template.capture_scale if density else None
+
+    def _match(self, state: str, screen: ScreenImage) -> Match:
+        """``state``'s template matched on ``screen`` (once per screenshot)."""
+        if state not in self._matches:
+            template = self.templates.get(self.platform, state)
+            self._matches[state] = find(
+                screen,
+                template.image,
+                threshold=template.threshold,
+                scale_hint=self._scale_hint(template, screen),
+                capture_resolution=template.capture_resolution,
+                region=template.region_box(screen.width, screen.height),
+                mask=template.mask,
+                text=template.text,
+            )
+        return self._matches[state]
 
     def look(self, state: str) -> Look:
         """One screenshot, matched against ``state``'s template."""
-        template = self.templates.get(self.platform, state)
-        screen, digest = self.screenshot()
-        if self._last is not None and self._last[0] == digest and self._last[1] == (state,):
-            return self._last[2]
-        match = find(
-            screen,
-            template.image,
-            threshold=template.threshold,
-            scale_hint=self._scale_hint(template, screen),
-            region=template.region_box(screen.shape[1], screen.shape[0]),
-            mask=template.mask,
-        )
-        look = Look(screen, match)
-        self._last = (digest, (state,), look)
-        return look
+        screen = self.screenshot()
+        return Look(screen.bgr, self._match(state, screen))
 
     def find_all(self, state: str) -> tuple[list[Box], np.ndarray]:
         """Every place ``state``'s template shows on a fresh screenshot, and that screenshot."""
-        look = self.look(state)
-        if not look.match.found:
-            return [], look.screen
+        screen = self.screenshot()
+        match = self._match(state, screen)
+        if not match.found:
+            return [], screen.bgr
         template = self.templates.get(self.platform, state)
-        boxes = find_all(look.screen, template.image, look.match.scale, template.threshold, template.mask)
-        return boxes, look.screen
+        found = find_all(screen, template.image, match.scale, template.threshold, template.mask, template.text)
+        return [m.box for m in found if m.box is not None], screen.bgr
 
     def sees(self, state: str) -> bool:
         """Whether ``state`` is on screen right now (no waiting)."""
@@ -128,8 +138,9 @@ class Screen:
         best: dict[str, Look] = {}
         last: dict[str, Look] = {}
         while True:
+            screen = self.screenshot()
             for state in states:
-                look = last[state] = self.look(state)
+                look = last[state] = Look(screen.bgr, self._match(state, screen))
                 if look.match.found:
                     if self.screenshots == "on":
                         self.evidence.match(f"{state} found", look.screen, look.match, state)
@@ -189,7 +200,6 @@ class Screen:
         """Wait for ``state`` and tap the middle of where it was found."""
         match = self.expect(state, timeout)
         assert match.center is not None
-        screenshot_width = self._last[2].screen.shape[1] if self._last else 0
-        self.tap_at(*match.center, screenshot_width)
-        self._last = None
+        assert self._shot is not None
+        self.tap_at(*match.center, self._shot[1].width)
         return match

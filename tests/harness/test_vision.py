@@ -142,7 +142,7 @@ def test_mask_from_png_alpha_ignores_transparent_pixels(masked_png: Path) -> Non
 def test_find_all_returns_every_occurrence(buy_button: np.ndarray) -> None:
     screen = draw_screen(2.0, buttons=(100, 300, BUY_Y))
     match = find(screen, buy_button)
-    boxes = sorted(find_all(screen, buy_button, match.scale, 0.85), key=lambda b: b[1])
+    boxes = sorted((m.box for m in find_all(screen, buy_button, match.scale, 0.85) if m.box), key=lambda b: b[1])
     assert len(boxes) == 3
     for box, y in zip(boxes, (100, 300, BUY_Y), strict=True):
         assert_near(box, button_box(2.0, y), 3)
@@ -162,7 +162,7 @@ def test_find_all_with_a_mask_returns_only_the_occurrences() -> None:
     template[mask == 0] = (255, 0, 255)
     match = find(screen, template, mask=mask)
     assert match.found
-    boxes = sorted(find_all(screen, template, match.scale, 0.85, mask), key=lambda b: b[1])
+    boxes = sorted((m.box for m in find_all(screen, template, match.scale, 0.85, mask) if m.box), key=lambda b: b[1])
     assert [b[1] for b in boxes] == [40 - pad, 160 - pad, 280 - pad]
 
 

@@ -1,43 +1,78 @@
-"""Multi-scale template matching on screenshots.
+"""Multi-scale template matching on screenshots, with a verification stage.
 
-``find`` looks for a template on a screen at the scale the phone draws it:
-a coarse search over candidate scales on downsampled images, then a fine
-search at full resolution around the best candidates. A candidate must
-agree in structure (normalised cross-correlation of grey levels) *and* in
-colour; ``confidence`` is the lower of the two agreements, in [0, 1].
+``find`` looks for a template on a screen in three stages:
+
+1. **search**: normalised cross-correlation of softened grey levels on a
+   downsampled screen, over the scales the template may show at — around
+   ``scale_hint`` (the phone's density over the capture density) when known,
+   else around the ratio of screen width to ``capture_resolution``, else
+   over every scale phones use; the best few places are kept;
+2. **refinement**: each place is searched again at full resolution over
+   finer scales, which fixes the box and the scale;
+3. **verification**: each refined place is compared in *colour* (palettes),
+   in *detail* (the worst of the template's tiles, each free to move a
+   pixel or two) and, when the template declares the words it shows, by
+   *text* (OCR of the place).
+
+``confidence`` is the weakest of those agreements (structure, colour,
+detail, text) at the best place, in [0, 1]; 1 is a pixel-identical copy. A
+state is *found* when its confidence reaches the template's threshold, so a
+place that looks alike overall but differs in one character, one colour
+state or one icon is not found. ``Match.scores`` keeps each agreement and
+``Match.near_miss`` the best other place, for reports.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from shareflow.vision import ocr, verify
+
 Box = tuple[int, int, int, int]  # x, y, w, h in screen pixels
 
-COARSE_WIDTH = 400  # screens are searched at about this width first
+DEFAULT_THRESHOLD = 0.85
+COARSE_WIDTH = 320  # screens are searched at about this width first
+COARSE_TEMPLATE = 16  # px: the coarse search keeps the template's short side at least this long
 MIN_SIDE = 12  # a scaled template smaller than this on a side is not tried
 FLAT_STD = 6.0  # a template whose grey levels vary less than this is refused
+EDGE_CONTRAST, MIN_EDGES = 40, 0.004  # grey step that makes an edge; least share of edge pixels
 SCALE_RANGE = (0.45, 2.4)  # searched when nothing hints at the scale
-SCALE_STEP = 1.06  # geometric step of the coarse scale search
-HINT_SPAN = 0.08  # +- around a hinted scale
-MAX_OCCURRENCES = 20  # find_all reports at most this many places
-RIVALS, RIVAL_MARGIN = 6, 0.15  # places compared in colour: up to this many, this close to the best
-PALETTE_SIZE, PALETTE_SHARE, PALETTE_SAMPLES = 3, 0.12, 3000  # colours, least share that counts, pixels used
-COLOUR_TOLERANCE = 10.0  # Lab distance that rendering alone causes (anti-aliasing, resampling)
-COLOUR_SPAN = 40.0  # further Lab distance at which colours count as wholly different
-FINE_LO, FINE_HI, FINE_STEPS = 0.97, 1.03, 13  # the fine search around a coarse candidate
+SCALE_STEP = 1.06  # geometric step of the coarse search over the whole range
+HINT_SPAN, HINT_STEPS = 0.03, 5  # +- around a density hint (exact up to rounding of the crop)
+RESOLUTION_SPAN = (0.82, 1.22)  # around the width ratio: phones differ this much in logical width
+PLACES = 4  # places carried from the search into refinement
+PLACE_MARGIN = 0.2  # ... when their correlation is at most this far below the best
+SCALE_PRECISION = 0.003  # refinement stops when neighbouring scales differ less than this
+FINE_STEPS = 9  # scales tried per place in refinement, between the coarse neighbours
+OCCURRENCES = 20  # find_all reports at most this many places
 
 
 class TemplateError(ValueError):
-    """A template that cannot be matched reliably (flat, empty, too large)."""
+    """A template that cannot be matched reliably (flat, featureless, empty, too large)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place compared with the template, and how well each check agreed."""
+
+    box: Box
+    scale: float
+    scores: Mapping[str, float]
+    read: str | None = None  # the words read there, when the template declares some
+
+    @property
+    def confidence(self) -> float:
+        return round(max(0.0, min(self.scores.values())), 4)
 
 
 @dataclass(frozen=True)
 class Match:
-    """Where a template was found (or best candidate when not found)."""
+    """Where a template was found (or its best candidate when not found)."""
 
     found: bool
     confidence: float
@@ -45,6 +80,9 @@ class Match:
     best: Box | None  # the best candidate, found or not
     scale: float  # template pixels -> screen pixels
     elapsed_ms: float
+    scores: Mapping[str, float] = field(default_factory=dict)  # structure, colour, detail, text
+    text: str | None = None  # the words read at the best place, when the template declares some
+    near_miss: Candidate | None = None  # the best other place
 
     @property
     def center(self) -> tuple[float, float] | None:
@@ -55,37 +93,41 @@ class Match:
         return x + w / 2, y + h / 2
 
 
+class ScreenImage:
+    """A screenshot with its grey, softened and downsampled copies, each made once."""
+
+    def __init__(self, bgr: np.ndarray) -> None:
+        self.bgr = bgr
+        self.soft = _soft(_grey(bgr))
+        self._small: dict[float, np.ndarray] = {}
+
+    @property
+    def width(self) -> int:
+        return int(self.bgr.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.bgr.shape[0])
+
+    def small(self, k: float) -> np.ndarray:
+        """The softened grey screen scaled by ``k`` (< 1)."""
+        key = round(k, 4)
+        if key not in self._small:
+            self._small[key] = _resize(self.soft, key)
+        return self._small[key]
+
+    def region(self, box: Box) -> ScreenImage:
+        x, y, w, h = box
+        return ScreenImage(self.bgr[y : y + h, x : x + w])
+
+
 def _grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-
-
-def check_template(template: np.ndarray) -> None:
-    """Refuse templates that would match anywhere."""
-    if template.size == 0 or min(template.shape[:2]) < 4:
-        raise TemplateError("template is empty or smaller than 4 px")
-    if float(_grey(template).std()) < FLAT_STD:
-        raise TemplateError("template is flat (no structure to match): crop it to include text or edges")
-
-
-def _scales(hint: float | None) -> np.ndarray:
-    """Coarse scales to try: around the hint (the hint itself included), else the whole range."""
-    if hint is not None:
-        return hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, 9)
-    lo, hi = SCALE_RANGE
-    count = int(np.ceil(np.log(hi / lo) / np.log(SCALE_STEP))) + 1
-    return np.append(lo * SCALE_STEP ** np.arange(count), 1.0)
 
 
 def _soft(grey: np.ndarray) -> np.ndarray:
     """A lightly blurred copy: makes thin strokes tolerate resampling."""
     return cv2.GaussianBlur(grey, (3, 3), 0)
-
-
-def _ncc(screen: np.ndarray, template: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    if mask is None:
-        return cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED)
-    result = cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED, mask=mask)
-    return np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _resize(image: np.ndarray, k: float) -> np.ndarray:
@@ -95,149 +137,275 @@ def _resize(image: np.ndarray, k: float) -> np.ndarray:
     return cv2.resize(image, size, interpolation=interp)
 
 
-def _palette(image: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The image's dominant colours in Lab space, and the share of pixels each covers."""
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
-    if mask is not None:
-        lab = lab[mask.reshape(-1) > 0]
-    lab = lab[:: max(1, len(lab) // PALETTE_SAMPLES)]
-    k = min(PALETTE_SIZE, len(lab))
-    cv2.setRNGSeed(0)
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
-    _, labels, centres = cv2.kmeans(lab, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
-    return centres, np.bincount(labels.ravel(), minlength=k) / len(labels)
+def _ncc(screen: np.ndarray, template: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    if mask is None:
+        return cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED)
+    result = cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED, mask=mask)
+    return np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def colour_agreement(patch: np.ndarray, template: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """How alike two images are in colour, in [0, 1].
+def check_template(template: np.ndarray) -> None:
+    """Refuse templates that would match anywhere: tiny, flat, or without edges."""
+    if template.size == 0 or min(template.shape[:2]) < 4:
+        raise TemplateError("template is empty or smaller than 4 px")
+    grey = _grey(template)
+    if float(grey.std()) < FLAT_STD:
+        raise TemplateError("template is flat (no structure to match): crop it to include text or edges")
+    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    if float((cv2.magnitude(gx, gy) > 4 * EDGE_CONTRAST).mean()) < MIN_EDGES:  # Sobel gives 4x a step
+        raise TemplateError("template is featureless (a gradient without edges): crop it to include text or edges")
 
-    Compares palettes (dominant colours, Lab space): every colour that covers
-    a fair share of one image must be near a colour of the other. Alignment
-    and stroke weight do not matter; an enabled orange button and a disabled
-    grey one, or white text and red text, disagree.
+
+def candidate_scales(
+    screen_size: tuple[int, int], capture_resolution: tuple[int, int] | None, scale_hint: float | None
+) -> tuple[np.ndarray, float, Callable[[float], np.ndarray]]:
+    """The coarse scales to search, the likeliest of them, and the fine scales to refine a place found at one.
+
+    A density hint is exact up to the rounding of the crop: every place is
+    refined over the whole (narrow) span around it. Otherwise a place is
+    refined between the coarse scales next to the one it was found at.
     """
-    tc, ts = _palette(template, mask)
-    pc, ps = _palette(patch, mask)
-
-    def farthest(centres: np.ndarray, shares: np.ndarray, other: np.ndarray) -> float:
-        return max(
-            float(np.min(np.linalg.norm(other - c, axis=1)))
-            for c, s in zip(centres, shares, strict=True)
-            if s >= PALETTE_SHARE
-        )
-
-    distance = max(farthest(tc, ts, pc), farthest(pc, ps, tc))
-    return max(0.0, 1.0 - max(0.0, distance - COLOUR_TOLERANCE) / COLOUR_SPAN)
+    if scale_hint is not None:
+        fine = scale_hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, 2 * HINT_STEPS - 1)
+        return scale_hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, HINT_STEPS), scale_hint, lambda _: fine
+    centre, (lo, hi) = 1.0, SCALE_RANGE
+    if capture_resolution is not None:
+        centre = screen_size[0] / capture_resolution[0]
+        lo, hi = centre * RESOLUTION_SPAN[0], centre * RESOLUTION_SPAN[1]
+    log_step = np.log(SCALE_STEP)
+    powers = np.arange(np.ceil(np.log(lo / centre) / log_step), np.floor(np.log(hi / centre) / log_step) + 1)
+    fine_span = np.geomspace(1 / SCALE_STEP, SCALE_STEP, FINE_STEPS)
+    return centre * SCALE_STEP**powers, centre, lambda scale: scale * fine_span
 
 
 def find(
-    screen: np.ndarray,
+    screen: np.ndarray | ScreenImage,
     template: np.ndarray,
     *,
-    threshold: float = 0.85,
+    threshold: float = DEFAULT_THRESHOLD,
     scale_hint: float | None = None,
+    capture_resolution: tuple[int, int] | None = None,
     region: Box | None = None,
     mask: np.ndarray | None = None,
+    text: str = "",
 ) -> Match:
-    """Find ``template`` (BGR) on ``screen`` (BGR).
+    """Find ``template`` (BGR) on ``screen`` (BGR, or a prepared :class:`ScreenImage`).
 
-    ``scale_hint`` is the expected template→screen scale (from the capture
-    density and the phone's); ``region`` limits the search to a box of the
-    screen; ``mask`` (same size as the template, non-zero = counts) ignores
-    the template's transparent pixels.
+    ``scale_hint`` is the expected template→screen scale (the phone's density
+    over the capture density); without it ``capture_resolution`` (the size of
+    the screen the template was cut from) guides the search, and without
+    either every phone scale is searched. ``region`` limits the search to a
+    box of the screen; ``mask`` (same size as the template, non-zero =
+    counts) ignores the template's transparent pixels; ``text`` is the words
+    the template shows, checked by OCR.
     """
     started = time.perf_counter()
     check_template(template)
-    ox, oy = 0, 0
+    image = screen if isinstance(screen, ScreenImage) else ScreenImage(screen)
+    ox, oy = (region[0], region[1]) if region is not None else (0, 0)
     if region is not None:
-        ox, oy, rw, rh = region
-        screen = screen[oy : oy + rh, ox : ox + rw]
-    s_grey, t_grey = _soft(_grey(screen)), _grey(template)
-    sh, sw = s_grey.shape
-    th, tw = t_grey.shape
-    coarse = min(1.0, COARSE_WIDTH / sw)
-    # keep the coarse template legible: never shrink it below ~24 px on its short side
-    coarse = max(coarse, min(1.0, 24 / (min(th, tw) * (scale_hint or 1.0))))
-    s_small = _resize(s_grey, coarse) if coarse < 1 else s_grey
-    candidates: list[tuple[float, float, tuple[int, int]]] = []
-    for scale in _scales(scale_hint):
-        k = scale * coarse
-        if min(th, tw) * k < MIN_SIDE or tw * k >= s_small.shape[1] or th * k >= s_small.shape[0]:
-            continue
-        m_small = _resize(mask, k) if mask is not None else None
-        result = _ncc(s_small, _soft(_resize(t_grey, k)), m_small)
-        _, value, _, loc = cv2.minMaxLoc(result)
-        candidates.append((value, scale, loc))
+        image = image.region(region)
+    t_grey = _grey(template)
+    scales, likeliest, fine = candidate_scales((image.width, image.height), capture_resolution, scale_hint)
+    first = scales[[int(np.argmin(np.abs(np.log(scales / likeliest))))]]
+    candidates: list[Candidate] = []
+    for stage in (first, scales[scales != first[0]]):  # the likeliest scale first: most states are found there
+        places = _search(image, t_grey, mask, stage)
+        refined = sorted((_refine(image, t_grey, mask, p, fine(p[1])) for p in places), key=lambda c: -c[0])
+        candidates += _verify(image, template, mask, refined, threshold, text, candidates)
+        if any(c.confidence >= threshold and _inside(c.scale, first[0], fine) for c in candidates):
+            break
     if not candidates:
-        raise TemplateError(f"template {tw}x{th} cannot fit the screen {sw}x{sh} at any searched scale")
-    candidates.sort(reverse=True)
-    best: tuple[float, float, Box] | None = None
-    for _, scale, (cx, cy) in candidates[:3]:
-        for fine in scale * np.linspace(FINE_LO, FINE_HI, FINE_STEPS):
+        th, tw = t_grey.shape
+        raise TemplateError(f"template {tw}x{th} cannot fit the screen {image.width}x{image.height} at any scale")
+    best = max(candidates, key=lambda c: c.confidence)
+    others = [c for c in candidates if not _overlaps(c.box, best.box)]
+    near = max(others, key=lambda c: c.confidence) if others else None
+    found = best.confidence >= threshold
+    box = _shift(best.box, ox, oy)
+    return Match(
+        found=found,
+        confidence=best.confidence,
+        box=box if found else None,
+        best=box,
+        scale=round(best.scale, 4),
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        scores={k: round(v, 4) for k, v in best.scores.items()},
+        text=best.read,
+        near_miss=Candidate(_shift(near.box, ox, oy), near.scale, near.scores) if near else None,
+    )
+
+
+def _inside(scale: float, around: float, fine: Callable[[float], np.ndarray]) -> bool:
+    """Whether refinement settled inside the span searched around ``around`` (not at its edge)."""
+    span = fine(around)
+    return float(span[1]) < scale < float(span[-2])
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    """Whether two boxes share more than half of the smaller one."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return w > 0 and h > 0 and w * h > 0.5 * min(a[2] * a[3], b[2] * b[3])
+
+
+def _shift(box: Box, dx: int, dy: int) -> Box:
+    x, y, w, h = box
+    return x + dx, y + dy, w, h
+
+
+Place = tuple[float, float, int, int]  # correlation, scale, x, y (full-resolution pixels)
+
+
+def _search(image: ScreenImage, t_grey: np.ndarray, mask: np.ndarray | None, scales: np.ndarray) -> list[Place]:
+    """The best few places over the coarse scales, on the downsampled screen."""
+    th, tw = t_grey.shape
+    coarse = min(1.0, COARSE_WIDTH / image.width)
+    coarse = max(coarse, min(1.0, COARSE_TEMPLATE / (min(th, tw) * float(np.median(scales)))))
+    small = image.small(coarse) if coarse < 1 else image.soft
+    found: list[Place] = []
+    for scale in scales:
+        k = scale * coarse
+        if min(th, tw) * k < MIN_SIDE or tw * k >= small.shape[1] or th * k >= small.shape[0]:
+            continue
+        result = _ncc(small, _soft(_resize(t_grey, k)), _resize(mask, k) if mask is not None else None)
+        size = (round(tw * k), round(th * k))
+        found += [(value, float(scale), round(x / coarse), round(y / coarse)) for x, y, value in peaks(result, size)]
+    found.sort(key=lambda p: -p[0])
+    kept: list[Place] = []
+    for place in found:
+        if place[0] < found[0][0] - PLACE_MARGIN or len(kept) == PLACES:
+            break
+        if all(not _same_place(place, k, tw, th) for k in kept):
+            kept.append(place)
+    return kept
+
+
+def _same_place(a: Place, b: Place, tw: int, th: int) -> bool:
+    return abs(a[2] - b[2]) < tw * a[1] / 2 and abs(a[3] - b[3]) < th * a[1] / 2
+
+
+def _refine(
+    image: ScreenImage, t_grey: np.ndarray, mask: np.ndarray | None, place: Place, scales: np.ndarray
+) -> tuple[float, float, Box]:
+    """The place searched again at full resolution over finer scales: (correlation, scale, box).
+
+    Then passes between the best scale's neighbours, halving the gap each
+    time, pin the scale down to :data:`SCALE_PRECISION`.
+    """
+    _, scale, cx, cy = place
+    best: tuple[float, float, Box] = (-1.0, scale, (cx, cy, 1, 1))
+    gap = float(scales[1] / scales[0]) if len(scales) > 1 else 1.01
+    while True:
+        for fine in scales:
             t_fine = _soft(_resize(t_grey, fine))
             fh, fw = t_fine.shape
-            if fw >= sw or fh >= sh:
-                continue
-            pad = max(8, round(0.1 * max(fw, fh)))
-            x0 = max(0, round(cx / coarse) - pad)
-            y0 = max(0, round(cy / coarse) - pad)
-            x1, y1 = min(sw, x0 + fw + 2 * pad), min(sh, y0 + fh + 2 * pad)
-            window = s_grey[y0:y1, x0:x1]
+            pad = max(6, round(0.08 * max(fw, fh)))
+            x0, y0 = max(0, cx - pad), max(0, cy - pad)
+            window = image.soft[y0 : min(image.height, cy + fh + pad), x0 : min(image.width, cx + fw + pad)]
             if window.shape[0] < fh or window.shape[1] < fw:
                 continue
             m_fine = _resize(mask, fine) if mask is not None else None
             _, value, _, (lx, ly) = cv2.minMaxLoc(_ncc(window, t_fine, m_fine))
-            if best is None or value > best[0]:
-                best = (value, fine, (x0 + lx, y0 + ly, fw, fh))
-    if best is None:
-        raise TemplateError("template does not fit the screen at the candidate scales")
-    structure, scale, (x, y, w, h) = best
-    t_colour, m_best = _resize(template, scale), (_resize(mask, scale) if mask is not None else None)
-    result = _ncc(s_grey, _soft(_resize(t_grey, scale)), m_best)
-    confidence, (x, y) = 0.0, (x, y)
-    for px, py, value in _peaks(result, (w, h), structure - RIVAL_MARGIN):
-        colour = colour_agreement(screen[py : py + h, px : px + w], t_colour, m_best)
-        if min(value, colour) > confidence:
-            confidence, (x, y) = min(value, colour), (px, py)
-    confidence = round(float(max(confidence, 0.0)), 4)
-    box = (x + ox, y + oy, w, h)
-    found = confidence >= threshold
-    elapsed = (time.perf_counter() - started) * 1000
-    return Match(found, confidence, box if found else None, box, round(float(scale), 4), round(elapsed, 2))
+            if value > best[0]:
+                best = (float(value), float(fine), (x0 + lx, y0 + ly, fw, fh))
+        if gap < 1 + SCALE_PRECISION:
+            return best
+        gap = float(np.sqrt(gap))
+        cx, cy = best[2][:2]
+        scales = best[1] * np.array([1 / gap, gap])
 
 
-def _peaks(result: np.ndarray, size: tuple[int, int], floor: float, limit: int = 0) -> list[tuple[int, int, float]]:
+def _verify(
+    image: ScreenImage,
+    template: np.ndarray,
+    mask: np.ndarray | None,
+    refined: list[tuple[float, float, Box]],
+    threshold: float,
+    text: str,
+    earlier: list[Candidate],
+) -> list[Candidate]:
+    """Colour and detail for places whose structure passes; text for those that pass all else.
+
+    Text is read only until one place passes (here or among ``earlier`` candidates).
+    """
+    candidates: list[Candidate] = []
+    for structure, scale, box in refined:
+        scores, read = {"structure": structure}, None
+        if structure >= threshold:
+            scores.update(_appearance(image, template, mask, scale, box))
+            passed = any(c.confidence >= threshold for c in earlier + candidates)
+            if text and min(scores.values()) >= threshold and not passed:
+                read = _read_at(image, box)
+                scores["text"] = ocr.text_agreement(text, read)
+        candidates.append(Candidate(box, scale, scores, read))
+    return candidates
+
+
+def _appearance(
+    image: ScreenImage, template: np.ndarray, mask: np.ndarray | None, scale: float, box: Box
+) -> dict[str, float]:
+    x, y, w, h = box
+    t_scaled = _resize(template, scale)
+    t_scaled = t_scaled[:h, :w] if t_scaled.shape[:2] != (h, w) else t_scaled
+    m_scaled = _resize(mask, scale)[:h, :w] if mask is not None else None
+    patch = image.bgr[y : y + h, x : x + w]
+    s = verify.SHIFT
+    padded = cv2.copyMakeBorder(image.soft, s, s, s, s, cv2.BORDER_REPLICATE)
+    window = padded[y : y + h + 2 * s, x : x + w + 2 * s]
+    return {
+        "colour": verify.colour_agreement(patch, t_scaled, m_scaled),
+        "detail": verify.detail_agreement(window, _soft(_grey(t_scaled)), m_scaled),
+    }
+
+
+def _read_at(image: ScreenImage, box: Box) -> str:
+    x, y, w, h = box
+    return ocr.read_text(image.bgr[y : y + h, x : x + w])
+
+
+def peaks(
+    result: np.ndarray, size: tuple[int, int], floor: float = -1.0, limit: int = PLACES
+) -> list[tuple[int, int, float]]:
     """The best places of a correlation map (always the best one; more while above ``floor``).
 
     Places closer than half a template to a better one are the same place.
     """
     w, h = size
     work = result.copy()
-    peaks: list[tuple[int, int, float]] = []
-    while len(peaks) < (limit or RIVALS):
+    found: list[tuple[int, int, float]] = []
+    while len(found) < limit:
         _, value, _, (x, y) = cv2.minMaxLoc(work)
-        if value < floor and peaks:
+        if found and (value < floor or value <= -1.0):
             break
-        peaks.append((x, y, float(value)))
+        found.append((x, y, float(value)))
         work[max(0, y - h // 2) : y + h // 2 + 1, max(0, x - w // 2) : x + w // 2 + 1] = -1.0
-    return peaks
+    return found
 
 
 def find_all(
-    screen: np.ndarray,
+    screen: np.ndarray | ScreenImage,
     template: np.ndarray,
     scale: float,
     threshold: float,
     mask: np.ndarray | None = None,
-) -> list[Box]:
-    """Every place ``template`` shows at ``scale`` (found by :func:`find`), best first."""
-    t_grey = _soft(_resize(_grey(template), scale))
-    m = _resize(mask, scale) if mask is not None else None
-    result = _ncc(_soft(_grey(screen)), t_grey, m)
-    h, w = t_grey.shape
-    t_colour = _resize(template, scale)
-    return [
-        (x, y, w, h)
-        for x, y, value in _peaks(result, (w, h), threshold, limit=MAX_OCCURRENCES)
-        if value >= threshold and colour_agreement(screen[y : y + h, x : x + w], t_colour, m) >= threshold
-    ]
+    text: str = "",
+) -> list[Match]:
+    """Every place ``template`` shows at ``scale`` (as :func:`find` found it), best first, each verified."""
+    started = time.perf_counter()
+    image = screen if isinstance(screen, ScreenImage) else ScreenImage(screen)
+    t_soft = _soft(_resize(_grey(template), scale))
+    h, w = t_soft.shape
+    result = _ncc(image.soft, t_soft, _resize(mask, scale) if mask is not None else None)
+    matches = []
+    for x, y, value in peaks(result, (w, h), threshold, limit=OCCURRENCES):
+        if value < threshold:
+            break
+        scores = {"structure": value, **_appearance(image, template, mask, scale, (x, y, w, h))}
+        if text and min(scores.values()) >= threshold:
+            scores["text"] = ocr.text_agreement(text, _read_at(image, (x, y, w, h)))
+        confidence = round(max(0.0, min(scores.values())), 4)
+        if confidence >= threshold:
+            elapsed = round((time.perf_counter() - started) * 1000, 2)
+            matches.append(Match(True, confidence, (x, y, w, h), (x, y, w, h), scale, elapsed, scores))
+    return sorted(matches, key=lambda m: -m.confidence)

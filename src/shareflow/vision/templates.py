@@ -4,9 +4,9 @@ Each template has a sidecar ``<state>.yaml``::
 
     capture_resolution: [1080, 2400]   # pixels of the screen it was cut from
     capture_scale: 2.625               # that phone's pixels per dp / point
-    threshold: 0.88                    # confidence needed to count as found
+    threshold: 0.85                    # confidence needed to count as found (see vision.match)
     region: [0.0, 0.8, 1.0, 0.2]       # optional: where to look, fractions of the screen
-    text: 立即购买                       # optional: the words it shows
+    text: 立即购买                       # optional: the words it shows (whole characters only), checked by OCR
     source: {device: xiaomi-11, locator: "..."}   # how it was captured
 """
 
@@ -22,9 +22,8 @@ import jsonschema
 import numpy as np
 import yaml
 
-from shareflow.vision.match import TemplateError, check_template
+from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError, check_template
 
-DEFAULT_THRESHOLD = 0.8
 META_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -44,7 +43,7 @@ META_SCHEMA: dict[str, Any] = {
             "minItems": 4,
             "maxItems": 4,
         },
-        "text": {"type": "string"},
+        "text": {"type": "string", "minLength": 1},
         "source": {"type": "object"},
     },
 }
@@ -91,6 +90,29 @@ def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return data, None
 
 
+def read_meta(path: Path) -> dict[str, Any]:
+    """A template's sidecar metadata, validated; errors name the file and the field."""
+    try:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"{path}: not valid YAML: {exc}") from None
+    errors = list(jsonschema.Draft202012Validator(META_SCHEMA).iter_errors(meta))
+    if errors:
+        where = ".".join(map(str, errors[0].absolute_path)) or "(top level)"
+        raise TemplateError(f"{path}: field '{where}': {errors[0].message}")
+    return meta
+
+
+def read_template_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """A template PNG (BGR and mask), refused when it could match anywhere; errors name the file."""
+    image, mask = read_image(path)
+    try:
+        check_template(image)
+    except TemplateError as exc:
+        raise TemplateError(f"{path}: {exc}") from None
+    return image, mask
+
+
 class TemplateLibrary:
     """Loads and caches templates from a folder."""
 
@@ -120,16 +142,8 @@ class TemplateLibrary:
             raise TemplateMissing(f"template {png} is missing ({hint})")
         if not meta_path.exists():
             raise TemplateMissing(f"template metadata {meta_path} is missing ({hint})")
-        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
-        errors = list(jsonschema.Draft202012Validator(META_SCHEMA).iter_errors(meta))
-        if errors:
-            where = ".".join(map(str, errors[0].absolute_path)) or "(top level)"
-            raise TemplateError(f"{meta_path}: field '{where}': {errors[0].message}")
-        image, mask = read_image(png)
-        try:
-            check_template(image)
-        except TemplateError as exc:
-            raise TemplateError(f"{png}: {exc}") from None
+        meta = read_meta(meta_path)
+        image, mask = read_template_image(png)
         return Template(
             state=state,
             platform=platform,

@@ -1,0 +1,141 @@
+"""Matching screenshot files against template files: what ``shareflow match`` runs.
+
+A template's sidecar ``.yaml`` (when there is one) supplies its capture
+resolution, threshold, region and text; options given explicitly win.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from shareflow.vision.match import DEFAULT_THRESHOLD, Match, ScreenImage, TemplateError, find
+from shareflow.vision.templates import read_meta, read_template_image
+
+
+@dataclass(frozen=True)
+class TemplateFile:
+    """A template PNG and what its sidecar says about it."""
+
+    image: np.ndarray
+    mask: np.ndarray | None
+    capture_resolution: tuple[int, int] | None
+    threshold: float
+    region: tuple[float, float, float, float] | None
+    text: str
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """``"1080x2400"`` → (1080, 2400)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise TemplateError(f"capture resolution {text!r}: expected WxH, e.g. 1080x2400") from None
+    if width <= 0 or height <= 0:
+        raise TemplateError(f"capture resolution {text!r}: width and height must be positive")
+    return width, height
+
+
+class Matcher:
+    """Matches screens against templates, reading each template once and a repeated screen once."""
+
+    def __init__(self) -> None:
+        self._templates: dict[Path, TemplateFile] = {}
+        self._screen: tuple[Path, ScreenImage] | None = None
+
+    def template(self, path: Path) -> TemplateFile:
+        if path not in self._templates:
+            if not path.is_file():
+                raise TemplateError(f"{path}: no such template file")
+            image, mask = read_template_image(path)
+            sidecar = path.with_suffix(".yaml")
+            meta = read_meta(sidecar) if sidecar.is_file() else {}
+            region = meta.get("region")
+            self._templates[path] = TemplateFile(
+                image=image,
+                mask=mask,
+                capture_resolution=tuple(meta["capture_resolution"]) if "capture_resolution" in meta else None,
+                threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
+                region=tuple(region) if region else None,
+                text=meta.get("text", ""),
+            )
+        return self._templates[path]
+
+    def screen(self, path: Path) -> ScreenImage:
+        if self._screen is None or self._screen[0] != path:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+            if image is None:
+                raise TemplateError(f"{path}: no such screenshot, or not a readable image")
+            self._screen = (path, ScreenImage(image))
+        return self._screen[1]
+
+    def match(
+        self,
+        screen_path: Path,
+        template_path: Path,
+        capture_resolution: tuple[int, int] | None = None,
+        threshold: float | None = None,
+    ) -> tuple[Match, np.ndarray]:
+        """The match of one case, and the screen it was made on."""
+        template = self.template(template_path)
+        screen = self.screen(screen_path)
+        region = None
+        if template.region is not None:
+            x, y, w, h = template.region
+            region = (
+                round(x * screen.width),
+                round(y * screen.height),
+                max(1, round(w * screen.width)),
+                max(1, round(h * screen.height)),
+            )
+        match = find(
+            screen,
+            template.image,
+            threshold=template.threshold if threshold is None else threshold,
+            capture_resolution=capture_resolution or template.capture_resolution,
+            region=region,
+            mask=template.mask,
+            text=template.text,
+        )
+        return match, screen.bgr
+
+
+def result(match: Match) -> dict[str, Any]:
+    """The JSON form of a match, as DESIGN.md fixes it."""
+    return {
+        "found": match.found,
+        "confidence": match.confidence,
+        "box": list(match.box) if match.box else None,
+        "scale": match.scale,
+        "elapsed_ms": match.elapsed_ms,
+    }
+
+
+def batch_case(line: str, where: str) -> tuple[Path, Path, tuple[int, int] | None]:
+    """One line of a batch file: screen, template, capture resolution; errors name ``where``."""
+    try:
+        case = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise TemplateError(f"{where}: not a JSON object: {exc.msg}") from None
+    if not isinstance(case, dict):
+        raise TemplateError(f"{where}: not a JSON object")
+    for key in ("screen", "template"):
+        if not isinstance(case.get(key), str):
+            raise TemplateError(f"{where}: field '{key}' is missing or not a path")
+    resolution = case.get("capture_resolution")
+    if resolution is None:
+        return Path(case["screen"]), Path(case["template"]), None
+    if isinstance(resolution, str):
+        return Path(case["screen"]), Path(case["template"]), parse_resolution(resolution)
+    if (
+        isinstance(resolution, list)
+        and len(resolution) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in resolution)
+    ):
+        return Path(case["screen"]), Path(case["template"]), (resolution[0], resolution[1])
+    raise TemplateError(f"{where}: field 'capture_resolution': expected [width, height] or \"WxH\"")
