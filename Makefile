@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint sim
+.PHONY: setup run test lint sim bench-vision bench-expect
 
 setup: $(STAMP)
 
@@ -27,3 +27,11 @@ lint: setup
 
 sim: setup
 	$(BIN)/shareflow sim $(ARGS)
+
+# template matching: shareflow vs Airtest 1.4.3 on the farm's corpus (see benchmarks/README.md)
+bench-vision: setup
+	$(BIN)/python benchmarks/vision_accuracy.py $(ARGS)
+
+# polling: from a screen appearing on the farm to expect() passing
+bench-expect: setup
+	$(BIN)/python benchmarks/expect_latency.py $(ARGS)

@@ -4,7 +4,11 @@ Starts a quiet farm (no noise; link policy chosen so that every outcome page
 appears), walks one Android and one iOS phone through every screen state the
 suites use — by locators only — and captures each state's template:
 
-    .venv/bin/python screenshots/record_templates.py [--android xiaomi-11] [--ios iphone-13]
+    .venv/bin/python screenshots/record_templates.py [--android xiaomi-11] [--ios iphone-13] [--out DIR]
+
+The walk feeds a *sink*: :class:`TemplateSink` writes the templates (this script);
+:class:`ShotSink` instead hands each state's full screenshot and the template's rectangle
+in it to a callback (``benchmarks/vision_corpus.py`` builds its accuracy corpus so).
 
 Against real phones, use ``shareflow capture`` on a live session instead.
 """
@@ -14,16 +18,21 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
+import numpy as np
 from appium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow import launcher
 from shareflow.apps.locators import to_appium
-from shareflow.capture import capture
-from shareflow.devices import load
+from shareflow.capture import TRIM_TOLERANCE, background, capture, screen_scale, trim
+from shareflow.devices import Device, load
+from shareflow.screen import decode_png
 from shareflow.session import options_for
 
 ROOT = Path(__file__).parent
@@ -47,16 +56,110 @@ APPS = {
 }
 
 
+Rect = tuple[float, float, float, float]  # x, y, w, h in element-rect units (Android pixels, iOS points)
+Box = tuple[int, int, int, int]  # x, y, w, h in screenshot pixels
+
+
 def by(platform: str, **selector: str) -> tuple[str, str]:
     """Android keys (text, desc, class, ...) or iOS keys (label, type, ...) as an Appium locator."""
     return to_appium(platform, selector)
 
 
-class Walker:
-    """One phone, walked through the screens by locators; captures templates."""
+class Sink(Protocol):
+    """Where the walk's captures go."""
 
-    def __init__(self, driver: webdriver.Remote, platform: str, device: str) -> None:
-        self.d, self.platform, self.device = driver, platform, device
+    def take(self, walker: Walker, state: str, rect: Rect, **options: Any) -> None:
+        """``state`` is on screen; ``rect`` and ``options`` are what :func:`capture` takes."""
+
+
+class TemplateSink:
+    """Writes each state's template and its metadata under ``root`` (what this script is for)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def take(self, walker: Walker, state: str, rect: Rect, **options: Any) -> None:
+        path = capture(walker.d, walker.platform, state, self.root, rect=rect, **options)
+        print(f"  {path.relative_to(self.root)}")
+
+
+def trim_bounds(crop: np.ndarray, pad: int) -> tuple[int, int, int, int]:
+    """Where :func:`shareflow.capture.trim` cuts ``crop``: x0, y0, x1, y1 inside it."""
+    differs = np.abs(crop.astype(int) - background(crop)).max(axis=2) > TRIM_TOLERANCE
+    ys, xs = np.nonzero(differs)
+    h, w = crop.shape[:2]
+    if len(xs) == 0:
+        return 0, 0, w, h
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+
+
+def crop_box(
+    screen: np.ndarray,
+    scales: tuple[float, float],
+    rect: Rect,
+    inner: tuple[float, float] | None = None,
+    anchor: str = "center",
+    pad: int = 6,
+) -> tuple[Box, Box]:
+    """What :func:`capture` cuts from ``screen`` for ``rect``, in pixels: the rectangle before
+    trimming and the template's box after it (the same for fixed-size ``inner`` crops).
+
+    ``scales`` is (pixels per element-rect unit, pixels per logical unit) of the session."""
+    rect_scale, density = scales
+    sh, sw = screen.shape[:2]
+    x, y, w, h = (round(v * rect_scale) for v in rect)
+    if inner is not None:
+        iw, ih = round(inner[0] * density), round(inner[1] * density)
+        if anchor == "center":
+            x, y = x + (w - iw) // 2, y + (h - ih) // 2
+        x0, y0, x1, y1 = max(0, x), max(0, y), min(sw, x + iw), min(sh, y + ih)
+        return (x0, y0, x1 - x0, y1 - y0), (x0, y0, x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(sw, x + w + pad), min(sh, y + h + pad)
+    crop = screen[y0:y1, x0:x1]
+    tx0, ty0, tx1, ty1 = trim_bounds(crop, pad)
+    if (ty1 - ty0, tx1 - tx0) != trim(crop, pad).shape[:2]:
+        raise AssertionError("trim_bounds disagrees with shareflow.capture.trim")
+    return (x0, y0, x1 - x0, y1 - y0), (x0 + tx0, y0 + ty0, tx1 - tx0, ty1 - ty0)
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One state as the walk reached it: the full screenshot and where the template is in it."""
+
+    device: str
+    platform: str
+    state: str
+    png: bytes
+    rect: Box  # what capture cuts before trimming, in screenshot pixels
+    box: Box  # the template's box after trimming (the ground truth)
+
+
+class ShotSink:
+    """Hands each state's screenshot and template box to ``receive`` instead of writing a template.
+
+    ``settle`` (optional) runs first, e.g. to wait until a passing banner has gone."""
+
+    def __init__(self, receive: Callable[[Shot], None], settle: Callable[[Walker], None] | None = None) -> None:
+        self.receive, self.settle = receive, settle
+
+    def take(self, walker: Walker, state: str, rect: Rect, **options: Any) -> None:
+        if self.settle is not None:
+            self.settle(walker)
+        png = walker.d.get_screenshot_as_png()
+        screen = decode_png(png)
+        scales = screen_scale(walker.d, walker.platform, screen.shape[1])
+        kw = {k: options[k] for k in ("inner", "anchor", "pad") if k in options}
+        cut, box = crop_box(screen, scales, rect, **kw)
+        self.receive(Shot(walker.device, walker.platform, state, png, cut, box))
+
+
+class Walker:
+    """One phone, walked through the screens by locators; hands each state to ``sink``."""
+
+    def __init__(self, driver: webdriver.Remote, platform: str, device: str, sink: Sink) -> None:
+        self.d, self.platform, self.device, self.sink = driver, platform, device, sink
+        self.os_major = int(str(driver.capabilities.get("platformVersion") or "0").split(".")[0])
 
     def el(self, locator: tuple[str, str], timeout: float = 10) -> WebElement:
         """The element, once no notification banner (which catches taps) is over the screen."""
@@ -91,16 +194,8 @@ class Walker:
         """Capture the element; ``grow`` (up, down) in logical units widens the rectangle vertically."""
         r = self.el(locator).rect
         up, down = (g * self.unit() for g in grow)
-        path = capture(
-            self.d,
-            self.platform,
-            state,
-            ROOT,
-            rect=(r["x"], r["y"] - up, r["width"], r["height"] + up + down),
-            source={"device": self.device, "locator": locator[1]},
-            **kw,  # type: ignore[arg-type]
-        )
-        print(f"  {path.relative_to(ROOT)}")
+        rect = (r["x"], r["y"] - up, r["width"], r["height"] + up + down)
+        self.sink.take(self, state, rect, source={"device": self.device, "locator": locator[1]}, **kw)
 
     def app(self, name: str) -> dict[str, str]:
         return {"appId" if self.platform == "android" else "bundleId": APPS[self.platform][name]}
@@ -128,15 +223,13 @@ class Walker:
         r = self.newest_link(host).rect
         unit = self.unit()
         rect = (r["x"] - 68 * unit, r["y"], 180 * unit, r["height"])
-        path = capture(self.d, self.platform, state, ROOT, rect=rect, pad=2, source={"device": self.device})
-        print(f"  {path.relative_to(ROOT)}")
+        self.sink.take(self, state, rect, pad=2, source={"device": self.device})
 
     def url_template(self, state: str, host: str) -> None:
         """The start of the newest plain-link message: its first 150 dp."""
         r = self.newest_link(host).rect
         rect = (r["x"], r["y"], min(r["width"], 150 * self.unit()), r["height"])
-        path = capture(self.d, self.platform, state, ROOT, rect=rect, pad=2, source={"device": self.device})
-        print(f"  {path.relative_to(ROOT)}")
+        self.sink.take(self, state, rect, pad=2, source={"device": self.device})
 
     def open_item(self) -> None:
         key = "package" if self.platform == "android" else "bundleId"
@@ -213,7 +306,7 @@ def walk_receiver(w: Walker, group: str, sender: str) -> None:
     w.grab("wechat/copy_menu", w.t("复制"), inner=(36, 20))
     w.el(w.t("复制")).click()
     w.d.execute_script("mobile: activateApp", w.app("taobao"))
-    if w.platform == "ios":
+    if w.platform == "ios" and w.os_major >= 16:  # iOS 16+ asks before an app reads another's clipboard
         w.grab("system/paste_alert", w.t("允许粘贴"), inner=(64, 22))
         w.el(w.t("允许粘贴")).click()
     w.grab("taobao/clipboard_card", w.t("查看详情"), inner=(68, 22))
@@ -226,34 +319,48 @@ def walk_promo(w: Walker) -> None:
     w.grab("taobao/promo_close", w.d_("关闭"))
 
 
+def scenario_text(promo: bool) -> str:
+    """The quiet scenario; ``promo`` puts Taobao's pop-up over every home and item page."""
+    return SCENARIO.replace("promo_popup: 0", "promo_popup: 1") if promo else SCENARIO
+
+
+def walk(url: str, android: Device, ios: Device, sink: Sink, promo: bool) -> None:
+    """Walk ``android`` and ``ios`` on the farm at ``url`` through every state, each phone sharing
+    to the other in turn (``promo``: only the pop-up states), handing every state to ``sink``."""
+    drivers = {d.platform: webdriver.Remote(url, options=options_for(d)) for d in (android, ios)}
+    try:
+        walkers = {p: Walker(drv, p, (android if p == "android" else ios).name, sink) for p, drv in drivers.items()}
+        for sender, receiver in (("android", "ios"), ("ios", "android")):
+            print(f"{walkers[sender].device} → {walkers[receiver].device}")
+            if promo:
+                walk_promo(walkers[sender])
+                continue
+            walk_share(walkers[sender], GROUP)
+            sender_nick = (android if sender == "android" else ios).wechat_nickname
+            walk_receiver(walkers[receiver], GROUP, sender_nick)
+            partner = (ios if sender == "android" else android).wechat_nickname
+            walk_outcomes(walkers[sender], GROUP, partner)
+    finally:
+        for driver in drivers.values():
+            driver.quit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=Path, default=ROOT.parent / "devices.yaml")
     parser.add_argument("--android", default="xiaomi-11")
     parser.add_argument("--ios", default="iphone-13")
+    parser.add_argument("--out", type=Path, default=ROOT, help="template library to write (default: this folder)")
     args = parser.parse_args()
     devices = {d.name: d for d in load(args.devices)}
     android, ios = devices[args.android], devices[args.ios]
     work = Path(tempfile.mkdtemp(prefix="shareflow-record-"))
     for promo in (False, True):
         scenario = work / "scenario.yaml"
-        scenario.write_text(SCENARIO.replace("promo_popup: 0", "promo_popup: 1") if promo else SCENARIO)
+        scenario.write_text(scenario_text(promo))
         farm = launcher.start(args.devices, scenario, work)
         try:
-            drivers = {d.platform: webdriver.Remote(farm.url, options=options_for(d)) for d in (android, ios)}
-            walkers = {p: Walker(drv, p, (android if p == "android" else ios).name) for p, drv in drivers.items()}
-            for sender, receiver in (("android", "ios"), ("ios", "android")):
-                print(f"{walkers[sender].device} → {walkers[receiver].device}")
-                if promo:
-                    walk_promo(walkers[sender])
-                    continue
-                walk_share(walkers[sender], GROUP)
-                sender_nick = (android if sender == "android" else ios).wechat_nickname
-                walk_receiver(walkers[receiver], GROUP, sender_nick)
-                partner = (ios if sender == "android" else android).wechat_nickname
-                walk_outcomes(walkers[sender], GROUP, partner)
-            for driver in drivers.values():
-                driver.quit()
+            walk(farm.url, android, ios, TemplateSink(args.out), promo)
         finally:
             farm.stop()
 

@@ -18,7 +18,7 @@ from shareflow.devices import DevicesError, load
 from shareflow.evidence import annotate, png_bytes, scores_text
 from shareflow.session import SessionError, open_driver
 from shareflow.vision.files import Matcher, batch_case, parse_resolution, result
-from shareflow.vision.match import TemplateError
+from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError
 
 USAGE_ERROR = 2
 E2E = Path("tests/e2e")
@@ -112,7 +112,7 @@ def _pair(text: str, name: str) -> tuple[float, ...]:
 @click.option("--rect", help="x,y,w,h in element-rect units (pixels on Android, points on iOS).")
 @click.option("--inner", help="W,H in dp/points: cut this much around the element's centre instead of trimming.")
 @click.option("--templates", default="screenshots", show_default=True, type=click.Path(path_type=Path))
-@click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--threshold", default=DEFAULT_THRESHOLD, show_default=True, type=click.FloatRange(0, 1))
 @click.option("--text", default="", help="The words the template shows (for reports and OCR checks).")
 def capture(
     state: str,

@@ -100,6 +100,7 @@ class Screen:
                 region=template.region_box(screen.width, screen.height),
                 mask=template.mask,
                 text=template.text,
+                text_box=template.text_box,
             )
         return self._matches[state]
 
@@ -115,7 +116,9 @@ class Screen:
         if not match.found:
             return [], screen.bgr
         template = self.templates.get(self.platform, state)
-        found = find_all(screen, template.image, match.scale, template.threshold, template.mask, template.text)
+        found = find_all(
+            screen, template.image, match.scale, template.threshold, template.mask, template.text, template.text_box
+        )
         return [m.box for m in found if m.box is not None], screen.bgr
 
     def sees(self, state: str) -> bool:

@@ -13,6 +13,7 @@ import pytest
 from appium import webdriver
 from PIL import Image, ImageDraw, ImageFont
 
+from shareflow import screen as screen_module
 from shareflow.capture import trim
 from shareflow.evidence import FOUND, MAX_EDGE, MISSED, Evidence, annotate
 from shareflow.screen import Screen, points_per_pixel
@@ -311,3 +312,56 @@ def test_android_taps_are_in_pixels(tmp_path: Path) -> None:
     assert screen.to_tap_units(540, 1200, 1080) == (540, 1200)
     screen.tap_at(1079.6, 3.2, 1080)
     assert driver.taps == [[(1080, 3)]]
+
+
+# -- polling ---------------------------------------------------------------------------------------
+class FrameDriver(StubDriver):
+    """Serves screenshots from a list (the last one repeats) and counts them."""
+
+    def __init__(self, frames: list[bytes]) -> None:
+        super().__init__(1080, 2400)
+        self.frames, self.shots = frames, 0
+
+    def get_screenshot_as_png(self) -> bytes:
+        self.shots += 1
+        return self.frames[min(self.shots, len(self.frames)) - 1]
+
+
+def png(image: np.ndarray) -> bytes:
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+@pytest.fixture
+def polled(tmp_path: Path, buy_button: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[int]]:
+    """A library with taobao/buy and taobao/other; counts the matches made."""
+    write_template(tmp_path, "taobao/buy", buy_button, META)
+    write_template(tmp_path, "taobao/other", cv2.rotate(buy_button, cv2.ROTATE_180), META)
+    calls: list[int] = []
+    real_find = screen_module.find
+
+    def counting_find(*args: object, **kwargs: object) -> Match:
+        calls.append(1)
+        return real_find(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(screen_module, "find", counting_find)
+    monkeypatch.setattr(screen_module, "POLL_S", 0.0)
+    return tmp_path, calls
+
+
+def test_an_unchanged_screen_is_not_matched_again(polled: tuple[Path, list[int]]) -> None:
+    root, calls = polled
+    blank = png(draw_screen(CAPTURE_SCALE, buttons=()))
+    driver = FrameDriver([blank] * 6 + [png(draw_screen(CAPTURE_SCALE))])
+    screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
+    match = screen.expect("taobao/buy", timeout=10)
+    assert match.found and driver.shots == 7
+    assert len(calls) == 2  # the blank screen once, the screen with the button once
+
+
+def test_expect_any_takes_one_screenshot_per_round(polled: tuple[Path, list[int]]) -> None:
+    root, calls = polled
+    driver = FrameDriver([png(draw_screen(CAPTURE_SCALE))])
+    screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
+    state, match = screen.expect_any(["taobao/other", "taobao/buy"], timeout=10)
+    assert state == "taobao/buy" and match.found
+    assert driver.shots == 1 and len(calls) == 2  # both states matched on the same screenshot

@@ -28,6 +28,7 @@ class TemplateFile:
     threshold: float
     region: tuple[float, float, float, float] | None
     text: str
+    text_box: tuple[float, float, float, float] | None
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
@@ -63,6 +64,7 @@ class Matcher:
                 threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
                 region=tuple(region) if region else None,
                 text=meta.get("text", ""),
+                text_box=tuple(meta["text_box"]) if "text_box" in meta else None,
             )
         return self._templates[path]
 
@@ -101,6 +103,7 @@ class Matcher:
             region=region,
             mask=template.mask,
             text=template.text,
+            text_box=template.text_box,
         )
         return match, screen.bgr
 

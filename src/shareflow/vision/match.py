@@ -34,6 +34,7 @@ import numpy as np
 from shareflow.vision import ocr, verify
 
 Box = tuple[int, int, int, int]  # x, y, w, h in screen pixels
+TextBox = tuple[float, float, float, float]  # x, y, w, h as fractions of the template
 
 DEFAULT_THRESHOLD = 0.85
 COARSE_WIDTH = 320  # screens are searched at about this width first
@@ -188,6 +189,7 @@ def find(
     region: Box | None = None,
     mask: np.ndarray | None = None,
     text: str = "",
+    text_box: TextBox | None = None,
 ) -> Match:
     """Find ``template`` (BGR) on ``screen`` (BGR, or a prepared :class:`ScreenImage`).
 
@@ -197,7 +199,8 @@ def find(
     either every phone scale is searched. ``region`` limits the search to a
     box of the screen; ``mask`` (same size as the template, non-zero =
     counts) ignores the template's transparent pixels; ``text`` is the words
-    the template shows, checked by OCR.
+    the template shows, checked by OCR (in ``text_box``, fractions of the
+    template, when the words fill only part of it).
     """
     started = time.perf_counter()
     check_template(template)
@@ -212,7 +215,7 @@ def find(
     for stage in (first, scales[scales != first[0]]):  # the likeliest scale first: most states are found there
         places = _search(image, t_grey, mask, stage)
         refined = sorted((_refine(image, t_grey, mask, p, fine(p[1])) for p in places), key=lambda c: -c[0])
-        candidates += _verify(image, template, mask, refined, threshold, text, candidates)
+        candidates += _verify(image, template, mask, refined, threshold, text, text_box)
         if any(c.confidence >= threshold and _inside(c.scale, first[0], fine) for c in candidates):
             break
     if not candidates:
@@ -323,20 +326,16 @@ def _verify(
     refined: list[tuple[float, float, Box]],
     threshold: float,
     text: str,
-    earlier: list[Candidate],
+    text_box: TextBox | None,
 ) -> list[Candidate]:
-    """Colour and detail for places whose structure passes; text for those that pass all else.
-
-    Text is read only until one place passes (here or among ``earlier`` candidates).
-    """
+    """Colour and detail for places whose structure passes; text for those that pass all else."""
     candidates: list[Candidate] = []
     for structure, scale, box in refined:
         scores, read = {"structure": structure}, None
         if structure >= threshold:
             scores.update(_appearance(image, template, mask, scale, box))
-            passed = any(c.confidence >= threshold for c in earlier + candidates)
-            if text and min(scores.values()) >= threshold and not passed:
-                read = _read_at(image, box)
+            if text and min(scores.values()) >= threshold:
+                read = _read_at(image, box, text_box)
                 scores["text"] = ocr.text_agreement(text, read)
         candidates.append(Candidate(box, scale, scores, read))
     return candidates
@@ -359,8 +358,11 @@ def _appearance(
     }
 
 
-def _read_at(image: ScreenImage, box: Box) -> str:
+def _read_at(image: ScreenImage, box: Box, text_box: TextBox | None = None) -> str:
     x, y, w, h = box
+    if text_box is not None:
+        fx, fy, fw, fh = text_box
+        x, y, w, h = x + round(fx * w), y + round(fy * h), max(1, round(fw * w)), max(1, round(fh * h))
     return ocr.read_text(image.bgr[y : y + h, x : x + w])
 
 
@@ -390,6 +392,7 @@ def find_all(
     threshold: float,
     mask: np.ndarray | None = None,
     text: str = "",
+    text_box: TextBox | None = None,
 ) -> list[Match]:
     """Every place ``template`` shows at ``scale`` (as :func:`find` found it), best first, each verified."""
     started = time.perf_counter()
@@ -403,7 +406,7 @@ def find_all(
             break
         scores = {"structure": value, **_appearance(image, template, mask, scale, (x, y, w, h))}
         if text and min(scores.values()) >= threshold:
-            scores["text"] = ocr.text_agreement(text, _read_at(image, (x, y, w, h)))
+            scores["text"] = ocr.text_agreement(text, _read_at(image, (x, y, w, h), text_box))
         confidence = round(max(0.0, min(scores.values())), 4)
         if confidence >= threshold:
             elapsed = round((time.perf_counter() - started) * 1000, 2)

@@ -7,6 +7,7 @@ Each template has a sidecar ``<state>.yaml``::
     threshold: 0.85                    # confidence needed to count as found (see vision.match)
     region: [0.0, 0.8, 1.0, 0.2]       # optional: where to look, fractions of the screen
     text: 立即购买                       # optional: the words it shows (whole characters only), checked by OCR
+    text_box: [0, 0.7, 1, 0.3]         # optional: where in the template those words are (fractions)
     source: {device: xiaomi-11, locator: "..."}   # how it was captured
 """
 
@@ -44,6 +45,12 @@ META_SCHEMA: dict[str, Any] = {
             "maxItems": 4,
         },
         "text": {"type": "string", "minLength": 1},
+        "text_box": {
+            "type": "array",
+            "items": {"type": "number", "minimum": 0, "maximum": 1},
+            "minItems": 4,
+            "maxItems": 4,
+        },
         "source": {"type": "object"},
     },
 }
@@ -67,6 +74,7 @@ class Template:
     threshold: float = DEFAULT_THRESHOLD
     region: tuple[float, float, float, float] | None = None
     text: str = ""
+    text_box: tuple[float, float, float, float] | None = None
     source: dict[str, Any] = field(default_factory=dict)
 
     def region_box(self, width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -155,6 +163,7 @@ class TemplateLibrary:
             threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
             region=tuple(meta["region"]) if "region" in meta else None,
             text=meta.get("text", ""),
+            text_box=tuple(meta["text_box"]) if "text_box" in meta else None,
             source=meta.get("source", {}),
         )
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-PALETTE_SIZE, PALETTE_SHARE, PALETTE_SAMPLES = 3, 0.12, 3000  # colours, least share that counts, pixels used
-COLOUR_TOLERANCE = 10.0  # Lab distance that rendering alone causes (anti-aliasing, resampling)
+PART_SHARE = 0.08  # a light or dark part of the template smaller than this share is not compared in colour
+COLOUR_TOLERANCE = 10.0  # Lab distance that rendering alone causes (anti-aliasing, resampling, JPEG)
+THIN_TOLERANCE = 20.0  # ... in the template's smaller part (thin strokes), hue at half weight
 COLOUR_SPAN = 40.0  # further Lab distance at which colours count as wholly different
 TILE_FRACTION = 0.5  # tiles are about this share of the template's short side
 MIN_TILE = 10  # px: tiles are never smaller
@@ -19,39 +20,42 @@ FLAT_SPAN = 24.0  # further spread at which a flat template tile counts as wholl
 SHIFT = 2  # px each tile may move to absorb resampling and a residual scale error
 
 
-def _palette(image: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The image's dominant colours in Lab space, and the share of pixels each covers."""
+def _parts(image: np.ndarray, mask: np.ndarray | None) -> list[tuple[float, np.ndarray]]:
+    """Share and median Lab colour of the light and of the dark pixels (Otsu split on grey levels)."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
-    if mask is not None:
-        lab = lab[mask.reshape(-1) > 0]
-    lab = lab[:: max(1, len(lab) // PALETTE_SAMPLES)]
-    k = min(PALETTE_SIZE, len(lab))
-    cv2.setRNGSeed(0)
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
-    _, labels, centres = cv2.kmeans(lab, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
-    return centres, np.bincount(labels.ravel(), minlength=k) / len(labels)
+    counts = np.ones(grey.size, bool) if mask is None else mask.reshape(-1) > 0
+    values, lab = grey.reshape(-1)[counts], lab[counts]
+    level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    parts = [(float(part.mean()), np.median(lab[part], axis=0)) for part in (values > level, values <= level)]
+    return [p for p in parts if p[0] >= PART_SHARE] or parts[:1]
 
 
 def colour_agreement(patch: np.ndarray, template: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """How alike two images are in colour.
+    """How alike a patch and a template are in colour.
 
-    Compares palettes (dominant colours, Lab space): every colour that covers
-    a fair share of one image must be near a colour of the other. Alignment
-    and stroke weight do not matter; an enabled orange button and a disabled
-    grey one, or white text and red text, disagree.
+    Each is split into its light and its dark pixels (Otsu on grey levels),
+    e.g. a button and its label, and the median Lab colours of the parts are
+    compared, light with light and dark with dark. Medians ignore
+    anti-aliasing and resampling. The template's smaller part (thin strokes)
+    counts its hue at half weight and with more slack: compression smears the
+    colour of thin text, not its lightness. An enabled orange button and a
+    disabled grey one, a green bubble and a white one, white text and red
+    text disagree.
     """
-    tc, ts = _palette(template, mask)
-    pc, ps = _palette(patch, mask)
-
-    def farthest(centres: np.ndarray, shares: np.ndarray, other: np.ndarray) -> float:
-        return max(
-            float(np.min(np.linalg.norm(other - c, axis=1)))
-            for c, s in zip(centres, shares, strict=True)
-            if s >= PALETTE_SHARE
-        )
-
-    distance = max(farthest(tc, ts, pc), farthest(pc, ps, tc))
-    return max(0.0, 1.0 - max(0.0, distance - COLOUR_TOLERANCE) / COLOUR_SPAN)
+    ours, theirs = _parts(template, mask), _parts(patch, mask)
+    if len(ours) != len(theirs):  # one has two parts, the other is plain: compare the larger
+        ours, theirs = [max(ours, key=lambda p: p[0])], [max(theirs, key=lambda p: p[0])]
+    major = max(share for share, _ in ours)
+    score = 1.0
+    for (share, colour), (_, other) in zip(ours, theirs, strict=True):
+        dl, da, db = (colour - other).tolist()
+        if share == major:
+            distance, slack = float(np.sqrt(dl * dl + da * da + db * db)), COLOUR_TOLERANCE
+        else:
+            distance, slack = float(np.sqrt(dl * dl + (da * da + db * db) / 4)), THIN_TOLERANCE
+        score = min(score, 1.0 - max(0.0, distance - slack) / COLOUR_SPAN)
+    return max(0.0, score)
 
 
 def _tiles(height: int, width: int) -> list[tuple[slice, slice]]:
