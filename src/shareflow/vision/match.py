@@ -50,6 +50,7 @@ PLACES = 4  # places carried from the search into refinement
 PLACE_MARGIN = 0.2  # ... when their correlation is at most this far below the best
 SCALE_PRECISION = 0.003  # refinement stops when neighbouring scales differ less than this
 FINE_STEPS = 9  # scales tried per place in refinement, between the coarse neighbours
+UPSCALE_BLUR = 0.6  # sigma per unit of scale when the template is enlarged, before tiles are compared
 OCCURRENCES = 20  # find_all reports at most this many places
 
 
@@ -352,9 +353,13 @@ def _appearance(
     s = verify.SHIFT
     padded = cv2.copyMakeBorder(image.soft, s, s, s, s, cv2.BORDER_REPLICATE)
     window = padded[y : y + h + 2 * s, x : x + w + 2 * s]
+    t_soft = _soft(_grey(t_scaled))
+    if scale > 1:  # an enlarged template is blurrier than the screen: blur both alike before comparing tiles
+        sigma = UPSCALE_BLUR * scale
+        window, t_soft = cv2.GaussianBlur(window, (0, 0), sigma), cv2.GaussianBlur(t_soft, (0, 0), sigma)
     return {
         "colour": verify.colour_agreement(patch, t_scaled, m_scaled),
-        "detail": verify.detail_agreement(window, _soft(_grey(t_scaled)), m_scaled),
+        "detail": verify.detail_agreement(window, t_soft, m_scaled),
     }
 
 

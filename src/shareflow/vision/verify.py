@@ -21,13 +21,20 @@ SHIFT = 2  # px each tile may move to absorb resampling and a residual scale err
 
 
 def _parts(image: np.ndarray, mask: np.ndarray | None) -> list[tuple[float, np.ndarray]]:
-    """Share and median Lab colour of the light and of the dark pixels (Otsu split on grey levels)."""
+    """Share and core colour (median Lab) of the light and of the dark pixels (Otsu split on grey levels)."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
     counts = np.ones(grey.size, bool) if mask is None else mask.reshape(-1) > 0
     values, lab = grey.reshape(-1)[counts], lab[counts]
     level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    parts = [(float(part.mean()), np.median(lab[part], axis=0)) for part in (values > level, values <= level)]
+    parts = []
+    for part, lighter in ((values > level, True), (values <= level, False)):
+        if not part.any():
+            continue
+        # the part's core: its lighter (or darker) half, away from anti-aliased edges
+        middle = np.median(values[part])
+        core = part & ((values >= middle) if lighter else (values <= middle))
+        parts.append((float(part.mean()), np.median(lab[core], axis=0)))
     return [p for p in parts if p[0] >= PART_SHARE] or parts[:1]
 
 
