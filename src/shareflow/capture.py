@@ -18,9 +18,10 @@ from appium import webdriver
 from shareflow.phone import density_of
 from shareflow.screen import decode_png
 from shareflow.vision.match import check_template
-from shareflow.vision.templates import DEFAULT_THRESHOLD
+from shareflow.vision.templates import DEFAULT_THRESHOLD, read_meta
 
 Rect = tuple[int, int, int, int]
+KEPT = ("threshold", "text", "text_box", "region")  # metadata a refresh keeps from the old sidecar
 TRIM_TOLERANCE = 12  # grey levels a margin pixel may differ from the corner colour
 
 
@@ -61,7 +62,7 @@ def capture(
     inner: tuple[float, float] | None = None,
     anchor: str = "center",
     pad: int = 6,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     text: str = "",
     source: dict[str, Any] | None = None,
 ) -> Path:
@@ -69,6 +70,8 @@ def capture(
 
     ``inner`` (logical width, height) cuts that much around the centre (or
     from the top-left corner, with ``anchor="topleft"``) instead of trimming to the content.
+    Refreshing a template keeps what a person set in its metadata (threshold,
+    text, text box, region) unless given here.
     """
     screen = decode_png(driver.get_screenshot_as_png())
     rect_scale, density = screen_scale(driver, platform, screen.shape[1])
@@ -85,15 +88,18 @@ def capture(
         crop = trim(screen[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad], pad)
     check_template(crop)
     png = root / platform / f"{state}.png"
-    png.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(png), crop)
+    sidecar = png.with_suffix(".yaml")
+    kept = {k: v for k, v in read_meta(sidecar).items() if k in KEPT} if sidecar.exists() else {}
     meta: dict[str, Any] = {
         "capture_resolution": [int(screen.shape[1]), int(screen.shape[0])],
         "capture_scale": round(density, 4),
-        "threshold": threshold,
+        "threshold": threshold if threshold is not None else kept.pop("threshold", DEFAULT_THRESHOLD),
+        **kept,
     }
     if text:
         meta["text"] = text
+    png.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(png), crop)
     if source:
         meta["source"] = source
     png.with_suffix(".yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -112,7 +112,9 @@ def _pair(text: str, name: str) -> tuple[float, ...]:
 @click.option("--rect", help="x,y,w,h in element-rect units (pixels on Android, points on iOS).")
 @click.option("--inner", help="W,H in dp/points: cut this much around the element's centre instead of trimming.")
 @click.option("--templates", default="screenshots", show_default=True, type=click.Path(path_type=Path))
-@click.option("--threshold", default=DEFAULT_THRESHOLD, show_default=True, type=click.FloatRange(0, 1))
+@click.option(
+    "--threshold", type=click.FloatRange(0, 1), help=f"Confidence needed (default: kept, else {DEFAULT_THRESHOLD})."
+)
 @click.option("--text", default="", help="The words the template shows (for reports and OCR checks).")
 def capture(
     state: str,
@@ -123,7 +125,7 @@ def capture(
     rect: str | None,
     inner: str | None,
     templates: Path,
-    threshold: float,
+    threshold: float | None,
     text: str,
 ) -> None:
     """Record or refresh the template of STATE ("app/state") from what the phone shows now."""
