@@ -9,9 +9,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-PART_SHARE = 0.08  # a light or dark part of the template smaller than this share is not compared in colour
-COLOUR_TOLERANCE = 10.0  # Lab distance that rendering alone causes (anti-aliasing, resampling, JPEG)
-THIN_TOLERANCE = 20.0  # ... in the template's smaller part (thin strokes), hue at half weight
+COLOUR_TOLERANCE = 10.0  # Lab distance (OpenCV's 8-bit Lab) of the ground that rendering alone causes
+INK_MIN = 16.0  # Lab distance from the ground below which a pixel is not ink
+INK_SHARE = 0.5  # ... nor a pixel less than this share as far from it as the farthest
+INK_RATIO = 1.6  # the ink may be this many times more or less contrasted than the template's
+INK_FADE = 0.5  # the ink's hue may fade to this share (thin strokes, compression)
+HUE_TOLERANCE = 6.0  # chroma distance left over that still counts as the same hue
+HUE_SPAN = 25.0  # further chroma distance at which hues count as wholly different
+MIN_INK = 12  # a region with fewer ink pixels in the template is not compared for ink
 COLOUR_SPAN = 40.0  # further Lab distance at which colours count as wholly different
 TILE_FRACTION = 0.5  # tiles are about this share of the template's short side
 MIN_TILE = 10  # px: tiles are never smaller
@@ -20,53 +25,80 @@ FLAT_SPAN = 24.0  # further spread at which a flat template tile counts as wholl
 SHIFT = 2  # px each tile may move to absorb resampling and a residual scale error
 
 
-def _parts(image: np.ndarray, mask: np.ndarray | None) -> list[tuple[float, np.ndarray]]:
-    """Share and core colour (median Lab) of the light and of the dark pixels (Otsu split on grey levels)."""
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
-    counts = np.ones(grey.size, bool) if mask is None else mask.reshape(-1) > 0
-    values, lab = grey.reshape(-1)[counts], lab[counts]
-    level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    parts = []
-    for part, lighter in ((values > level, True), (values <= level, False)):
-        if not part.any():
-            continue
-        # the part's core: its lighter (or darker) half, away from anti-aliased edges
-        middle = np.median(values[part])
-        core = part & ((values >= middle) if lighter else (values <= middle))
-        parts.append((float(part.mean()), np.median(lab[core], axis=0)))
-    return [p for p in parts if p[0] >= PART_SHARE] or parts[:1]
+def _ground(lab: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """The core colour (median Lab) of the image's larger part, light or dark: its ground or fill."""
+    level, _ = cv2.threshold(grey.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    lighter = bool((grey > level).mean() >= 0.5)
+    part = grey > level if lighter else grey <= level
+    middle = np.median(grey[part])
+    core = part & ((grey >= middle) if lighter else (grey <= middle))  # away from anti-aliased edges
+    return np.median(lab[core], axis=0)
+
+
+class _Colours:
+    """An image in Lab with its ground colour and which pixels are ink."""
+
+    def __init__(self, image: np.ndarray, keep: np.ndarray) -> None:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        self.lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+        self.keep = keep
+        self.ground = _ground(self.lab[keep], grey[keep])
+        self.offset = self.lab - self.ground
+        distance = np.linalg.norm(self.offset, axis=2)
+        far = float(np.percentile(distance[keep], 99))
+        self.ink = keep & (distance >= max(INK_MIN, INK_SHARE * far))
+
+    def ink_of(self, ys: slice, xs: slice) -> tuple[int, float, np.ndarray]:
+        """How many ink pixels a region has, and their mean lightness and chroma relative to the ground."""
+        ink = self.ink[ys, xs]
+        if not ink.any():
+            return 0, 0.0, np.zeros(2, np.float32)
+        offset = self.offset[ys, xs][ink]
+        return int(ink.sum()), float(offset[:, 0].mean()), offset[:, 1:].mean(axis=0)
+
+
+def _ink_agreement(ours: tuple[int, float, np.ndarray], theirs: tuple[int, float, np.ndarray]) -> float:
+    """Whether two inks are alike: lightness within a factor of :data:`INK_RATIO`, hue allowed to fade."""
+    _, l_t, c_t = ours
+    _, l_p, c_p = theirs
+    lightness = 1.0
+    if abs(l_t) >= INK_MIN:
+        ratio = l_p / l_t
+        excess = np.inf if ratio <= 0 else max(0.0, abs(float(np.log(ratio))) - float(np.log(INK_RATIO)))
+        lightness = 1.0 - min(1.0, excess / float(np.log(2)))
+    residual = min(float(np.linalg.norm(c_p - f * c_t)) for f in np.linspace(INK_FADE, 1.2, 8))
+    return min(lightness, 1.0 - max(0.0, residual - HUE_TOLERANCE) / HUE_SPAN)
 
 
 def colour_agreement(patch: np.ndarray, template: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """How alike a patch and a template are in colour.
+    """How alike a patch and a template of the same size are in colour.
 
-    Each is split into its light and its dark pixels (Otsu on grey levels),
-    e.g. a button and its label, and the median Lab colours of the parts are
-    compared, light with light and dark with dark. Medians ignore
-    anti-aliasing and resampling. The template's smaller part (thin strokes)
-    counts its hue at half weight and with more slack: compression smears the
-    colour of thin text, not its lightness. An enabled orange button and a
-    disabled grey one, a green bubble and a white one, white text and red
-    text disagree.
+    Each has a *ground* (the core colour of its larger part, light or dark)
+    and *ink* (every pixel at least half as far in colour from the ground as
+    the farthest: strokes, icons, labels). The grounds must be close; and in
+    the whole and in every tile as wide as the template is high, the ink
+    must be as much lighter or darker than the ground (within a factor of
+    :data:`INK_RATIO`) and of the same hue — allowed to fade towards the
+    ground, as anti-aliasing and compression thin out the colour of fine
+    strokes without changing it. Means, not medians, so inks of two colours
+    mix in the content's proportions. An enabled orange button and a
+    disabled one, a green label and a black one, a blue link and black text
+    disagree.
     """
-    ours, theirs = _parts(template, mask), _parts(patch, mask)
-    if len(ours) != len(theirs):  # one has two parts, the other is plain: compare the larger
-        ours, theirs = [max(ours, key=lambda p: p[0])], [max(theirs, key=lambda p: p[0])]
-    major = max(share for share, _ in ours)
-    score = 1.0
-    for (share, colour), (_, other) in zip(ours, theirs, strict=True):
-        dl, da, db = (colour - other).tolist()
-        if share == major:
-            distance, slack = float(np.sqrt(dl * dl + da * da + db * db)), COLOUR_TOLERANCE
-        else:
-            distance, slack = float(np.sqrt(dl * dl + (da * da + db * db) / 4)), THIN_TOLERANCE
-        score = min(score, 1.0 - max(0.0, distance - slack) / COLOUR_SPAN)
+    keep = np.ones(template.shape[:2], bool) if mask is None else mask > 0
+    ours, theirs = _Colours(template, keep), _Colours(patch, keep)
+    score = 1.0 - max(0.0, float(np.linalg.norm(ours.ground - theirs.ground)) - COLOUR_TOLERANCE) / COLOUR_SPAN
+    whole = (slice(0, template.shape[0]), slice(0, template.shape[1]))
+    for ys, xs in [whole, *_tiles(*template.shape[:2], fraction=1.0)]:
+        ink = ours.ink_of(ys, xs)
+        if ink[0] >= MIN_INK:
+            score = min(score, _ink_agreement(ink, theirs.ink_of(ys, xs)))
     return max(0.0, score)
 
 
-def _tiles(height: int, width: int) -> list[tuple[slice, slice]]:
-    side = max(MIN_TILE, round(min(height, width) * TILE_FRACTION))
+def _tiles(height: int, width: int, fraction: float = TILE_FRACTION) -> list[tuple[slice, slice]]:
+    """A grid of tiles about ``fraction`` of the short side wide, covering the template."""
+    side = max(MIN_TILE, round(min(height, width) * fraction))
     rows, cols = max(1, round(height / side)), max(1, round(width / side))
     ys = np.linspace(0, height, rows + 1).round().astype(int)
     xs = np.linspace(0, width, cols + 1).round().astype(int)
