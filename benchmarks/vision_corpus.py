@@ -6,9 +6,9 @@ in-process with the clock stopped) and keeps, at each state, the screenshot, the
 box in it and the phone's view tree. From those it makes, per phone and state:
 
 - positives (the template is on the screen; ``box`` says where): ``clean`` as the farm shows
-  it, ``jpeg`` (re-encoded at quality 50), ``banner`` (a notification banner drawn by the
-  farm), ``statusbar`` (another time on the clock), ``scroll`` (the content under the status
-  bar shifted up or down);
+  it (also other states' screens where the very same element shows), ``jpeg`` (re-encoded at
+  quality 50), ``banner`` (a notification banner drawn by the farm), ``statusbar`` (another
+  time on the clock), ``scroll`` (the content under the status bar shifted up or down);
 - negatives (it is not): ``one_char`` (one character of the target's text changed),
   ``colour`` (its colour state flipped), ``neighbour`` (it is gone, its neighbours stay),
   ``sibling`` (the screen of a sibling state of the same layout), ``other`` (screens of other
@@ -16,7 +16,11 @@ box in it and the phone's view tree. From those it makes, per phone and state:
 
 Every change but ``jpeg`` is made in the view tree and drawn by the phone's own renderer.
 Each negative is checked against the tree (the target's text, colours and backdrop shown
-nowhere, not even dimmed) and each positive against the clean pixels at its box.
+nowhere, not even dimmed) and each positive against the clean pixels at its box. On the
+phones the templates were recorded on, the box holds the template exactly; on the others it
+is refined onto the template's content (text centres and wraps differently per width).
+Android WeChat >= 8.0.55 hides node text from the walk's locators, so it is walked as
+8.0.16, which draws the same pixels (checked before the walk).
 
     .venv/bin/python benchmarks/vision_corpus.py [--out benchmarks/corpus] [--seed 2021] [--others 1]
 
@@ -78,6 +82,7 @@ SETTLE_S = 6.0
 SCROLL_STEPS = tuple(range(24, 121, 8))  # dp; multiples of 8 move every profile by whole pixels
 JPEG_QUALITY = 50
 PNG_OPTIONS = [cv2.IMWRITE_PNG_COMPRESSION, 6]  # 40 % smaller than OpenCV's default, 2x slower to write
+WRITE_QUEUE = 8  # screens waiting to be written at most
 MESSAGE_KEY = re.compile(r"wechat\.msg\.\d+")  # a chat message's bubble; its avatar, nickname, time: <key>.*
 PALE = 0.66  # how far a disabled button's colour moves to white (Taobao's disabled 提交订单: #FF5000 -> #FFC4A8)
 
@@ -471,19 +476,25 @@ def locate(spec: Spec, flat: list[Placed], box: Box, scale: float) -> Placed:
     return max(scored, key=lambda sp: (round(sp[0], 6), len(sp[1].ancestors)))[1]  # ties: the deepest
 
 
-def shows(spec: Spec, fp: tuple[object, ...], layers: list[Layer], scale: float) -> Shown:
-    """Whether a node looking like the target is on screen: uncovered (yes), under something (covered), or not."""
+def lookalikes(spec: Spec, fp: tuple[object, ...], layers: list[Layer], scale: float) -> tuple[list[Placed], bool]:
+    """The nodes that look like the target and nothing covers, and whether others are under something."""
     flat = flatten(layers)
-    found: Shown = "no"
+    clear, covered = [], False
     for p in flat:
         if not selected_by(spec, p.node) or fingerprint(spec, p) != fp:
             continue
         box = pixels(p.node, scale)
         if any(draws(q.node) and overlap(pixels(q.node, scale), box) for q in flat[p.end :]):
-            found = "covered"
-            continue
-        return "yes"
-    return found
+            covered = True
+        else:
+            clear.append(p)
+    return clear, covered
+
+
+def shows(spec: Spec, fp: tuple[object, ...], layers: list[Layer], scale: float) -> Shown:
+    """Whether a node looking like the target is on screen: uncovered (yes), under something (covered), or not."""
+    clear, covered = lookalikes(spec, fp, layers, scale)
+    return "yes" if clear else "covered" if covered else "no"
 
 
 # -- changes to the view tree -------------------------------------------------------------------------
@@ -671,12 +682,19 @@ class Store:
         if digest not in self.paths:
             path = self.out / "screens" / device / f"{name}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
+            while len(self.pending) >= WRITE_QUEUE:  # hold rendering back rather than screens in memory
+                self._done(self.pending.pop(0))
             self.pending.append(self.pool.submit(cv2.imwrite, str(path), image, PNG_OPTIONS))
             self.paths[digest] = relative(path)
         return self.paths[digest]
 
     def wait(self) -> None:
-        if not all(f.result() for f in self.pending):
+        while self.pending:
+            self._done(self.pending.pop(0))
+
+    @staticmethod
+    def _done(write: Future[bool]) -> None:
+        if not write.result():
             raise CorpusError("a screen image could not be written")
 
 
@@ -720,6 +738,7 @@ class DeviceCases:
         self.store, self.seed, self.others = store, args.seed, args.others
         self.cases: list[dict[str, Any]] = []
         self.skipped: Counter[str] = Counter()
+        self.ids: Counter[str] = Counter()
         self.checks: dict[str, dict[str, Any]] = {}
         self.targets = {s: self._target(c, templates) for s, c in self.captures.items()}
         self.screen_of = {
@@ -759,9 +778,13 @@ class DeviceCases:
     # -- writing cases ----------------------------------------------------------------------------
     def add(self, t: Target, kind: str, screen: str, box: Box | None, detail: str, suffix: str = "") -> None:
         state = t.capture.state
+        case_id = f"{self.device}/{state}/{kind}{suffix}"
+        self.ids[case_id] += 1
+        if self.ids[case_id] > 1:  # the same target twice on one screen
+            case_id += f"#{self.ids[case_id]}"
         self.cases.append(
             {
-                "id": f"{self.device}/{state}/{kind}{suffix}",
+                "id": case_id,
                 "screen": screen,
                 "template": t.template.path,
                 "capture_resolution": t.template.capture_resolution,
@@ -855,16 +878,18 @@ class DeviceCases:
                 t, "scroll", image, path, (x, y + round(dy * scale), w, h), f"content shifted {dy:+d} dp"
             )
 
-    def positive_if_intact(self, t: Target, kind: str, image: np.ndarray, path: str, box: Box, detail: str) -> None:
+    def positive_if_intact(
+        self, t: Target, kind: str, image: np.ndarray, path: str, box: Box, detail: str, suffix: str = ""
+    ) -> None:
         """A positive if the pixels at ``box`` are the clean ones at the target (1 px of rounding searched)."""
         clean = crop(t.capture.screen, t.capture.box)
         x, y, w, h = box
         for dx, dy in ((0, 0), (0, -1), (0, 1), (-1, 0), (1, 0)):
             moved = (x + dx, y + dy, w, h)
             if crop(image, moved).shape == clean.shape and np.array_equal(crop(image, moved), clean):
-                self.add(t, kind, path, moved, detail)
+                self.add(t, kind, path, moved, detail, suffix)
                 return
-        self.skipped[f"{kind}: target pixels changed"] += 1
+        self.skipped[f"{kind}{' elsewhere' if suffix else ''}: target pixels differ"] += 1
 
     # -- negatives -------------------------------------------------------------------------------
     def negative_if_gone(
@@ -922,7 +947,8 @@ class DeviceCases:
         scope = self.scope(t)
         if op == "disable":
             return disabled(t.capture.layers, scope), "rendered disabled (fill paled towards white)"
-        assert not isinstance(op, str)
+        if isinstance(op, str):
+            raise CorpusError(f"{t.capture.state}: unknown colour change {op!r}")
         detail = ", ".join(f"{a}→{b}" for a, b in op.items())
         return recoloured(t.capture.layers, scope, op, unselect=t.spec.scope == "tab"), detail
 
@@ -940,34 +966,43 @@ class DeviceCases:
         how = t.spec.remove
         if how.startswith("defect:"):
             return t.capture.defects[how], f"farm defect {how[7:]}"
-        node = self.scope(t, how)
-        gone = {id(node)}
         if how == "message":  # the whole message: bubble, avatar, nickname and time
             node = next(n for n in reversed((*t.placed.ancestors, t.placed.node)) if MESSAGE_KEY.fullmatch(n.key))
             gone = {id(p.node) for p in flatten(t.capture.layers) if p.node.key.startswith(f"{node.key}.")} | {id(node)}
+        else:
+            node = self.scope(t, how)
+            gone = {id(node)}
         return removed(t.capture.layers, gone), f"{how} {subtree_text(node)[:12] or node.desc} removed"
 
     def elsewhere(self, t: Target) -> None:
-        """sibling and other: the clean screens of other states of this phone, where the target is not."""
+        """sibling and other: the clean screens of other states of this phone, where the target is not
+        (where it is, the screen is a ``clean`` positive instead)."""
         own = self.screen_of[t.capture.state]
         for state in t.spec.siblings:
             if state in self.captures and self.screen_of[state] != own:
-                other = self.captures[state]
-                self.negative_if_gone(
-                    t, "sibling", other.screen, self.screen_of[state], other.layers, f"screen of {state}", f"/{state}"
-                )
+                self.on_screen_of(t, "sibling", state)
         pool = sorted(s for s in self.captures if s not in (t.capture.state, *t.spec.siblings))
         self.rng(t.capture.state, "other").shuffle(pool)
-        used = {own}
-        made = 0
+        used, made = {own}, 0
         for state in pool:
-            screen = self.screen_of[state]
-            if made >= self.others or screen in used:
-                continue
-            used.add(screen)
-            other = self.captures[state]
-            if self.negative_if_gone(t, "other", other.screen, screen, other.layers, f"screen of {state}", f"/{state}"):
-                made += 1
+            if made < self.others and self.screen_of[state] not in used:
+                used.add(self.screen_of[state])
+                made += self.on_screen_of(t, "other", state)
+
+    def on_screen_of(self, t: Target, kind: str, state: str) -> bool:
+        """The template on the clean screen of ``state``: a negative (True) if the target is nowhere on
+        it; a ``clean`` positive at each place it plainly is (pixels as at its own state)."""
+        other, screen = self.captures[state], self.screen_of[state]
+        clear, _ = lookalikes(t.spec, t.fp, other.layers, t.scale)
+        own_x, own_y, _, _ = pixels(t.placed.node, t.scale)
+        for p in clear:
+            x, y, _, _ = pixels(p.node, t.scale)
+            box = (t.capture.box[0] + x - own_x, t.capture.box[1] + y - own_y, *t.capture.box[2:])
+            detail = f"the same target on the screen of {state}"
+            self.positive_if_intact(t, "clean", other.screen, screen, box, detail, f"/{state}")
+        if clear:
+            return False
+        return self.negative_if_gone(t, kind, other.screen, screen, other.layers, f"screen of {state}", f"/{state}")
 
 
 # -- main --------------------------------------------------------------------------------------------

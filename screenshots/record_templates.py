@@ -246,7 +246,7 @@ def walk_share(w: Walker, group: str) -> None:
     w.grab("taobao/item", w.t("立即购买"), inner=(64, 24))
     w.el(w.d_("分享")).click()
     w.grab("taobao/share_panel", w.t("分享给好友"), inner=(76, 20))
-    w.grab("taobao/share_wechat", w.t("微信"), grow=(60, 0))
+    w.grab("taobao/share_wechat", w.t("微信"), grow=(60, 0), pad=0)  # no margin: it would show the neighbours
     w.el(w.t("微信")).click()
     w.grab("taobao/password_copied", w.t("淘口令已复制"))
     w.grab("taobao/go_paste", w.t("去微信粘贴"), inner=(76, 22))
@@ -315,7 +315,7 @@ def walk_receiver(w: Walker, group: str, sender: str) -> None:
 def walk_promo(w: Walker) -> None:
     """Taobao's promotional pop-up (a farm with promo_popup: 1)."""
     w.open_item()
-    w.grab("taobao/promo_popup", w.t("双12狂欢"))
+    w.grab("taobao/promo_popup", w.t("双12狂欢"), pad=0)  # no margin: it would show the dimmed page
     w.grab("taobao/promo_close", w.d_("关闭"))
 
 
