@@ -9,7 +9,7 @@
    over every scale phones use; the best few places are kept;
 2. **refinement**: each place is searched again at full resolution over
    finer scales, which fixes the box and the scale;
-3. **verification**: each refined place is compared in *colour* (palettes),
+3. **verification**: each refined place is compared in *colour* (ground and ink),
    in *detail* (the worst of the template's tiles, each free to move a
    pixel or two) and, when the template declares the words it shows, by
    *text* (OCR of the place).
