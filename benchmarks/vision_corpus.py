@@ -770,7 +770,7 @@ class DeviceCases:
             return box
         before = agreement(template, crop(t.capture.screen, box))
         refined, after = refine(t.capture.screen, template, box, self.profile.scale / t.template.capture_scale)
-        if iou(refined, box) < 0.5:
+        if overlap(refined, box) < 0.5 * refined[2] * refined[3]:  # a trimmed template lies inside the rule's box
             raise CorpusError(f"{self.device} {state}: the template's content is not near the walk's box {box}")
         self.checks[state] = {"walk_box": list(box), "box": list(refined), "correlation": [round(before, 3), after]}
         return refined
