@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from shareflow.vision import verify
 from shareflow.vision.match import TemplateError, check_template, find
 
 SHAREFLOW = Path(sys.executable).parent / "shareflow"
@@ -180,3 +181,21 @@ def test_batch_reports_a_bad_line_and_goes_on(tmp_path: Path, files: dict[str, P
     assert [r["found"] for r in results] == [True, False, False, True]
     assert "field 'template' is missing" in results[1]["error"]
     assert done.stderr.splitlines()[0] == f"shareflow: {cases}:2: field 'template' is missing or not a path"
+
+
+def link(colour: tuple[int, int, int], scale: float = 3.0) -> np.ndarray:
+    """A message bubble's first line: black 【淘宝】 then a link in ``colour`` (RGB)."""
+    image = Image.new("RGB", (round(180 * scale), round(24 * scale)), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, round(16 * scale))
+    draw.text((2 * scale, 2 * scale), "【淘宝】", fill="black", font=font)
+    draw.text((66 * scale, 2 * scale), "https://m.tb.cn/", fill=colour, font=font)
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def test_colour_tells_a_blue_link_from_black_text_yet_forgives_compression() -> None:
+    blue = link((87, 107, 149))  # WeChat's link colour (RGB)
+    jpeg = cv2.imdecode(cv2.imencode(".jpg", blue, [cv2.IMWRITE_JPEG_QUALITY, 50])[1], cv2.IMREAD_COLOR)
+    assert verify.colour_agreement(jpeg, blue) >= 0.9
+    assert verify.colour_agreement(link((0, 0, 0)), blue) < 0.85
+    assert verify.colour_agreement(link((230, 0, 0)), blue) < 0.85
