@@ -199,3 +199,12 @@ def test_colour_tells_a_blue_link_from_black_text_yet_forgives_compression() -> 
     assert verify.colour_agreement(jpeg, blue) >= 0.9
     assert verify.colour_agreement(link((0, 0, 0)), blue) < 0.85
     assert verify.colour_agreement(link((230, 0, 0)), blue) < 0.85
+
+
+@pytest.mark.parametrize(("region", "code"), [("[0, 0.6, 1, 0.4]", 0), ("[0, 0, 1, 0.6]", 1)])
+def test_the_sidecar_region_limits_the_search(tmp_path: Path, files: dict[str, Path], region: str, code: int) -> None:
+    template = tmp_path / "buy.png"
+    template.write_bytes(files["template"].read_bytes())
+    sidecar = files["template"].with_suffix(".yaml").read_text(encoding="utf-8") + f"region: {region}\n"
+    template.with_suffix(".yaml").write_text(sidecar, encoding="utf-8")
+    assert shareflow(files["screen"], template, "--json").returncode == code

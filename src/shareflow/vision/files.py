@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from shareflow.vision.match import DEFAULT_THRESHOLD, Match, ScreenImage, TemplateError, find
-from shareflow.vision.templates import read_meta, read_template_image
+from shareflow.vision.templates import read_meta, read_template_image, region_box
 
 
 @dataclass(frozen=True)
@@ -86,21 +86,12 @@ class Matcher:
         """The match of one case, and the screen it was made on."""
         template = self.template(template_path)
         screen = self.screen(screen_path)
-        region = None
-        if template.region is not None:
-            x, y, w, h = template.region
-            region = (
-                round(x * screen.width),
-                round(y * screen.height),
-                max(1, round(w * screen.width)),
-                max(1, round(h * screen.height)),
-            )
         match = find(
             screen,
             template.image,
             threshold=template.threshold if threshold is None else threshold,
             capture_resolution=capture_resolution or template.capture_resolution,
-            region=region,
+            region=region_box(template.region, screen.width, screen.height),
             mask=template.mask,
             text=template.text,
             text_box=template.text_box,

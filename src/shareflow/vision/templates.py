@@ -79,10 +79,17 @@ class Template:
 
     def region_box(self, width: int, height: int) -> tuple[int, int, int, int] | None:
         """The search region in pixels of a ``width`` × ``height`` screen."""
-        if self.region is None:
-            return None
-        x, y, w, h = self.region
-        return round(x * width), round(y * height), max(1, round(w * width)), max(1, round(h * height))
+        return region_box(self.region, width, height)
+
+
+def region_box(
+    region: tuple[float, float, float, float] | None, width: int, height: int
+) -> tuple[int, int, int, int] | None:
+    """A region given as fractions of the screen, in pixels of a ``width`` × ``height`` screen."""
+    if region is None:
+        return None
+    x, y, w, h = region
+    return round(x * width), round(y * height), max(1, round(w * width)), max(1, round(h * height))
 
 
 def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
