@@ -405,15 +405,11 @@ def find_all(
     t_soft = _soft(_resize(_grey(template), scale))
     h, w = t_soft.shape
     result = _ncc(image.soft, t_soft, _resize(mask, scale) if mask is not None else None)
-    matches = []
-    for x, y, value in peaks(result, (w, h), threshold, limit=OCCURRENCES):
-        if value < threshold:
-            break
-        scores = {"structure": value, **_appearance(image, template, mask, scale, (x, y, w, h))}
-        if text and min(scores.values()) >= threshold:
-            scores["text"] = ocr.text_agreement(text, _read_at(image, (x, y, w, h), text_box))
-        confidence = round(max(0.0, min(scores.values())), 4)
-        if confidence >= threshold:
-            elapsed = round((time.perf_counter() - started) * 1000, 2)
-            matches.append(Match(True, confidence, (x, y, w, h), (x, y, w, h), scale, elapsed, scores))
-    return sorted(matches, key=lambda m: -m.confidence)
+    places = [(value, scale, (x, y, w, h)) for x, y, value in peaks(result, (w, h), threshold, OCCURRENCES)]
+    verified = _verify(image, template, mask, [p for p in places if p[0] >= threshold], threshold, text, text_box)
+    elapsed = round((time.perf_counter() - started) * 1000, 2)
+    return [
+        Match(True, c.confidence, c.box, c.box, scale, elapsed, c.scores, c.read)
+        for c in sorted(verified, key=lambda c: -c.confidence)
+        if c.confidence >= threshold
+    ]
