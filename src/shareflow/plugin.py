@@ -30,6 +30,7 @@ from shareflow.lease import DEFAULT_TIMEOUT_S, lease
 from shareflow.outcomes import classify
 from shareflow.phone import Phone, open_phone
 from shareflow.pool import SelectionError, pairs, select
+from shareflow.providers import report_status
 from shareflow.screen import Screen
 from shareflow.vision.templates import TemplateLibrary
 
@@ -256,12 +257,11 @@ def pool(shareflow_run: RunConfig) -> list[Device]:
     return shareflow_run.devices
 
 
-def _failed(request: pytest.FixtureRequest) -> bool:
+def _failure(request: pytest.FixtureRequest) -> pytest.TestReport | None:
+    """The report of the test's failed setup or call, if either failed."""
     reports = request.config.stash[REPORTS]
-    return any(
-        reports.get(f"{request.node.nodeid}:{when}") is not None and reports[f"{request.node.nodeid}:{when}"].failed
-        for when in ("setup", "call")
-    )
+    found = (reports.get(f"{request.node.nodeid}:{when}") for when in ("setup", "call"))
+    return next((report for report in found if report is not None and report.failed), None)
 
 
 @pytest.fixture
@@ -303,11 +303,13 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
                 )
             yield opened
         finally:
-            failed = _failed(request)
+            failure = _failure(request)
+            failed = failure is not None
             for phone in opened:
                 if failed and shareflow_run.screenshot != "off":
                     phone.attach_failure_evidence()
                 phone.stop_video(keep=shareflow_run.video == "on" or failed)
+                report_status(phone.driver, phone.device, not failed, _failure_message(failure) if failure else "")
                 phone.close()
 
 
