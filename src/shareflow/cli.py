@@ -11,11 +11,12 @@ from pathlib import Path
 import click
 import pytest
 
-from shareflow import launcher, summary
+from shareflow import launcher, reachability, summary
 from shareflow.apps.locators import to_appium
 from shareflow.capture import capture as take_template
 from shareflow.devices import DevicesError, load
 from shareflow.evidence import annotate, png_bytes, scores_text
+from shareflow.pool import SelectionError, select
 from shareflow.session import SessionError, open_driver
 from shareflow.vision.files import Matcher, batch_case, parse_resolution, result
 from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError
@@ -88,6 +89,44 @@ def run(devices_file: Path, scenario: Path | None, output: Path, pytest_args: tu
     code = pytest.main(args)
     click.echo(summary.render(summary.read(output), output, allure_dir))
     sys.exit(USAGE_ERROR if code == pytest.ExitCode.USAGE_ERROR else int(code))
+
+
+@main.group("devices")
+def devices_group() -> None:
+    """The phones of the pool (devices.yaml)."""
+
+
+@devices_group.command("check")
+@click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
+@click.option("--device", "names", multiple=True, help="Only this phone (repeatable).")
+@click.option("--platform", type=click.Choice(["android", "ios"]), help="Only the phones of this platform.")
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds each status request may take.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per device instead of a table.")
+def devices_check(
+    devices_file: Path, names: tuple[str, ...], platform: str | None, timeout: float, as_json: bool
+) -> None:
+    """Check that each selected phone is usable now.
+
+    For each: does its endpoint answer GET /status, is the phone busy, and does the
+    endpoint accept its capabilities (a session opened and quit at once; not tried on
+    a busy phone). Exit 0 when every selected phone is usable, 1 when one is
+    unreachable, busy or refused, 2 for bad input.
+    """
+    try:
+        chosen = select(load(devices_file), names, platform)
+        if any(d.embedded for d in chosen):
+            launcher.check(devices_file, None)
+    except (DevicesError, SelectionError, launcher.LaunchError) as exc:
+        fail(str(exc))
+    verdicts = reachability.check(chosen, devices_file, timeout)
+    click.echo("\n".join(v.as_json() for v in verdicts) if as_json else reachability.table(verdicts))
+    sys.exit(0 if all(v.usable for v in verdicts) else 1)
 
 
 def _pair(text: str, name: str) -> tuple[float, ...]:
