@@ -4,15 +4,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+STACK := ci/appium/node_modules/.installed
 
 .PHONY: setup run test lint sim bench-vision bench-expect
 
-setup: $(STAMP)
+setup: $(STAMP) $(STACK)
 
 $(STAMP): pyproject.toml constraints.txt ci/system-deps
 	./ci/system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+# Appium 3, its shareflow-farm driver and the Selenium Grid 4 jar, under ci/appium/
+$(STACK): ci/setup-stack ci/appium/package.json ci/appium/package-lock.json ci/appium/shareflow-farm-driver/package.json
+	./ci/setup-stack
 	touch $@
 
 run: setup
