@@ -27,16 +27,18 @@ from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device, DevicesError, load
 from shareflow.evidence import Evidence, safe_name
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
-from shareflow.outcomes import classify
+from shareflow.outcomes import INFRASTRUCTURE, classify
 from shareflow.phone import Phone, open_phone
 from shareflow.pool import SelectionError, pairs, select
-from shareflow.providers import report_status
+from shareflow.providers import CredentialsError, report_status
 from shareflow.screen import Screen
+from shareflow.session import options_for
 from shareflow.vision.templates import TemplateLibrary
 
 POOL = pytest.StashKey["RunConfig"]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 STEP = pytest.StashKey[str]()
+TRIED = pytest.StashKey[list[str]]()
 MARKERS = {
     "android": "run only on Android phones",
     "ios": "run only on iOS phones",
@@ -207,7 +209,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         step = item.stash.get(STEP, "")
         if step:
             report.user_properties.append(("step", step))
+        if category == INFRASTRUCTURE:
+            _attach_what_was_tried(item, report, step)
     return report
+
+
+def _attach_what_was_tried(item: pytest.Item, report: pytest.TestReport, step: str) -> None:
+    """An infrastructure failure's account: the sessions asked for and where, and the step it broke in."""
+    lines = [f"infrastructure problem during {report.when}: {_failure_message(report)}", "", "what was tried:"]
+    lines += [f"- {entry}" for entry in item.stash.get(TRIED, [])]
+    if step:
+        lines.append(f"- step {step!r}, where it broke")
+    allure.attach(secrets.redact("\n".join(lines)), "infrastructure problem", allure.attachment_type.TEXT)
 
 
 def _failure_message(report: pytest.TestReport) -> str:
@@ -274,6 +287,14 @@ def evidence_dir(request: pytest.FixtureRequest, shareflow_run: RunConfig) -> Pa
     return folder
 
 
+def _asked(device: Device) -> str:
+    """The capabilities a session on ``device`` asks for, as JSON (secrets are masked where it is shown)."""
+    try:
+        return json.dumps(options_for(device).to_capabilities(), ensure_ascii=False, sort_keys=True)
+    except CredentialsError as exc:
+        return f"(no capabilities: {exc})"
+
+
 @pytest.fixture
 def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_dir: Path) -> Iterator[list[Phone]]:
     """Leases the test's phones and opens a session on each."""
@@ -288,19 +309,18 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
     evidence = Evidence(evidence_dir)
     evidence.on_step = lambda title: request.node.stash.__setitem__(STEP, title)
     opened: list[Phone] = []
-    with lease(shareflow_run.run_dir / "leases", devices, shareflow_run.lease_timeout):
+    tried = request.node.stash.setdefault(TRIED, [])
+    with lease(shareflow_run.run_dir / "leases", devices, shareflow_run.lease_timeout) as waited:
+        tried.append(f"leased {', '.join(d.name for d in devices)} after {waited:.1f} s")
         try:
             for device in devices:
-                opened.append(
-                    open_phone(
-                        device,
-                        shareflow_run.url(device),
-                        shareflow_run.templates,
-                        evidence,
-                        shareflow_run.screenshot,
-                        shareflow_run.video,
-                    )
+                url = shareflow_run.url(device)
+                tried.append(f"session on {device.name} at {url} ({device.provider}), asking {_asked(device)}")
+                phone = open_phone(
+                    device, url, shareflow_run.templates, evidence, shareflow_run.screenshot, shareflow_run.video
                 )
+                tried[-1] += f": opened {phone.driver.session_id}"
+                opened.append(phone)
             yield opened
         finally:
             failure = _failure(request)

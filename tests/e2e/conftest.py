@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from selenium.common.exceptions import NoAlertPresentException
 
 HERE = Path(__file__).parent
 SCENES = ("p2p", "group")
@@ -35,6 +37,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=str(HERE / "expectations.yaml"),
         help="expected link outcomes per scene and link kind (default: the late-2021 policy)",
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_phones(request: pytest.FixtureRequest) -> None:
+    """Every phone of a test starts with an empty clipboard and no system alert up.
+
+    A Tao password left there by an earlier test (on this phone, in whatever
+    order xdist chose) makes Taobao show its clipboard card, and on iOS 16+
+    leaves its paste alert over whichever app comes up next.
+    """
+    for name in ("phone", "phone_pair"):
+        if name in request.fixturenames:
+            value = request.getfixturevalue(name)
+            for phone in value if isinstance(value, tuple) else (value,):
+                phone.driver.set_clipboard_text("")
+                if phone.platform == "ios":
+                    with contextlib.suppress(NoAlertPresentException):
+                        phone.driver.execute_script("mobile: alert", {"action": "dismiss"})
 
 
 @pytest.fixture(scope="session")

@@ -71,29 +71,39 @@ class WeChat(PageObject):
         A notification banner may catch the tap: then the tap is repeated.
         """
         with self.phone.evidence.step(f"{self.phone.name}: tap the {kind} link"):
-            for _ in range(TAP_TRIES - 1):
+            for attempt in range(TAP_TRIES):
+                if not self._tap_link_once(host, shown_as):
+                    if attempt == 0:
+                        raise ElementNotShown(f"wechat: no {shown_as!r} on screen")
+                    break  # the chat is gone: an earlier tap took effect, only late
+                if attempt == TAP_TRIES - 1:
+                    break
                 try:
-                    self._tap_link_once(host, shown_as)
-                    return OUTCOME_STATES[self.screen.expect_any([*OUTCOME_STATES], PROOF_TIMEOUT_S)[0]]
+                    return self._outcome(PROOF_TIMEOUT_S)
                 except StateNotReached:
                     continue
-            self._tap_link_once(host, shown_as)
-            return OUTCOME_STATES[self.screen.expect_any([*OUTCOME_STATES], DEFAULT_TIMEOUT_S)[0]]
+            return self._outcome(DEFAULT_TIMEOUT_S)
 
-    def _tap_link_once(self, host: str, shown_as: str) -> None:
+    def _outcome(self, timeout: float) -> str:
+        states = [*OUTCOME_STATES]
+        return OUTCOME_STATES[self.screen.expect_any(states, timeout, self.dismiss_interruptions)[0]]
+
+    def _tap_link_once(self, host: str, shown_as: str) -> bool:
+        """Tap the newest link; False when no link is shown."""
         link = self.element("link", timeout=2, host=host)
         if link is not None:
             link.click()
-        else:
-            self._tap_newest(shown_as)
+            return True
+        return self._tap_newest(shown_as)
 
-    def _tap_newest(self, state: str) -> None:
-        """Tap the lowest occurrence of a template: the newest message."""
+    def _tap_newest(self, state: str) -> bool:
+        """Tap the lowest occurrence of a template: the newest message; False when there is none."""
         occurrences, screen = self.screen.find_all(state)
         if not occurrences:
-            raise ElementNotShown(f"wechat: no {state!r} on screen")
+            return False
         x, y, w, h = max(occurrences, key=lambda box: box[1])
         self.screen.tap_at(x + w * 0.75, y + h / 2, screen.shape[1])
+        return True
 
     def wait_for_link(self, shown_as: str = "wechat/their_link", timeout: float = 30) -> None:
         """Wait until a link message shows in the open chat."""
