@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK := ci/appium/node_modules/.installed
 
-.PHONY: setup run test lint sim bench-vision bench-expect
+.PHONY: setup run test lint sim bench-vision bench-expect bench-stack
 
 setup: $(STAMP) $(STACK)
 
@@ -41,3 +41,7 @@ bench-vision: setup
 # polling: from a screen appearing on the farm to expect() passing
 bench-expect: setup
 	$(BIN)/python benchmarks/expect_latency.py $(ARGS)
+
+# the e2e suite over 1, 2 and 4 phones, embedded vs Appium vs Grid; per-command cost of each hop
+bench-stack: setup
+	$(BIN)/python benchmarks/stack_speed.py $(ARGS)

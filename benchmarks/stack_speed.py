@@ -130,7 +130,7 @@ def markdown(commands: dict[str, dict[str, float]], suites: list[dict[str, objec
         appium, grid = commands["appium"][name], commands["grid"][name]
         lines.append(f"| {name} | {direct:.1f} | {appium - direct:+.1f} | {grid - direct:+.1f} |")
     if suites:
-        lines += ["", "| path | phones (-n) | tests | passed | wall s | speed-up |", "| --- | --- | --- | --- | --- | --- |"]
+        lines += ["", "| path | phones (-n) | tests | passed | wall s | speed-up |", "|---|---|---|---|---|---|"]
         for row in suites:
             one = next(r for r in suites if r["kind"] == row["kind"] and r["phones"] == 1)
             speedup = row["phones"] * one["wall_s"] / row["wall_s"]

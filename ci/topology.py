@@ -240,7 +240,7 @@ def hub_toml(hub: dict[str, Any]) -> str:
         f'[server]\nhost = "127.0.0.1"\nport = {hub["port"]}\n\n'
         f'[events]\npublish = "tcp://127.0.0.1:{bus[0]}"\nsubscribe = "tcp://127.0.0.1:{bus[1]}"\nbind = true\n\n'
         f"[sessionqueue]\nsession-request-timeout = {hub['session_request_timeout_s']}\n\n"
-        "[distributor]\nreject-unsupported-caps = true\n"
+        "[distributor]\nreject-unsupported-caps = true\nhealthcheck-interval = 10\n"
     )
 
 

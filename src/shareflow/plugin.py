@@ -31,6 +31,7 @@ from shareflow.outcomes import INFRASTRUCTURE, classify
 from shareflow.phone import Phone, open_phone
 from shareflow.pool import SelectionError, pairs, select
 from shareflow.providers import CredentialsError, report_status
+from shareflow.scheduling import PhoneScheduling
 from shareflow.screen import Screen
 from shareflow.session import options_for
 from shareflow.vision.templates import TemplateLibrary
@@ -39,6 +40,7 @@ POOL = pytest.StashKey["RunConfig"]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 STEP = pytest.StashKey[str]()
 TRIED = pytest.StashKey[list[str]]()
+BY_PHONE = pytest.StashKey[bool]()
 MARKERS = {
     "android": "run only on Android phones",
     "ios": "run only on iOS phones",
@@ -145,14 +147,26 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_XdistHooks(run), "shareflow-xdist")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Remember whether ``--dist`` was left to xdist's default (before xdist sets it to ``load``)."""
+    config.stash[BY_PHONE] = getattr(config.option, "dist", "") == "no"
+
+
 class _XdistHooks:
-    """Hands the run folder (leases, farm address) to every xdist worker."""
+    """Hands the run folder (leases, farm address) to every xdist worker; schedules tests by phone."""
 
     def __init__(self, run: RunConfig) -> None:
         self.run = run
 
     def pytest_configure_node(self, node: object) -> None:
         node.workerinput["shareflow_run_dir"] = str(self.run.run_dir)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+        if not config.stash.get(BY_PHONE, False) or config.option.dist != "load":
+            return None
+        return PhoneScheduling(config, log, [d.name for d in config.stash[POOL].devices])
 
 
 def _is_worker(config: pytest.Config) -> bool:

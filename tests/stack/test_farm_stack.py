@@ -117,7 +117,7 @@ def test_the_suites_pass_through_the_grid_spread_over_its_nodes(stack: Path, tmp
         "ci/devices.grid.yaml", tmp_path, "tests/e2e/test_share_flow.py", "tests/e2e/test_two_phones.py", "-n", "4"
     )
     assert code == 0, [r["message"] for r in records if r["outcome"] != "passed"]
-    assert len(records) == 12 + 15
+    assert len(records) == 12 + 18  # 2 tests per phone, 3 per pair of the 6 "cover" pairs
     after = sessions_per_node(stack)
     assert all(after[node] > before[node] for node in after), after
 

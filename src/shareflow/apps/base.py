@@ -14,6 +14,7 @@ from shareflow.screen import POLL_S, StateNotReached
 
 FIND_TIMEOUT_S = 15.0
 PROOF_TIMEOUT_S = 6.0  # how long a tap's effect may take before the tap is retried
+TRANSIENT_WAIT_S = 8.0  # how long a tap waits for a notification banner over the screen to go
 TAP_TRIES = 3
 INTERRUPTING_APPS = ("taobao", "wechat")
 
@@ -75,9 +76,22 @@ class PageObject:
                         return True
         return False
 
+    def wait_transients_gone(self, timeout: float = TRANSIENT_WAIT_S) -> None:
+        """Wait, at most ``timeout``, until no notification banner (any app's ``transient``) is up: it takes taps."""
+        shown = [
+            selector
+            for app in INTERRUPTING_APPS
+            for name in locators(app).data.get("transient", [])
+            if (selector := locators(app).get(name, self.platform, self.phone.device.apps.get(app, "")).selector)
+        ]
+        deadline = time.monotonic() + timeout
+        while any(self.driver.find_elements(*selector) for selector in shown) and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+
     def _tap_once(self, what: str, timeout: float, **fmt: str) -> None:
         locator = self.locator(what, **fmt)
         deadline = time.monotonic() + timeout
+        self.wait_transients_gone()
         while True:
             if locator.selector is not None:
                 found = self.driver.find_elements(*locator.selector)
