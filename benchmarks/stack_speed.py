@@ -13,8 +13,10 @@ afresh for every measurement, so that each starts from the same farm state.
 2. Suite wall time: the single-phone suites (test_share_flow, test_link_outcomes:
    8 tests per phone) on the first 1, 2 and 4 phones of a pool, with xdist
    ``-n`` equal to the phones, for the embedded farm, ci/devices.appium.yaml and
-   ci/devices.grid.yaml. Each phone does the same 8 tests, so the speed-up at
-   N phones is N x T(1) / T(N): how much more work the pool does per minute.
+   ci/devices.grid.yaml; and each of the 4 phones alone. The phones differ
+   (an iPhone's flow has more steps), so the speed-up at N phones compares the
+   same work: the N phones' suites one phone at a time (the sum of their
+   single-phone times) against all N at once.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from appium import webdriver
@@ -89,23 +92,23 @@ def command_times(count: int) -> dict[str, dict[str, float]]:
     return medians
 
 
-def pool_of(kind: str, phones: int, folder: Path) -> Path:
-    """The first ``phones`` of PHONES, as the ``kind`` pool describes them."""
+def pool_of(kind: str, phones: list[str], folder: Path) -> Path:
+    """``phones`` as the ``kind`` pool describes them."""
     entries = yaml.safe_load((ROOT / POOLS[kind]).read_text(encoding="utf-8"))["devices"]
-    chosen = [e for name in PHONES[:phones] for e in entries if e["name"] == name]
-    path = folder / f"{kind}-{phones}.yaml"
+    chosen = [e for name in phones for e in entries if e["name"] == name]
+    path = folder / f"{kind}-{'-'.join(phones)}.yaml"
     path.write_text(yaml.safe_dump({"devices": chosen}, allow_unicode=True), encoding="utf-8")
     return path
 
 
-def suite_time(kind: str, phones: int, folder: Path) -> dict[str, object]:
-    """Wall time of the single-phone suites on ``phones`` phones with ``-n phones``."""
+def suite_time(kind: str, phones: list[str], folder: Path) -> dict[str, Any]:
+    """Wall time of the single-phone suites on ``phones`` with ``-n len(phones)``."""
     if kind != "embedded":
         farm("up")
     try:
-        output = folder / f"out-{kind}-{phones}"
+        output = folder / f"out-{kind}-{'-'.join(phones)}"
         argv = [str(SHAREFLOW), "run", "--devices", str(pool_of(kind, phones, folder)), "--output", str(output)]
-        argv += [*SUITES, "-n", str(phones), "-p", "no:cacheprovider", "--screenshot", "only-on-failure"]
+        argv += [*SUITES, "-n", str(len(phones)), "-p", "no:cacheprovider", "--screenshot", "only-on-failure"]
         started = time.monotonic()
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
         wall = time.monotonic() - started
@@ -124,19 +127,20 @@ def suite_time(kind: str, phones: int, folder: Path) -> dict[str, object]:
     }
 
 
-def markdown(commands: dict[str, dict[str, float]], suites: list[dict[str, object]]) -> str:
-    lines = ["| command | farm direct ms | + Appium ms | + Appium + Grid ms |", "| --- | --- | --- | --- |"]
+def markdown(commands: dict[str, dict[str, float]], suites: list[dict[str, Any]]) -> str:
+    lines = ["| command | farm direct ms | + Appium ms | + Appium + Grid ms |", "|---|---|---|---|"]
     for name, direct in commands["farm"].items():
         appium, grid = commands["appium"][name], commands["grid"][name]
         lines.append(f"| {name} | {direct:.1f} | {appium - direct:+.1f} | {grid - direct:+.1f} |")
     if suites:
-        lines += ["", "| path | phones (-n) | tests | passed | wall s | speed-up |", "|---|---|---|---|---|---|"]
+        lines += ["", "| path | phones (-n) | tests | passed | wall s | one phone at a time s | speed-up |"]
+        lines.append("|---|---|---|---|---|---|---|")
         for row in suites:
-            one = next(r for r in suites if r["kind"] == row["kind"] and r["phones"] == 1)
-            speedup = row["phones"] * one["wall_s"] / row["wall_s"]
+            alone = {r["phones"][0]: r["wall_s"] for r in suites if r["kind"] == row["kind"] and len(r["phones"]) == 1}
+            serial = sum(alone[p] for p in row["phones"])
             lines.append(
-                f"| {row['kind']} | {row['phones']} | {row['tests']} | {row['passed']} | {row['wall_s']} | "
-                f"{speedup:.2f}x |"
+                f"| {row['kind']} | {', '.join(row['phones'])} ({len(row['phones'])}) | {row['tests']} | "
+                f"{row['passed']} | {row['wall_s']} | {serial:.1f} | {serial / row['wall_s']:.2f}x |"
             )
     return "\n".join(lines)
 
@@ -152,11 +156,11 @@ def main() -> None:
         commands = command_times(args.commands)
     finally:
         farm("down")
-    suites: list[dict[str, object]] = []
+    suites: list[dict[str, Any]] = []
     if not args.skip_suites:
         with tempfile.TemporaryDirectory(prefix="shareflow-bench-") as tmp:
             for kind in POOLS:
-                for phones in (1, 2, 4):
+                for phones in [[p] for p in PHONES] + [PHONES[:2], PHONES]:
                     suites.append(suite_time(kind, phones, Path(tmp)))
                     print(json.dumps(suites[-1]), file=sys.stderr)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

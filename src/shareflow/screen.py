@@ -22,6 +22,7 @@ from shareflow.vision.match import Box, Match, ScreenImage, find, find_all
 from shareflow.vision.templates import Template, TemplateLibrary
 
 POLL_S = 0.05  # pause between screenshots that showed nothing new
+MOVING_LIMIT_S = 0.6  # a screen still changing after this long is matched all the same
 DEFAULT_TIMEOUT_S = 20.0
 OnMiss = Callable[[], object] | None
 
@@ -70,6 +71,8 @@ class Screen:
         self.density = density  # pixels per logical unit, when the session tells it
         self._window: tuple[float, float] | None = None
         self._shot: tuple[str, ScreenImage] | None = None  # the newest screenshot and its digest
+        self._steady = False  # whether the newest screenshot repeated the one before
+        self._moving_since = 0.0  # when the screen began changing from poll to poll
         self._matches: dict[str, Match] = {}  # states already matched on that screenshot
 
     # -- looking ---------------------------------------------------------------
@@ -78,8 +81,20 @@ class Screen:
         data = self.driver.get_screenshot_as_png()
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         if self._shot is None or self._shot[0] != digest:
-            self._shot, self._matches = (digest, ScreenImage(decode_png(data))), {}
+            if self._steady or self._shot is None:
+                self._moving_since = time.monotonic()
+            self._shot, self._matches, self._steady = (digest, ScreenImage(decode_png(data))), {}, False
+        else:
+            self._steady = True
         return self._shot[1]
+
+    def settled(self) -> bool:
+        """Whether the newest screenshot is worth matching: it repeated, or the screen keeps changing.
+
+        Frames of a transition that is still running are skipped: they rarely show a
+        state, and matching each one costs more than the next screenshot.
+        """
+        return self._steady or time.monotonic() - self._moving_since >= MOVING_LIMIT_S
 
     def _scale_hint(self, template: Template, screen: ScreenImage) -> float | None:
         density = self.density
@@ -142,6 +157,9 @@ class Screen:
         last: dict[str, Look] = {}
         while True:
             screen = self.screenshot()
+            if not self.settled() and time.monotonic() < deadline:
+                time.sleep(POLL_S)
+                continue
             for state in states:
                 look = last[state] = Look(screen.bgr, self._match(state, screen))
                 if look.match.found:

@@ -255,10 +255,14 @@ class Phone:
                 self._mutate(node.on_long_press)
 
     def swipe(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        """A swipe; from the iOS home indicator upwards it goes home."""
+        """A swipe; up on a notification banner it dismisses it, from the iOS home indicator upwards it goes home."""
         with self.lock:
             self.settle()
             self.log("InputDispatcher", f"swipe ({x0:.0f},{y0:.0f})->({x1:.0f},{y1:.0f})", "D")
+            if self._banner is not None and self._banner[1].root.frame.contains(x0, y0) and y0 - y1 > 20:
+                self.log("NotificationService", "banner swiped away")
+                self._dismiss_banner()
+                return
             from_bottom = y0 >= self.profile.height - max(self.profile.bottom_bar, 20)
             if self.platform == "ios" and from_bottom and y0 - y1 > 80:
                 self.go_home()

@@ -189,6 +189,8 @@ def banner_layer(profile: Profile, app_label: str, title: str, body: str, dismis
         Rect(8, y, w - 16, 72),
         key="banner",
         desc=f"{app_label}，{title}，{body}",
+        rid=f"{ANDROID_SYSTEMUI}:id/expandableNotificationRow" if profile.platform == "android" else "",
+        ident="NotificationShortLookView" if profile.platform == "ios" else "",
         style=Style(bg="#F7F7F7F0" if profile.platform == "ios" else "#FFFFFF", radius=14, border="#DDDDDD"),
         on_tap=dismiss,
         children=[

@@ -354,7 +354,7 @@ def test_an_unchanged_screen_is_not_matched_again(polled: tuple[Path, list[int]]
     driver = FrameDriver([blank] * 6 + [png(draw_screen(CAPTURE_SCALE))])
     screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
     match = screen.expect("taobao/buy", timeout=10)
-    assert match.found and driver.shots == 7
+    assert match.found and driver.shots == 8  # each new screen is matched once it shows twice (steady)
     assert len(calls) == 2  # the blank screen once, the screen with the button once
 
 
@@ -364,4 +364,30 @@ def test_expect_any_takes_one_screenshot_per_round(polled: tuple[Path, list[int]
     screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
     state, match = screen.expect_any(["taobao/other", "taobao/buy"], timeout=10)
     assert state == "taobao/buy" and match.found
-    assert driver.shots == 1 and len(calls) == 2  # both states matched on the same screenshot
+    assert driver.shots == 2 and len(calls) == 2  # both states matched on the same (steady) screenshot
+
+
+def frame(pixel: int, buttons: bool = True) -> bytes:
+    """A screen, made different from its neighbours by one pixel (a transition's frames differ)."""
+    image = draw_screen(CAPTURE_SCALE) if buttons else draw_screen(CAPTURE_SCALE, buttons=())
+    image[0, 0] = (pixel, pixel, pixel)
+    return png(image)
+
+
+def test_frames_of_a_transition_are_not_matched(polled: tuple[Path, list[int]]) -> None:
+    root, calls = polled
+    driver = FrameDriver([frame(1, False), frame(2, False), frame(3, False), frame(4)])
+    screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
+    assert screen.expect("taobao/buy", timeout=10).found
+    assert driver.shots == 5 and len(calls) == 1  # only the screen that stayed was matched
+
+
+def test_a_screen_that_keeps_changing_is_matched_all_the_same(
+    polled: tuple[Path, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, calls = polled
+    monkeypatch.setattr(screen_module, "MOVING_LIMIT_S", 0.0)
+    driver = FrameDriver([frame(1, False), frame(2)])
+    screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
+    assert screen.expect("taobao/buy", timeout=10).found
+    assert driver.shots == 2 and len(calls) == 2  # each changing frame matched once the limit has passed

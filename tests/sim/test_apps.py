@@ -381,6 +381,18 @@ def test_messages_arrive_live_or_as_unread_with_a_banner() -> None:
     assert find(phone, key=f"wechat.conv.{GROUP}.preview").text == "王芳: 第二条"
 
 
+def test_a_banner_swiped_up_goes_away() -> None:
+    rig = make_rig(("ios",))
+    (phone,) = rig.phones
+    phone.open_app(WECHAT)
+    phone.go_home()
+    rig.farm.world.send(GROUP, "wxid_npc_wangfang", "第三条")
+    rig.advance(1)
+    banner = next(layer for layer in phone.layers() if layer.name == "system.banner").root.frame
+    phone.swipe(banner.cx, banner.cy, banner.cx, banner.y - 30)
+    assert not any(layer.name == "system.banner" for layer in phone.layers())
+
+
 def test_tabs_switch_without_leaving_the_main_screen() -> None:
     rig = make_rig(("android",))
     (phone,) = rig.phones

@@ -14,9 +14,9 @@ from shareflow.screen import POLL_S, StateNotReached
 
 FIND_TIMEOUT_S = 15.0
 PROOF_TIMEOUT_S = 6.0  # how long a tap's effect may take before the tap is retried
-TRANSIENT_WAIT_S = 8.0  # how long a tap waits for a notification banner over the screen to go
+BANNER_SWIPE_MS = 150
 TAP_TRIES = 3
-INTERRUPTING_APPS = ("taobao", "wechat")
+INTERRUPTING_APPS = ("taobao", "wechat", "system")
 
 
 class ElementNotShown(StateNotReached):
@@ -63,35 +63,34 @@ class PageObject:
         self.driver.execute_script("mobile: terminateApp", {key: self.package})
 
     def dismiss_interruptions(self) -> bool:
-        """Close what any app put over the page (its locator file's ``interruptions``)."""
+        """Clear what came over the page: swipe away banners (``transient``), close pop-ups (``interruptions``).
+
+        Returns whether anything was cleared.
+        """
+        cleared = False
         for app in INTERRUPTING_APPS:
             other = locators(app)
+            version = self.phone.device.apps.get(app, "")
+            for name in other.data.get("transient", []):
+                for banner in self.driver.find_elements(*other.get(name, self.platform, version).selector):
+                    r = banner.rect
+                    x, y = r["x"] + r["width"] / 2, r["y"] + r["height"] / 2
+                    self.driver.swipe(x, y, x, max(1, r["y"] - r["height"]), BANNER_SWIPE_MS)
+                    cleared = True
             for entry in other.data.get("interruptions", []):
-                shown = other.get(entry["shown"], self.platform, self.phone.device.apps.get(app, "")).selector
-                close = other.get(entry["close"], self.platform, self.phone.device.apps.get(app, "")).selector
+                shown = other.get(entry["shown"], self.platform, version).selector
+                close = other.get(entry["close"], self.platform, version).selector
                 if shown and close and self.driver.find_elements(*shown):
                     buttons = self.driver.find_elements(*close)
                     if buttons:
                         buttons[-1].click()
                         return True
-        return False
-
-    def wait_transients_gone(self, timeout: float = TRANSIENT_WAIT_S) -> None:
-        """Wait, at most ``timeout``, until no notification banner (any app's ``transient``) is up: it takes taps."""
-        shown = [
-            selector
-            for app in INTERRUPTING_APPS
-            for name in locators(app).data.get("transient", [])
-            if (selector := locators(app).get(name, self.platform, self.phone.device.apps.get(app, "")).selector)
-        ]
-        deadline = time.monotonic() + timeout
-        while any(self.driver.find_elements(*selector) for selector in shown) and time.monotonic() < deadline:
-            time.sleep(POLL_S)
+        return cleared
 
     def _tap_once(self, what: str, timeout: float, **fmt: str) -> None:
         locator = self.locator(what, **fmt)
         deadline = time.monotonic() + timeout
-        self.wait_transients_gone()
+        self.dismiss_interruptions()
         while True:
             if locator.selector is not None:
                 found = self.driver.find_elements(*locator.selector)

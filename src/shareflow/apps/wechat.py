@@ -90,7 +90,7 @@ class WeChat(PageObject):
 
     def _tap_link_once(self, host: str, shown_as: str) -> bool:
         """Tap the newest link; False when no link is shown."""
-        self.wait_transients_gone()
+        self.dismiss_interruptions()
         link = self.element("link", timeout=2, host=host)
         if link is not None:
             link.click()
