@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=200, help="timed calls per command and hop")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument("--skip-suites", action="store_true", help="measure the per-command overhead only")
+    parser.add_argument("--paths", default=",".join(POOLS), help="suite paths to time (default: all)")
     args = parser.parse_args()
     farm("up")
     try:
@@ -159,7 +160,7 @@ def main() -> None:
     suites: list[dict[str, Any]] = []
     if not args.skip_suites:
         with tempfile.TemporaryDirectory(prefix="shareflow-bench-") as tmp:
-            for kind in POOLS:
+            for kind in args.paths.split(","):
                 for phones in [[p] for p in PHONES] + [PHONES[:2], PHONES]:
                     suites.append(suite_time(kind, phones, Path(tmp)))
                     print(json.dumps(suites[-1]), file=sys.stderr)

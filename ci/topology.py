@@ -203,6 +203,7 @@ def appium_config(farm_url: str, server: dict[str, Any]) -> dict[str, Any]:
             "address": "127.0.0.1",
             "port": server["port"],
             "use-drivers": ["shareflow-farm"],
+            "log-level": "info",  # debug logs every proxied command: CPU a farm room's machine needs for tests
             "log-no-colors": True,
             "log-timestamp": True,
             "driver": {"shareflow-farm": {"farmUrl": farm_url, "devices": server["phones"]}},
@@ -284,7 +285,7 @@ def bring_up(file: Path, scenario: Path | None) -> None:
             start(f"appium-{index}", url, "appium", [str(APPIUM), "--config", str(config)], env)
         hub = topology["hub"]
         (folder / "hub.toml").write_text(hub_toml(hub))
-        java = ["java", "-Xmx512m", "-jar", str(jar)]
+        java = ["java", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", str(jar)]
         hub_url = f"http://127.0.0.1:{hub['port']}"
         hub_part = Part("hub", hub_url, 0, "", "hub")
         pid, log = spawn("hub", [*java, "hub", "--config", str(folder / "hub.toml")])
