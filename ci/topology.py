@@ -203,6 +203,7 @@ def appium_config(farm_url: str, server: dict[str, Any]) -> dict[str, Any]:
             "address": "127.0.0.1",
             "port": server["port"],
             "use-drivers": ["shareflow-farm"],
+            "allow-insecure": ["*:session_discovery"],  # GET /appium/sessions: which phones are busy
             "log-level": "info",  # debug logs every proxied command: CPU a farm room's machine needs for tests
             "log-no-colors": True,
             "log-timestamp": True,
