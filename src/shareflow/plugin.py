@@ -302,9 +302,9 @@ def evidence_dir(request: pytest.FixtureRequest, shareflow_run: RunConfig) -> Pa
 
 
 def _asked(device: Device) -> str:
-    """The capabilities a session on ``device`` asks for, as JSON (secrets are masked where it is shown)."""
+    """The capabilities a session on ``device`` asks for, as JSON, credentials masked."""
     try:
-        return json.dumps(options_for(device).to_capabilities(), ensure_ascii=False, sort_keys=True)
+        return secrets.redact(json.dumps(options_for(device).to_capabilities(), ensure_ascii=False, sort_keys=True))
     except CredentialsError as exc:
         return f"(no capabilities: {exc})"
 
@@ -328,10 +328,15 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
         tried.append(f"leased {', '.join(d.name for d in devices)} after {waited:.1f} s")
         try:
             for device in devices:
-                url = shareflow_run.url(device)
-                tried.append(f"session on {device.name} at {url} ({device.provider}), asking {_asked(device)}")
+                where = f"{secrets.redact(shareflow_run.url(device))} ({device.provider})"
+                tried.append(f"session on {device.name} at {where}, asking {_asked(device)}")
                 phone = open_phone(
-                    device, url, shareflow_run.templates, evidence, shareflow_run.screenshot, shareflow_run.video
+                    device,
+                    shareflow_run.url(device),
+                    shareflow_run.templates,
+                    evidence,
+                    shareflow_run.screenshot,
+                    shareflow_run.video,
                 )
                 tried[-1] += f": opened {phone.driver.session_id}"
                 opened.append(phone)
