@@ -88,13 +88,17 @@ class Screen:
             self._steady = True
         return self._shot[1]
 
+    def still(self) -> bool:
+        """Whether the newest screenshot has the same pixels as the one before it."""
+        return self._steady
+
     def settled(self) -> bool:
         """Whether the newest screenshot is worth matching: it repeated, or the screen keeps changing.
 
         Frames of a transition that is still running are skipped: they rarely show a
         state, and matching each one costs more than the next screenshot.
         """
-        return self._steady or time.monotonic() - self._moving_since >= MOVING_LIMIT_S
+        return self.still() or time.monotonic() - self._moving_since >= MOVING_LIMIT_S
 
     def _scale_hint(self, template: Template, screen: ScreenImage) -> float | None:
         density = self.density

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from selenium.webdriver.common.action_chains import ActionChains
 
 from shareflow.apps.base import PROOF_TIMEOUT_S, TAP_TRIES, ElementNotShown, PageObject
 from shareflow.screen import DEFAULT_TIMEOUT_S, StateNotReached
 
 LONG_PRESS_S = 0.8
+STILL_TIMEOUT_S = 3.0  # how long to wait for a chat to stop moving before tapping a bubble anyway
 # What tapping a link may show: the outcome, by the screen state that proves it.
 OUTCOME_STATES = {
     "wechat/h5_taobao": "direct",
@@ -97,13 +100,28 @@ class WeChat(PageObject):
             return True
         return self._tap_newest(shown_as)
 
+    def _newest(self, state: str) -> tuple[tuple[int, int, int, int], int] | None:
+        """The lowest occurrence of a template (the newest message) and the screenshot's width; None if none.
+
+        It is taken from a chat that a second screenshot shows unmoved: a message arriving
+        in between would push the bubble up, and a tap at the old place would hit another.
+        """
+        deadline = time.monotonic() + STILL_TIMEOUT_S
+        while True:
+            occurrences, screen = self.screen.find_all(state)
+            if not occurrences:
+                return None
+            self.screen.screenshot()
+            if self.screen.still() or time.monotonic() >= deadline:
+                return max(occurrences, key=lambda box: box[1]), screen.shape[1]
+
     def _tap_newest(self, state: str) -> bool:
-        """Tap the lowest occurrence of a template: the newest message; False when there is none."""
-        occurrences, screen = self.screen.find_all(state)
-        if not occurrences:
+        """Tap the newest message shown as ``state``; False when there is none."""
+        newest = self._newest(state)
+        if newest is None:
             return False
-        x, y, w, h = max(occurrences, key=lambda box: box[1])
-        self.screen.tap_at(x + w * 0.75, y + h / 2, screen.shape[1])
+        (x, y, w, h), width = newest
+        self.screen.tap_at(x + w * 0.75, y + h / 2, width)
         return True
 
     def wait_for_link(self, shown_as: str = "wechat/their_link", timeout: float = 30) -> None:
@@ -124,11 +142,11 @@ class WeChat(PageObject):
     def copy_newest_message(self, shown_as: str = "wechat/their_link") -> None:
         """Long-press the newest message shown as ``shown_as`` and 复制 its text."""
         with self.phone.evidence.step(f"{self.phone.name}: copy the message"):
-            occurrences, screen = self.screen.find_all(shown_as)
-            if not occurrences:
+            newest = self._newest(shown_as)
+            if newest is None:
                 raise ElementNotShown(f"wechat: no {shown_as!r} on screen")
-            x, y, w, h = max(occurrences, key=lambda box: box[1])
-            px, py = self.screen.to_tap_units(x + w * 0.25, y + h / 2, screen.shape[1])
+            (x, y, w, h), width = newest
+            px, py = self.screen.to_tap_units(x + w * 0.25, y + h / 2, width)
             self.driver.tap([(px, py)], int(LONG_PRESS_S * 1000))
             self.screen.expect("wechat/copy_menu")
             self.tap("copy", proof="wechat/chat")
