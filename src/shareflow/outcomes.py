@@ -28,6 +28,8 @@ _INFRA = (
     ConnectionError,
     HTTPError,
 )
+PRODUCT_ERRORS = [AssertionError, NoSuchElementException, StaleElementReferenceException]
+INFRA_ERRORS = [*_INFRA, WebDriverException]  # any other WebDriver error is the server's, not the app's
 
 
 def classify(error: BaseException | None) -> str:
@@ -36,7 +38,7 @@ def classify(error: BaseException | None) -> str:
         return HARNESS
     if isinstance(error, _INFRA):
         return INFRASTRUCTURE
-    if isinstance(error, AssertionError | NoSuchElementException | StaleElementReferenceException):
+    if isinstance(error, tuple(PRODUCT_ERRORS)):
         return PRODUCT
     if isinstance(error, WebDriverException):
         return INFRASTRUCTURE

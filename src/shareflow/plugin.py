@@ -27,9 +27,9 @@ from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device, DevicesError, load
 from shareflow.evidence import Evidence, safe_name
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
-from shareflow.outcomes import INFRASTRUCTURE, classify
+from shareflow.outcomes import INFRA_ERRORS, INFRASTRUCTURE, PRODUCT_ERRORS, classify
 from shareflow.phone import Phone, open_phone
-from shareflow.pool import SelectionError, pairs, select
+from shareflow.pool import SelectionError, pairs, select, substitute
 from shareflow.providers import CredentialsError, report_status
 from shareflow.scheduling import PhoneScheduling
 from shareflow.screen import Screen
@@ -69,6 +69,7 @@ class RunConfig:
     pairs: str
     run_dir: Path
     lease_timeout: float
+    infra_retries: int = 0
 
     def url(self, device: Device) -> str:
         """Where ``device``'s Appium endpoint is (starting the embedded farm if needed)."""
@@ -104,6 +105,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pairs", choices=["cover", "all"], default="cover", help="pairing of two-phone tests")
     group.addoption("--templates", default="screenshots", help="template library folder (default: screenshots)")
     group.addoption("--lease-timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds to wait for a busy phone")
+    group.addoption(
+        "--infra-retries",
+        type=int,
+        default=1,
+        help="times a test that failed on infrastructure (session, device, server) is run again, on a fresh "
+        "session and another phone of the same platform when the pool has one; product failures never are "
+        "(default: 1)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -131,6 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
         pairs=config.getoption("--pairs"),
         run_dir=Path(worker["shareflow_run_dir"]) if worker else Path(tempfile.mkdtemp(prefix="shareflow-run-")),
         lease_timeout=config.getoption("--lease-timeout"),
+        infra_retries=config.getoption("--infra-retries"),
     )
     if not worker:
         (run.run_dir / "owner.pid").write_text(str(os.getpid()))
@@ -202,7 +212,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("device_pair", chosen, ids=[f"{a.name}-to-{b.name}" for a, b in chosen])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    retries = config.stash[POOL].infra_retries if POOL in config.stash else 0
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is None:
@@ -211,6 +222,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         phones += list(callspec.params.get("device_pair", ()))
         for platform in {p.platform for p in phones}:
             item.add_marker(platform)
+        if phones and retries > 0 and not item.get_closest_marker("flaky"):
+            item.add_marker(pytest.mark.flaky(reruns=retries, only_rerun=INFRA_ERRORS, rerun_except=PRODUCT_ERRORS))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -234,7 +247,12 @@ def _attach_what_was_tried(item: pytest.Item, report: pytest.TestReport, step: s
     lines += [f"- {entry}" for entry in item.stash.get(TRIED, [])]
     if step:
         lines.append(f"- step {step!r}, where it broke")
-    allure.attach(secrets.redact("\n".join(lines)), "infrastructure problem", allure.attachment_type.TEXT)
+    text = secrets.redact("\n".join(lines))
+    allure.attach(text, "infrastructure problem", allure.attachment_type.TEXT)
+    folder = dict(item.user_properties).get("evidence")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / "infrastructure-problem.txt").write_text(text + "\n", encoding="utf-8")
 
 
 def _failure_message(report: pytest.TestReport) -> str:
@@ -249,7 +267,7 @@ class _ResultsWriter:
 
     @staticmethod
     def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-        if report.when != "call" and not (report.failed or report.skipped):
+        if report.when != "call" and not (report.failed or report.skipped or report.outcome == "rerun"):
             return
         props = dict(report.user_properties)
         if "output" not in props:
@@ -261,7 +279,7 @@ class _ResultsWriter:
             "phones": props.get("phones", ""),
             "category": props.get("category", ""),
             "step": props.get("step", ""),
-            "message": secrets.redact(_failure_message(report)) if report.failed else "",
+            "message": secrets.redact(_failure_message(report)) if report.outcome in ("failed", "rerun") else "",
             "evidence": props.get("evidence", ""),
             "duration_s": round(report.duration, 2),
         }
@@ -295,7 +313,9 @@ def _failure(request: pytest.FixtureRequest) -> pytest.TestReport | None:
 def evidence_dir(request: pytest.FixtureRequest, shareflow_run: RunConfig) -> Path:
     """This test's evidence folder under --output."""
     module, _, name = request.node.nodeid.partition("::")
-    folder = shareflow_run.output / safe_name(f"{Path(module).stem}-{name}")
+    attempt = getattr(request.node, "execution_count", 1)
+    retry = f"-retry{attempt - 1}" if attempt > 1 else ""  # a retry keeps the failed run's evidence
+    folder = shareflow_run.output / (safe_name(f"{Path(module).stem}-{name}") + retry)
     shutil.rmtree(folder, ignore_errors=True)  # evidence of an earlier run of this test
     request.node.user_properties += [("output", str(shareflow_run.output)), ("evidence", str(folder))]
     return folder
@@ -317,9 +337,14 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
         devices.append(request.getfixturevalue("device"))
     if "device_pair" in request.fixturenames:
         devices += list(request.getfixturevalue("device_pair"))
-    request.node.user_properties.append(("phones", ", ".join(d.name for d in devices)))
     for device in devices:
         allure.dynamic.parameter(f"{device.name} OS", f"{device.platform} {device.os_version}")
+    attempt = getattr(request.node, "execution_count", 1)
+    if attempt > 1:  # an infrastructure failure: run again on a fresh session, another phone if there is one
+        named = {d.name for d in devices}
+        devices = [substitute(d, shareflow_run.devices, named) for d in devices]
+        allure.dynamic.parameter("retry", f"{attempt - 1} on {', '.join(d.name for d in devices)}", excluded=True)
+    request.node.user_properties.append(("phones", ", ".join(d.name for d in devices)))
     evidence = Evidence(evidence_dir)
     evidence.on_step = lambda title: request.node.stash.__setitem__(STEP, title)
     opened: list[Phone] = []

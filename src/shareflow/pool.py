@@ -41,3 +41,13 @@ def pairs(devices: Sequence[Device], mode: str = "cover") -> list[tuple[Device, 
     ios = [d for d in devices if d.platform == "ios"]
     ring = [d for pair in zip_longest(android, ios) for d in pair if d is not None]
     return [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))]
+
+
+def substitute(device: Device, pool: Sequence[Device], taken: Iterable[str]) -> Device:
+    """Another phone of ``device``'s platform for a retry, on another endpoint if one has it; else ``device``.
+
+    ``taken`` names the phones the test already uses.
+    """
+    others = [d for d in pool if d.platform == device.platform and d.name != device.name and d.name not in taken]
+    others.sort(key=lambda d: d.endpoint == device.endpoint)  # a phone behind another server first
+    return others[0] if others else device

@@ -20,6 +20,8 @@ def read(output: Path) -> list[dict[str, object]]:
 
 def render(records: list[dict[str, object]], output: Path, allure_dir: Path | None) -> str:
     """A readable table of the run, failures with their step and evidence."""
+    retried = {str(r["nodeid"]): r for r in records if r["outcome"] == "rerun"}
+    records = [r for r in records if r["outcome"] != "rerun"]
     if not records:
         return f"shareflow: no test reported a result (see {output})"
     counts = Counter(str(r["outcome"]) for r in records)
@@ -27,12 +29,17 @@ def render(records: list[dict[str, object]], output: Path, allure_dir: Path | No
     head = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
     if categories:
         head += " (" + ", ".join(f"{n} {c}" for c, n in sorted(categories.items())) + ")"
+    if retried:
+        head += f"; {len(retried)} retried after an infrastructure failure"
     width = max(len(str(r["nodeid"]).split("::")[-1]) for r in records)
     lines = [f"shareflow summary: {head}", ""]
     for r in sorted(records, key=lambda r: (r["outcome"] != "failed", str(r["nodeid"]))):
         name = str(r["nodeid"]).split("::")[-1]
         line = f"  {MARK.get(str(r['outcome']), '?'):4}  {name:{width}}  {r['phones']}  {r['duration_s']} s"
         lines.append(line)
+        first = retried.get(str(r["nodeid"]))
+        if first is not None:
+            lines.append(f"        retried: the first run on {first['phones']} failed: {first['message']}")
         if r["outcome"] == "failed":
             if r["step"]:
                 lines.append(f"        failed at step: {r['step']}")

@@ -65,8 +65,9 @@ def run(pytester: pytest.Pytester) -> tuple[Path, Path, pytest.RunResult]:
     pytester.makepyfile(test_kinds=TESTS)
     output, allure_dir = pytester.path / "out", pytester.path / "allure"
     result = pytester.runpytest_subprocess(
-        "--devices", str(pool), "--output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider"
-    )
+        "--devices", str(pool), "--output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider",
+        "--infra-retries", "0",
+    )  # fmt: skip
     return output, allure_dir, result
 
 
@@ -99,7 +100,7 @@ def test_a_session_dropped_mid_test_is_broken_not_a_product_failure(pytester: py
     output, allure_dir = pytester.path / "out", pytester.path / "allure"
     result = pytester.runpytest_subprocess(
         "--devices", str(pool), "--device", "droid", "--sim-scenario", str(scenario),
-        "--output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider",
+        "--output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider", "--infra-retries", "0",
     )  # fmt: skip
     result.assert_outcomes(failed=1)
     record = records(output)["droid"]
