@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK := ci/appium/node_modules/.installed
+REPORT := ci/report/node_modules/.installed
 
 .PHONY: setup run test lint sim bench-vision bench-expect bench-stack
 
-setup: $(STAMP) $(STACK)
+setup: $(STAMP) $(STACK) $(REPORT)
 
 $(STAMP): pyproject.toml constraints.txt ci/system-deps
 	./ci/system-deps
@@ -19,6 +20,11 @@ $(STAMP): pyproject.toml constraints.txt ci/system-deps
 # Appium 3, its shareflow-farm driver and the Selenium Grid 4 jar, under ci/appium/
 $(STACK): ci/setup-stack ci/appium/package.json ci/appium/package-lock.json ci/appium/shareflow-farm-driver/package.json
 	./ci/setup-stack
+	touch $@
+
+# the Allure 3 CLI that builds the report, under ci/report/
+$(REPORT): ci/setup-report ci/report/package.json ci/report/package-lock.json
+	./ci/setup-report
 	touch $@
 
 run: setup

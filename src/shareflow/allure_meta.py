@@ -1,0 +1,194 @@
+"""What the Allure report says beside the tests: categories.json, environment.properties, executor.json.
+
+All three go into the allure-results folder before the report is built. The categories sort
+failures the way :func:`shareflow.outcomes.classify` does, by the exception type that
+allure-pytest puts at the head of each message ("shareflow.screen.StateNotReached: ...").
+Allure 2 matches ``messageRegex`` against the whole message and Allure 3 searches it, so every
+pattern is anchored at the start and ends in ``[\\s\\S]*`` (messages run over several lines).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from shareflow import secrets
+from shareflow.devices import Device
+
+PRODUCT_DEFECTS = "Product defects"
+INFRASTRUCTURE_PROBLEMS = "Infrastructure problems"
+HARNESS_ERRORS = "Harness errors"
+
+_TYPE = r"^(?:[\w.]+\.)?"  # an exception's name, with the module allure-pytest writes before it
+# outcomes.PRODUCT_ERRORS and the harness's own AssertionErrors (screen.StateNotReached, apps.base.ElementNotShown)
+_PRODUCT_TYPES = (
+    "AssertionError",
+    "StateNotReached",
+    "ElementNotShown",
+    "NoSuchElementException",
+    "StaleElementReferenceException",
+)
+# outcomes.INFRA_ERRORS: the harness's session, lease and launch errors, any other WebDriver error,
+# urllib3's errors and the built-in ConnectionError family
+_INFRA_TYPES = (
+    "SessionError",
+    "LeaseTimeout",
+    "LaunchError",
+    "ConnectionError",
+    r"Connection\w+Error",
+    "BrokenPipeError",
+)
+_INFRA_MODULES = (r"selenium\.common\.exceptions\.\w+", r"urllib3\.exceptions\.\w+")
+_INFRA_WORDS = ("cannot open a session", "is unreachable")  # what session.open_driver says of an endpoint
+
+
+def _one_of(*alternatives: str) -> str:
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+PRODUCT_REGEX = _TYPE + _one_of(*_PRODUCT_TYPES) + r"\b[\s\S]*"
+INFRASTRUCTURE_REGEX = (
+    _one_of(
+        _TYPE + _one_of(*_INFRA_TYPES) + r"\b",
+        "^" + _one_of(*_INFRA_MODULES) + r"\b",
+        r"^[\s\S]*" + _one_of(*_INFRA_WORDS),
+    )
+    + r"[\s\S]*"
+)
+
+CLOUDS = ("browserstack", "saucelabs", "lambdatest")
+FARM_KINDS = {"embedded": "embedded", "appium": "appium", "grid": "grid", "device-farm": "grid"}
+APPS = {"wechat": "WeChat", "taobao": "Taobao"}
+
+
+def categories() -> list[dict[str, Any]]:
+    """The failure categories, first match wins: product, then infrastructure, then the harness."""
+    return [
+        {
+            "name": PRODUCT_DEFECTS,
+            "description": "A screen state not reached, or the wrong one shown: the app did not do what it should.",
+            "matchedStatuses": ["failed", "broken"],
+            "messageRegex": PRODUCT_REGEX,
+        },
+        {
+            "name": INFRASTRUCTURE_PROBLEMS,
+            "description": "A session, device or server failed: the app was not tested.",
+            "matchedStatuses": ["broken"],
+            "messageRegex": INFRASTRUCTURE_REGEX,
+        },
+        {
+            "name": HARNESS_ERRORS,
+            "description": "Any other error: a defect of the test code itself.",
+            "matchedStatuses": ["broken", "failed"],
+        },
+    ]
+
+
+def farm_kind(device: Device) -> str:
+    """Where a phone is served: embedded, appium, grid or cloud (with the vendor)."""
+    provider = device.provider or ("embedded" if device.embedded else "appium")  # devices.load's default
+    if provider in CLOUDS:
+        return f"cloud ({provider})"
+    return FARM_KINDS.get(provider, provider)
+
+
+def shareflow_version() -> str:
+    try:
+        return metadata.version("shareflow")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def environment(devices: Sequence[Device]) -> dict[str, str]:
+    """The run's environment as the report shows it: the farm, then one entry per phone (OS and app versions).
+
+    The other keys have a space, which no phone's name has, so a phone cannot hide them.
+    """
+    if not devices:
+        raise ValueError("environment: no devices given")
+    env = {"farm kind": ", ".join(dict.fromkeys(farm_kind(d) for d in devices))}
+    for device in devices:
+        apps = [f"{label} {device.apps[app]}" for app, label in APPS.items() if app in device.apps]
+        env[device.name] = ", ".join([device.kind, *apps])
+    env["shareflow version"] = shareflow_version()
+    return {key: secrets.redact(value) for key, value in env.items()}
+
+
+def executor(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Who ran the tests: GitHub Actions or Jenkins from their variables, else this machine.
+
+    ``reportUrl`` is $SHAREFLOW_REPORT_URL when the pipeline publishes the report somewhere, else the build's page.
+    """
+    env = os.environ if environ is None else environ
+    report_url = env.get("SHAREFLOW_REPORT_URL", "")
+    if env.get("GITHUB_RUN_ID"):
+        run_url = f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{env.get('GITHUB_REPOSITORY', '')}"
+        run_url += f"/actions/runs/{env['GITHUB_RUN_ID']}"
+        number = env.get("GITHUB_RUN_NUMBER", "")
+        found: dict[str, Any] = {
+            "name": "GitHub Actions",
+            "type": "github",
+            "buildName": f"{env.get('GITHUB_WORKFLOW', 'shareflow')} #{number or env['GITHUB_RUN_ID']}",
+            "buildUrl": run_url,
+            "reportUrl": report_url or run_url,
+        }
+        if number.isdigit():
+            found["buildOrder"] = int(number)
+    elif env.get("BUILD_NUMBER") or env.get("BUILD_URL"):
+        number = env.get("BUILD_NUMBER", "")
+        found = {
+            "name": "Jenkins",
+            "type": "jenkins",
+            "buildName": f"{env.get('JOB_NAME', 'shareflow')} #{number}".rstrip(" #"),
+            "buildUrl": env.get("BUILD_URL", ""),
+            "reportUrl": report_url or env.get("BUILD_URL", ""),
+        }
+        if number.isdigit():
+            found["buildOrder"] = int(number)
+    else:
+        found = {"name": "local", "type": "local", "buildName": f"local run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"}
+        if report_url:
+            found["reportUrl"] = report_url
+    return {key: secrets.redact(value) if isinstance(value, str) else value for key, value in found.items()}
+
+
+def _escape(text: str, key: bool) -> str:
+    """``text`` as a .properties key or value: ASCII, with \\uXXXX for the rest (Allure 2 reads ISO-8859-1)."""
+    out = []
+    for i, char in enumerate(text):
+        if char == "\\" or (key and char in "=:#! ") or (char == " " and i == 0):
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif ord(char) < 0x20 or ord(char) > 0x7E:
+            units = char.encode("utf-16-be")  # a character past U+FFFF is two \\u escapes, as in Java
+            out += [f"\\u{int.from_bytes(units[i : i + 2]):04x}" for i in range(0, len(units), 2)]
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def properties(values: Mapping[str, str]) -> str:
+    """``values`` as a Java .properties file."""
+    return "".join(f"{_escape(k, key=True)}={_escape(v, key=False)}\n" for k, v in values.items())
+
+
+def write(results_dir: Path, devices: Sequence[Device], environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Write categories.json, environment.properties and executor.json into ``results_dir``; returns their paths."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "categories.json": json.dumps(categories(), ensure_ascii=False, indent=2) + "\n",
+        "environment.properties": properties(environment(devices)),
+        "executor.json": json.dumps(executor(environ), ensure_ascii=False, indent=2) + "\n",
+    }
+    written = []
+    for name, text in files.items():
+        path = results_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
