@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import allure
+import numpy as np
 from appium import webdriver
 from selenium.common.exceptions import WebDriverException
 
@@ -40,18 +41,35 @@ class Phone:
         return self.device.platform
 
     def attach_failure_evidence(self) -> None:
-        """Last screen, page source and device log, for a failed test."""
+        """Screen at failure (PNG), page source and device log (both cut to size), for a failed test.
+
+        Each is taken as far as the session still answers; what it did not give is said in one attachment.
+        """
         prefix = f"{self.name}: "
-        try:
-            self.evidence.image(prefix + "screen at failure", decode_png(self.driver.get_screenshot_as_png()))
-            self.evidence.text(prefix + "page source", self.driver.page_source, "xml")
-            lines = [entry["message"] for entry in self.driver.get_log(LOG_TYPES[self.platform])]
-            self.evidence.text(prefix + "device log", "\n".join(lines))
-        except WebDriverException as exc:
-            self.evidence.text(prefix + "evidence unavailable", f"session gone before evidence was taken: {exc.msg}")
+        takes: dict[str, Callable[[str], object]] = {
+            "screen at failure": lambda name: self.evidence.image(name, self.screenshot()),
+            "page source": lambda name: self.evidence.page_source(name, self.driver.page_source),
+            "device log": lambda name: self.evidence.device_log(name, self.device_log()),
+        }
+        missing = []
+        for what, take in takes.items():
+            try:
+                take(prefix + what)
+            except WebDriverException as exc:
+                missing.append(f"{what}: {exc.msg}")
+        if missing:
+            self.evidence.text(prefix + "evidence unavailable", "the session did not give\n" + "\n".join(missing))
+
+    def screenshot(self) -> np.ndarray:
+        """The screen right now, in full resolution."""
+        return decode_png(self.driver.get_screenshot_as_png())
+
+    def device_log(self) -> str:
+        """The device log lines the session has not handed out yet (logcat / syslog)."""
+        return "\n".join(entry["message"] for entry in self.driver.get_log(LOG_TYPES[self.platform]))
 
     def stop_video(self, keep: bool) -> None:
-        """Stop recording; attach the MP4 when ``keep``."""
+        """Stop recording; attach the MP4 and write it to the evidence folder when ``keep``."""
         if not self.recording:
             return
         self.recording = False
@@ -60,11 +78,7 @@ class Phone:
         except WebDriverException:
             return
         if keep and data:
-            allure.attach(data, name=f"{self.name}: video", attachment_type=allure.attachment_type.MP4)
-            path = self.evidence.folder / f"{self.name}-video.mp4"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            self.evidence.files.append(path)
+            self.evidence.video(f"{self.name}: video", data)
 
     def close(self) -> None:
         with contextlib.suppress(WebDriverException):

@@ -178,13 +178,15 @@ class Screen:
                 on_miss()
             time.sleep(POLL_S)
         state, look = max(best.items(), key=lambda kv: kv[1].match.confidence)
+        template = self.templates.get(self.platform, state)
         if self.screenshots != "off":
             final = last[state]
-            self.evidence.match(f"{state} not reached", final.screen, final.match, state)
+            self.evidence.match(f"{state} not reached", final.screen, final.match, state, failure=True)
+            self.evidence.comparison(state, template.image, look.screen, look.match, template.threshold)
         wanted = " or ".join(repr(s) for s in states)
         raise StateNotReached(
             f"screen state {wanted} not reached within {timeout:.0f} s: best was {state!r} at confidence "
-            f"{look.match.confidence:.2f} (needs {self.templates.get(self.platform, state).threshold:.2f}) "
+            f"{look.match.confidence:.2f} (needs {template.threshold:.2f}) "
             f"at {list(look.match.best) if look.match.best else 'nowhere'}"
         )
 
@@ -199,7 +201,7 @@ class Screen:
                 break
             time.sleep(POLL_S)
         if self.screenshots != "off":
-            self.evidence.match(f"{state} still shown", look.screen, look.match, state)
+            self.evidence.match(f"{state} still shown", look.screen, look.match, state, failure=True)
         raise StateNotReached(
             f"screen state {state!r} still shown after {timeout:.0f} s "
             f"(confidence {look.match.confidence:.2f} at {list(look.match.box or ())})"
