@@ -11,12 +11,13 @@ from pathlib import Path
 import click
 import pytest
 
-from shareflow import launcher, reachability, summary
+from shareflow import launcher, matrix, reachability, summary
 from shareflow.apps.locators import to_appium
 from shareflow.capture import capture as take_template
 from shareflow.devices import DevicesError, load
 from shareflow.evidence import annotate, png_bytes, scores_text
 from shareflow.pool import SelectionError, select
+from shareflow.providers import build_name
 from shareflow.session import SessionError, open_driver
 from shareflow.vision.files import Matcher, batch_case, parse_resolution, result
 from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError
@@ -76,7 +77,8 @@ def run(devices_file: Path, scenario: Path | None, output: Path, pytest_args: tu
     if not paths and not E2E.is_dir():
         fail(f"no {E2E}/ here: run shareflow from the project folder or name the tests to run")
     output.mkdir(parents=True, exist_ok=True)
-    (output / summary.RESULTS).unlink(missing_ok=True)
+    for stale in (summary.RESULTS, "link-outcomes.jsonl"):  # an earlier run's records in the same folder
+        (output / stale).unlink(missing_ok=True)
     args = [] if paths else [str(E2E)]
     args += ["--devices", str(devices_file), "--output", str(output), *pytest_args]
     allure_dir: Path | None = None
@@ -89,6 +91,32 @@ def run(devices_file: Path, scenario: Path | None, output: Path, pytest_args: tu
     code = pytest.main(args)
     click.echo(summary.render(summary.read(output), output, allure_dir))
     sys.exit(USAGE_ERROR if code == pytest.ExitCode.USAGE_ERROR else int(code))
+
+
+@main.command("matrix")
+@click.option("--output", default="test-results", show_default=True, type=click.Path(path_type=Path))
+@click.option(
+    "--history", "history_dir", required=True, type=click.Path(path_type=Path), help="Folder kept across runs."
+)
+@click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
+@click.option("--label", help="The run's name (default: $SHAREFLOW_BUILD, else the GitHub Actions run).")
+def matrix_command(output: Path, history_dir: Path, devices_file: Path, label: str | None) -> None:
+    """Build the connectivity matrix of the run in OUTPUT and compare it with the runs before.
+
+    Writes OUTPUT/matrix.json, OUTPUT/matrix.html and its thumbnails, adds the run to
+    HISTORY/matrix-history.jsonl and prints each cell that changed. Exit 2 for bad input.
+    """
+    try:
+        devices = load(devices_file)
+        runs = matrix.history.load(history_dir)
+        table = matrix.build(output, devices, build_name() if label is None else label)
+    except (DevicesError, matrix.MatrixError) as exc:
+        fail(str(exc))
+    matrix.history.compare(table, runs)
+    written = matrix.report.write(table, output)
+    matrix.history.record(history_dir, table, runs)
+    click.echo("\n".join(matrix.report.summary(table)))
+    click.echo(f"wrote {written[0]}, {written[1]}; history {history_dir / matrix.history.FILE}")
 
 
 @main.group("devices")

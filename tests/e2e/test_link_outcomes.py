@@ -18,15 +18,16 @@ from conftest import LINK_KINDS
 HOSTS = {"taobao": "item.taobao.com", "tmall": "detail.tmall.com", "jd": "item.m.jd.com"}
 
 
-def _record(output, device, scene: str, kind: str, expected: str, observed: str) -> None:
+def _record(output, phone, scene: str, kind: str, expected: str, observed: str) -> None:
+    """One row of link-outcomes.jsonl: the phone that ran the try (a retry may use another) and its evidence."""
     output.mkdir(parents=True, exist_ok=True)
-    row = {"device": device.name, "os": device.kind, "scene": scene, "kind": kind, "expected": expected}
-    row["observed"] = observed
+    row = {"device": phone.name, "os": phone.device.kind, "scene": scene, "kind": kind, "expected": expected}
+    row |= {"observed": observed, "evidence": str(phone.evidence.folder)}
     with (output / "link-outcomes.jsonl").open("a", encoding="utf-8") as file:
         file.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _check(device, wechat, data, expectations, shareflow_run, scene: str, kind: str, chat: str) -> None:
+def _check(wechat, data, expectations, shareflow_run, scene: str, kind: str, chat: str) -> None:
     expected = expectations[scene][kind]
     allure.dynamic.parameter("scene", scene)
     allure.dynamic.parameter("link kind", kind)
@@ -37,7 +38,7 @@ def _check(device, wechat, data, expectations, shareflow_run, scene: str, kind: 
     wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
     observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
     allure.dynamic.parameter("observed outcome", observed)
-    _record(shareflow_run.output, device, scene, kind, expected, observed)
+    _record(shareflow_run.output, wechat.phone, scene, kind, expected, observed)
     assert observed == expected, f"a {kind} link in a {scene} chat opened {observed!r}; expected {expected!r}"
 
 
@@ -46,7 +47,7 @@ def _check(device, wechat, data, expectations, shareflow_run, scene: str, kind: 
 @pytest.mark.group
 @pytest.mark.parametrize("kind", LINK_KINDS)
 def test_group_link_outcome(kind, device, wechat, data, expectations, shareflow_run) -> None:
-    _check(device, wechat, data, expectations, shareflow_run, "group", kind, data.group)
+    _check(wechat, data, expectations, shareflow_run, "group", kind, data.group)
 
 
 @allure.epic("Link outcomes")
@@ -54,4 +55,4 @@ def test_group_link_outcome(kind, device, wechat, data, expectations, shareflow_
 @pytest.mark.p2p
 @pytest.mark.parametrize("kind", LINK_KINDS)
 def test_p2p_link_outcome(kind, device, wechat, data, expectations, shareflow_run) -> None:
-    _check(device, wechat, data, expectations, shareflow_run, "p2p", kind, data.friend)
+    _check(wechat, data, expectations, shareflow_run, "p2p", kind, data.friend)

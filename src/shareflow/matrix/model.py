@@ -1,0 +1,200 @@
+"""The matrix's data: cells per phone × OS and scene × link kind, and its JSON form.
+
+``matrix.json`` (``Matrix.to_json``; ``format`` 1)::
+
+    {
+      "format": 1,
+      "label": "nightly-42",                      # the run's name ("" when none was given)
+      "run_at": "2026-11-28T02:00:00+00:00",      # when the run's tests ended
+      "generated_at": "2026-11-28T02:01:10+00:00",
+      "outcomes": ["direct", "interstitial", "blocked", "copy_to_browser", "error"],
+      "columns": [{"scene": "p2p", "kind": "taobao"}, ...],        # p2p then group; taobao, tmall, jd
+      "rows": [{"device": "iphone-13", "os": "ios 16.7", "cells": [CELL, ...]}],   # pool order
+      "previous": {"label": "nightly-41", "run_at": "..."} | null,  # the last run before, in the history
+      "changes": [CHANGE, ...]
+    }
+
+    CELL = {"scene", "kind",
+            "outcome": one of "outcomes" | null (not run),
+            "expected": what expectations.yaml said | null, "matches": bool | null,
+            "test": "test_group_link_outcome[iphone-13-taobao]" | null,
+            "evidence": the outcome's screenshot, or an error's evidence folder | null,
+            "screenshot": the full-size picture of the thumbnail | null,
+            "thumbnail": "matrix-thumbs/....jpg" | null,
+            "message": an error's category and message ("" otherwise),
+            "change": {"previous", "previous_at", "previous_label"} | null}
+
+    CHANGE = {"device", "os", "scene", "kind", "previous", "previous_at", "previous_label",
+              "outcome", "at", "label"}
+
+Paths are relative to the folder holding ``matrix.json``, with ``/`` separators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+FORMAT = 1
+SCENES = ("p2p", "group")
+KINDS = ("taobao", "tmall", "jd")
+OBSERVED = ("direct", "interstitial", "blocked", "copy_to_browser")
+ERROR = "error"
+OUTCOMES = (*OBSERVED, ERROR)
+COLUMNS = tuple((scene, kind) for scene in SCENES for kind in KINDS)
+
+Key = tuple[str, str, str, str]  # device, os, scene, kind
+
+
+class MatrixError(ValueError):
+    """Input the matrix cannot be built from; the message names the file, line and field."""
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as people read it in the page and the summary: ``2026-11-28 02:00 UTC``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def run_name(label: str, moment: datetime) -> str:
+    """How a run is named to people: its label and time, or its time alone."""
+    return f"{label} ({stamp(moment)})" if label else f"the run of {stamp(moment)}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a cell showed the last time it was observed before this run."""
+
+    previous: str
+    previous_at: datetime
+    previous_label: str
+
+
+@dataclass
+class Cell:
+    """One phone × OS × scene × link kind: the outcome seen, and where the proof is."""
+
+    device: str
+    os: str
+    scene: str
+    kind: str
+    outcome: str | None = None  # None: not run
+    expected: str | None = None
+    test: str | None = None
+    evidence: str | None = None
+    screenshot: str | None = None
+    thumbnail: str | None = None
+    message: str = ""
+    change: Change | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.device, self.os, self.scene, self.kind)
+
+    @property
+    def matches(self) -> bool | None:
+        """Whether the outcome is the expected one (None when the cell was not run)."""
+        return None if self.outcome is None else self.outcome == self.expected
+
+    @property
+    def where(self) -> str:
+        """``iphone-13 (ios 16.7) group/taobao``."""
+        return f"{self.device} ({self.os}) {self.scene}/{self.kind}"
+
+    def to_json(self) -> dict[str, Any]:
+        change = None
+        if self.change is not None:
+            change = {
+                "previous": self.change.previous,
+                "previous_at": self.change.previous_at.isoformat(),
+                "previous_label": self.change.previous_label,
+            }
+        return {
+            "scene": self.scene,
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "expected": self.expected,
+            "matches": self.matches,
+            "test": self.test,
+            "evidence": self.evidence,
+            "screenshot": self.screenshot,
+            "thumbnail": self.thumbnail,
+            "message": self.message,
+            "change": change,
+        }
+
+
+@dataclass
+class Row:
+    """One phone with one OS version, its cells in ``COLUMNS`` order."""
+
+    device: str
+    os: str
+    cells: list[Cell]
+
+    @property
+    def title(self) -> str:
+        return f"{self.device} ({self.os})"
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """A run of the history, by label and time."""
+
+    label: str
+    at: datetime
+
+    @property
+    def name(self) -> str:
+        return run_name(self.label, self.at)
+
+
+@dataclass
+class Matrix:
+    """A run's connectivity matrix, and how it differs from the runs before it."""
+
+    label: str
+    run_at: datetime
+    generated_at: datetime
+    rows: list[Row]
+    previous: RunRef | None = None
+
+    def cells(self) -> Iterator[Cell]:
+        for row in self.rows:
+            yield from row.cells
+
+    def changes(self) -> list[Cell]:
+        """The cells whose outcome differs from the last time they were observed."""
+        return [cell for cell in self.cells() if cell.change is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        previous = None
+        if self.previous is not None:
+            previous = {"label": self.previous.label, "run_at": self.previous.at.isoformat()}
+        return {
+            "format": FORMAT,
+            "label": self.label,
+            "run_at": self.run_at.isoformat(),
+            "generated_at": self.generated_at.isoformat(),
+            "outcomes": list(OUTCOMES),
+            "columns": [{"scene": scene, "kind": kind} for scene, kind in COLUMNS],
+            "rows": [
+                {"device": row.device, "os": row.os, "cells": [cell.to_json() for cell in row.cells]}
+                for row in self.rows
+            ],
+            "previous": previous,
+            "changes": [
+                {
+                    "device": cell.device,
+                    "os": cell.os,
+                    "scene": cell.scene,
+                    "kind": cell.kind,
+                    **(cell.to_json()["change"] or {}),
+                    "outcome": cell.outcome,
+                    "at": self.run_at.isoformat(),
+                    "label": self.label,
+                }
+                for cell in self.changes()
+            ],
+        }
