@@ -53,6 +53,13 @@ def sim(devices_file: Path, scenario: Path | None, port: int) -> None:
     os.execv(sys.executable, argv)
 
 
+def _is_test_path(arg: str, before: str) -> bool:
+    """Whether a pytest argument names tests (a file, ``file::test`` or a folder), not an option's value."""
+    if arg.startswith("-") or not Path(arg.split("::")[0]).exists():
+        return False
+    return arg.endswith(".py") or "::" in arg or not (before.startswith("-") and "=" not in before)
+
+
 def _has_option(args: tuple[str, ...], name: str) -> bool:
     return any(a == name or a.startswith(name + "=") for a in args)
 
@@ -73,7 +80,7 @@ def run(devices_file: Path, scenario: Path | None, output: Path, pytest_args: tu
             launcher.check(devices_file, scenario)
     except (DevicesError, launcher.LaunchError) as exc:
         fail(str(exc))
-    paths = [a for a in pytest_args if not a.startswith("-") and Path(a.split("::")[0]).exists()]
+    paths = [a for a, before in zip(pytest_args, ("", *pytest_args), strict=False) if _is_test_path(a, before)]
     if not paths and not E2E.is_dir():
         fail(f"no {E2E}/ here: run shareflow from the project folder or name the tests to run")
     output.mkdir(parents=True, exist_ok=True)
