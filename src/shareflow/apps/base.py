@@ -88,6 +88,7 @@ class PageObject:
         return cleared
 
     def _tap_once(self, what: str, timeout: float, **fmt: str) -> None:
+        """Clear what came over the page, then tap ``what`` (its locator, else its template) once it shows."""
         locator = self.locator(what, **fmt)
         deadline = time.monotonic() + timeout
         self.dismiss_interruptions()
@@ -126,12 +127,10 @@ class PageObject:
         """
         proofs = [proof] if isinstance(proof, str) else list(proof)
         for _ in range(TAP_TRIES - 1):
-            self.dismiss_interruptions()
             self._tap_once(what, timeout, **fmt)
             try:
                 return self.screen.expect_any(proofs, PROOF_TIMEOUT_S, self.dismiss_interruptions)[0]
             except StateNotReached:
                 continue
-        self.dismiss_interruptions()
         self._tap_once(what, timeout, **fmt)
         return self.screen.expect_any(proofs, timeout, self.dismiss_interruptions)[0]
