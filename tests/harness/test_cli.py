@@ -10,21 +10,14 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from pools import DROID, pool
 
 from shareflow import cli, summary
 from shareflow.taopassword import TaoPassword, parse
 from shareflow.vision.templates import TemplateLibrary, TemplateMissing
 
 SHAREFLOW = Path(sys.executable).parent / "shareflow"  # the console script beside the venv's python
-GOOD_POOL = """\
-devices:
-  - name: droid
-    platform: android
-    os_version: "12"
-    profile: android-fhd
-    endpoint: embedded
-    wechat: {account: wxid_droid, nickname: 安卓}
-"""
+GOOD_POOL = pool(DROID)
 BAD_POOL = GOOD_POOL.replace("platform: android", "platfrom: android")
 BAD_POOL_LINE = "devices.yaml:3: devices[0] (droid): field 'platfrom': unknown field"
 ALLOWED = "apps, capabilities, endpoint, name, os_version, platform, profile, provider, tags, udid, wechat"

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from allure_commons.types import AttachmentType
 from appium import webdriver
+from pools import DROID, pool
 
 from shareflow import evidence as evidence_module
 from shareflow import screen as screen_module
@@ -33,15 +34,7 @@ META = f"capture_resolution: [{SCREEN_W}, {SCREEN_H}]\ncapture_scale: 1.5\n"
 JPEG_MAGIC, PNG_MAGIC = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parents[2]
 INNER_TIMEOUT_S = 180
-FARM_POOL = """\
-devices:
-  - name: droid
-    platform: android
-    os_version: "12"
-    profile: android-fhd
-    endpoint: embedded
-    wechat: {account: wxid_droid, nickname: 安卓}
-"""
+FARM_POOL = pool(DROID)
 QUIET = "noise: {transition_ms: [150, 150], promo_popup: 0, notification_banner: 0}\n"
 INNER_TESTS = """
 def test_passes(phone):

@@ -10,21 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
+from pools import DROID, GONE, pool
 
 pytest_plugins = ["pytester"]
 
-POOL = """\
-devices:
-  - name: droid
-    platform: android
-    os_version: "12"
-    profile: android-fhd
-    endpoint: embedded
-    wechat: {account: wxid_droid, nickname: 安卓}
-  - name: gone
-    platform: android
-    os_version: "14"
-    endpoint: http://127.0.0.1:9
+PICKY = """\
   - name: picky
     platform: ios
     os_version: "16.7"
@@ -32,7 +22,8 @@ devices:
     endpoint: embedded
     wechat: {account: wxid_picky, nickname: 苹果}
     capabilities: {appium:automationName: Espresso}
-"""
+"""  # a phone whose capabilities the farm refuses
+POOL = pool(DROID, GONE, PICKY)
 TESTS = """
 def test_reads_the_window(phone):
     assert phone.driver.get_window_rect()["width"] > 0

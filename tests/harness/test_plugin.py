@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pools import APPLE, DROID, pool
 
 from shareflow import launcher
 
@@ -40,21 +41,7 @@ devices:
 """
 NAMES = ("mi-11", "pixel-7", "iphone-13")
 # two phones of the embedded farm, for the runs that really start it
-FARM_POOL = """\
-devices:
-  - name: droid
-    platform: android
-    os_version: "12"
-    profile: android-fhd
-    endpoint: embedded
-    wechat: {account: wxid_droid, nickname: 安卓}
-  - name: apple
-    platform: ios
-    os_version: "16.7"
-    profile: iphone-13
-    endpoint: embedded
-    wechat: {account: wxid_apple, nickname: 苹果}
-"""
+FARM_POOL = pool(DROID, APPLE)
 INNER_TIMEOUT_S = 120
 
 

@@ -9,24 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
+from pools import DROID, GONE, pool
 
 from shareflow import summary
 
 pytest_plugins = ["pytester"]
 
-POOL = """\
-devices:
-  - name: gone
-    platform: android
-    os_version: "14"
-    endpoint: http://127.0.0.1:9
-  - name: droid
-    platform: android
-    os_version: "12"
-    profile: android-fhd
-    endpoint: embedded
-    wechat: {account: wxid_droid, nickname: 安卓}
-"""
+POOL = pool(GONE, DROID)
 TESTS = """
 def test_reads_the_window(phone):
     assert phone.driver.get_window_rect()["width"] > 0
