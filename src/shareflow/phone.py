@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from appium import webdriver
@@ -13,6 +15,7 @@ from selenium.common.exceptions import WebDriverException
 
 from shareflow.devices import Device
 from shareflow.evidence import Evidence
+from shareflow.lease import chat_floor
 from shareflow.screen import Screen, decode_png
 from shareflow.session import open_driver
 from shareflow.vision.templates import TemplateLibrary
@@ -29,6 +32,7 @@ class Phone:
     driver: webdriver.Remote
     screen: Screen
     evidence: Evidence
+    floors: Path  # where the floors of shared chats are held, for every worker of the run
     recording: bool = False
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -39,6 +43,10 @@ class Phone:
     @property
     def platform(self) -> str:
         return self.device.platform
+
+    def chat_floor(self, chat: str) -> AbstractContextManager[None]:
+        """Hold ``chat``'s floor: no other phone of the run posts to it or taps its messages by place."""
+        return chat_floor(self.floors, chat)
 
     def attach_failure_evidence(self) -> None:
         """Screen at failure (PNG), page source and device log (both cut to size), for a failed test.
@@ -96,12 +104,18 @@ def density_of(driver: webdriver.Remote, platform: str) -> float | None:
 
 
 def open_phone(
-    device: Device, url: str, templates: TemplateLibrary, evidence: Evidence, screenshots: str, video: str
+    device: Device,
+    url: str,
+    templates: TemplateLibrary,
+    evidence: Evidence,
+    screenshots: str,
+    video: str,
+    floors: Path,
 ) -> Phone:
     """Open a session on ``device`` and wrap it for a test; ``evidence`` may be shared by a test's phones."""
     driver = open_driver(device, url)
     screen = Screen(driver, device.platform, templates, evidence, screenshots, density_of(driver, device.platform))
-    phone = Phone(device, driver, screen, evidence)
+    phone = Phone(device, driver, screen, evidence, floors)
     if video != "off":
         driver.start_recording_screen(timeLimit=VIDEO_LIMIT_S)
         phone.recording = True

@@ -362,6 +362,7 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
                     evidence,
                     shareflow_run.screenshot,
                     shareflow_run.video,
+                    shareflow_run.run_dir / "chats",
                 )
                 tried[-1] += f": opened {phone.driver.session_id}"
                 opened.append(phone)

@@ -11,6 +11,14 @@ from shareflow.taopassword import parse
 
 def share_item_into_chat(taobao: Taobao, wechat: WeChat, item_id: str, title: str, chat: str) -> str:
     """Open the item in Taobao, share it to WeChat and send it into ``chat``; returns the password."""
+    password = share_item_to_wechat(taobao, wechat, item_id, title)
+    wechat.open_chat(chat)
+    wechat.paste_and_send()
+    return password
+
+
+def share_item_to_wechat(taobao: Taobao, wechat: WeChat, item_id: str, title: str) -> str:
+    """Open the item in Taobao and share it to WeChat, which is left at its chat list; returns the password."""
     taobao.reset()
     wechat.reset()
     taobao.open_item(item_id)
@@ -22,8 +30,6 @@ def share_item_into_chat(taobao: Taobao, wechat: WeChat, item_id: str, title: st
     allure.attach(password, name="Tao password", attachment_type=allure.attachment_type.TEXT)
     if taobao.go_paste_in_wechat() != "wechat/chat_list":
         wechat.back_to_chat_list()
-    wechat.open_chat(chat)
-    wechat.paste_and_send()
     return password
 
 
@@ -31,7 +37,11 @@ def open_link_and_buy(
     taobao: Taobao, wechat: WeChat, title: str, expected: str, shown_as: str = "wechat/my_link"
 ) -> None:
     """Tap the Tao-password link: it must open as expected, land on the item and reach the order."""
-    outcome = wechat.tap_link("taobao", shown_as=shown_as)
+    buy_from_link(taobao, wechat, title, expected, wechat.tap_link("taobao", shown_as=shown_as))
+
+
+def buy_from_link(taobao: Taobao, wechat: WeChat, title: str, expected: str, outcome: str) -> None:
+    """After the link was tapped: it opened as expected, lands on the item and reaches the order."""
     allure.dynamic.parameter("observed outcome", outcome)
     assert outcome == expected, f"the link opened {outcome!r}; expected {expected!r}"
     if outcome == "interstitial":

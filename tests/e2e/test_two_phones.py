@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import allure
 import pytest
-from flows import open_link_and_buy, share_item_into_chat
+from flows import buy_from_link, open_link_and_buy, share_item_into_chat, share_item_to_wechat
 
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
@@ -17,6 +17,20 @@ def _pair_parameters(sender, receiver, scene: str) -> None:
     allure.dynamic.parameter("link kind", "taobao")
 
 
+def _member_sees_the_post(posting: WeChat, receiver, group: str) -> WeChat:
+    """The sender posts into the group; the member opens the group on their phone. The member's WeChat.
+
+    The caller holds the group's floor: no other phone posts until the member has taken the message.
+    """
+    posting.open_chat(group)
+    posting.paste_and_send()
+    wechat = WeChat(receiver)
+    wechat.open()
+    wechat.open_chat(group)
+    wechat.wait_for_link()
+    return wechat
+
+
 @allure.epic("Share flows")
 @allure.feature("WeChat group")
 @allure.story("Another group member, on another phone, opens the shared link")
@@ -25,14 +39,12 @@ def test_group_member_on_another_phone_opens_the_link(phone_pair, data, expectat
     sender, receiver = phone_pair
     _pair_parameters(sender, receiver, "group")
     item = data.items["taobao"]
-    share_item_into_chat(Taobao(sender), WeChat(sender), item.id, item.title, data.group)
-    wechat = WeChat(receiver)
-    wechat.open()
-    wechat.open_chat(data.group)
-    wechat.wait_for_link()
-    open_link_and_buy(
-        Taobao(receiver), wechat, item.title, expectations["group"]["taobao"], shown_as="wechat/their_link"
-    )
+    posting = WeChat(sender)
+    share_item_to_wechat(Taobao(sender), posting, item.id, item.title)
+    with receiver.chat_floor(data.group):
+        wechat = _member_sees_the_post(posting, receiver, data.group)
+        outcome = wechat.tap_link("taobao", shown_as="wechat/their_link")
+    buy_from_link(Taobao(receiver), wechat, item.title, expectations["group"]["taobao"], outcome)
 
 
 @allure.epic("Share flows")
@@ -59,11 +71,11 @@ def test_group_member_copies_the_password_into_taobao(phone_pair, data) -> None:
     sender, receiver = phone_pair
     _pair_parameters(sender, receiver, "group")
     item = data.items["taobao"]
-    share_item_into_chat(Taobao(sender), WeChat(sender), item.id, item.title, data.group)
-    wechat, taobao = WeChat(receiver), Taobao(receiver)
-    wechat.open()
-    wechat.open_chat(data.group)
-    wechat.wait_for_link()
-    wechat.copy_newest_message()
+    posting = WeChat(sender)
+    share_item_to_wechat(Taobao(sender), posting, item.id, item.title)
+    with receiver.chat_floor(data.group):
+        wechat = _member_sees_the_post(posting, receiver, data.group)
+        wechat.copy_newest_message()
+    taobao = Taobao(receiver)
     taobao.open_from_clipboard(allow_paste=True)
     assert taobao.shows_title(item.title), f"Taobao's clipboard card did not open {item.title!r}"

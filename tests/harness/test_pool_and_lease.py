@@ -1,4 +1,4 @@
-"""Choosing phones (select, pairs) and leasing them across processes."""
+"""Choosing phones (select, pairs), leasing them and holding a shared chat's floor across processes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from shareflow.devices import Device
-from shareflow.lease import LeaseTimeout, lease
+from shareflow.lease import LeaseTimeout, chat_floor, lease
 from shareflow.outcomes import INFRASTRUCTURE, classify
 from shareflow.pool import SelectionError, pairs, select
 
@@ -197,3 +197,53 @@ def test_a_killed_holder_releases_its_lease(tmp_path: Path, holder: BaseProcess)
     assert holder.exitcode == -signal.SIGKILL
     with lease(tmp_path, [phone("a0"), phone("i0")], timeout=DEADLINE_S) as waited:
         assert waited < DEADLINE_S
+
+
+# -- chat floor -------------------------------------------------------------------------------------
+GROUP = "淘宝好物分享群"
+
+
+def hold_floor(folder: Path, chat: str, held: Event, release: Event) -> None:
+    """Child: hold ``chat``'s floor until told to let go."""
+    with chat_floor(folder, chat, timeout=DEADLINE_S):
+        held.set()
+        release.wait(DEADLINE_S)
+
+
+def test_a_chat_floor_is_one_process_s_at_a_time(tmp_path: Path) -> None:
+    held, release = CTX.Event(), CTX.Event()
+    child = CTX.Process(target=hold_floor, args=(tmp_path, GROUP, held, release))
+    child.start()
+    try:
+        assert held.wait(DEADLINE_S)
+        taken = f"^the chat '{GROUP}' stayed taken for 0 s"
+        with pytest.raises(LeaseTimeout, match=taken) as error, chat_floor(tmp_path, GROUP, timeout=0.1):
+            pass
+        assert classify(error.value) == INFRASTRUCTURE
+        with chat_floor(tmp_path, "another group", timeout=0):  # another chat's floor is free
+            pass
+    finally:
+        release.set()
+        join_all([child])
+    with chat_floor(tmp_path, GROUP, timeout=DEADLINE_S):  # free once the holder let go
+        pass
+
+
+def test_a_chat_floor_is_reentrant_in_its_process(tmp_path: Path) -> None:
+    """A two-phone test holds the floor while its phones' steps take it again."""
+    held, release = CTX.Event(), CTX.Event()
+    with chat_floor(tmp_path, GROUP, timeout=0), chat_floor(tmp_path, GROUP, timeout=0):
+        pass
+    with chat_floor(tmp_path, GROUP, timeout=0):
+        with chat_floor(tmp_path, GROUP, timeout=0):
+            pass
+        child = CTX.Process(target=hold_floor, args=(tmp_path, GROUP, held, release))
+        child.start()  # still held here after the inner block let go: the child must wait
+        try:
+            assert not held.wait(0.5)
+        finally:
+            release.set()
+    try:
+        assert held.wait(DEADLINE_S)
+    finally:
+        join_all([child])

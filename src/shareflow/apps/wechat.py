@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 
 from selenium.webdriver.common.action_chains import ActionChains
 
 from shareflow.apps.base import PROOF_TIMEOUT_S, TAP_TRIES, ElementNotShown, PageObject
-from shareflow.screen import DEFAULT_TIMEOUT_S, StateNotReached
+from shareflow.screen import DEFAULT_TIMEOUT_S, POLL_S, StateNotReached
 
 LONG_PRESS_S = 0.8
-STILL_TIMEOUT_S = 3.0  # how long to wait for a chat to stop moving before tapping a bubble anyway
+CHAT_QUIET_S = 1.0  # longer than a message takes from one phone to the others (the virtual farm: 0.3 s)
+QUIET_TIMEOUT_S = 5.0  # how long to wait for a chat to hold still before tapping a bubble anyway
 # What tapping a link may show: the outcome, by the screen state that proves it.
 OUTCOME_STATES = {
     "wechat/h5_taobao": "direct",
@@ -30,6 +32,11 @@ class WeChat(PageObject):
     """WeChat on one phone."""
 
     app = "wechat"
+    chat = ""  # the chat opened by name, whose floor posting and tapping by place take
+
+    def _floor(self) -> AbstractContextManager[None]:
+        """The open chat's floor (held across the run's workers); nothing for a chat not opened by name."""
+        return self.phone.chat_floor(self.chat) if self.chat else nullcontext()
 
     def open(self) -> None:
         """Start WeChat afresh: it comes up at its chat list."""
@@ -56,6 +63,7 @@ class WeChat(PageObject):
         """Open the chat with ``name`` (a nickname, or a group's name) from the chat list."""
         with self.phone.evidence.step(f"{self.phone.name}: open the chat {name}"):
             self.tap("chat_row", proof="wechat/chat", name=name)
+        self.chat = name
 
     def paste_and_send(self, proof: str = "wechat/my_link") -> None:
         """Long-press the input, 粘贴, 发送; wait until ``proof`` (our message) shows."""
@@ -66,7 +74,8 @@ class WeChat(PageObject):
             ActionChains(self.driver).click_and_hold(box).pause(LONG_PRESS_S).release().perform()
             self.screen.expect("wechat/paste_menu")
             self.tap("paste", proof="wechat/send")
-            self.tap("send", proof=proof)
+            with self._floor():
+                self.tap("send", proof=proof)
 
     def tap_link(self, kind: str = "taobao", host: str = "m.tb.cn", shown_as: str = "wechat/my_link") -> str:
         """Tap the newest link in the chat (by its text, else by ``shown_as``); returns the outcome shown.
@@ -103,11 +112,13 @@ class WeChat(PageObject):
     def _newest(self, state: str) -> tuple[tuple[int, int, int, int], int] | None:
         """The lowest occurrence of a template (the newest message) and the screenshot's width; None if none.
 
-        It is taken from a chat that a second screenshot shows unmoved: a message arriving
-        in between would push the bubble up, and a tap at the old place would hit another.
+        Callers hold the chat's floor, so no phone of the run starts posting until they have
+        tapped; a message posted just before may still be on its way, so the chat must first
+        hold still for CHAT_QUIET_S, and still be unmoved on a second screenshot after the search.
         """
-        deadline = time.monotonic() + STILL_TIMEOUT_S
+        deadline = time.monotonic() + QUIET_TIMEOUT_S
         while True:
+            self._quiet(deadline)
             occurrences, screen = self.screen.find_all(state)
             if not occurrences:
                 return None
@@ -115,13 +126,26 @@ class WeChat(PageObject):
             if self.screen.still() or time.monotonic() >= deadline:
                 return max(occurrences, key=lambda box: box[1]), screen.shape[1]
 
+    def _quiet(self, deadline: float) -> None:
+        """Poll screenshots until the chat has not changed for CHAT_QUIET_S, or until ``deadline``."""
+        self.screen.screenshot()
+        since = time.monotonic()
+        while time.monotonic() < deadline:
+            self.screen.screenshot()
+            if not self.screen.still():
+                since = time.monotonic()
+            elif time.monotonic() - since >= CHAT_QUIET_S:
+                return
+            time.sleep(POLL_S)
+
     def _tap_newest(self, state: str) -> bool:
-        """Tap the newest message shown as ``state``; False when there is none."""
-        newest = self._newest(state)
-        if newest is None:
-            return False
-        (x, y, w, h), width = newest
-        self.screen.tap_at(x + w * 0.75, y + h / 2, width)
+        """Tap the newest message shown as ``state``, holding the chat's floor; False when there is none."""
+        with self._floor():
+            newest = self._newest(state)
+            if newest is None:
+                return False
+            (x, y, w, h), width = newest
+            self.screen.tap_at(x + w * 0.75, y + h / 2, width)
         return True
 
     def wait_for_link(self, shown_as: str = "wechat/their_link", timeout: float = 30) -> None:
@@ -141,7 +165,7 @@ class WeChat(PageObject):
 
     def copy_newest_message(self, shown_as: str = "wechat/their_link") -> None:
         """Long-press the newest message shown as ``shown_as`` and 复制 its text."""
-        with self.phone.evidence.step(f"{self.phone.name}: copy the message"):
+        with self.phone.evidence.step(f"{self.phone.name}: copy the message"), self._floor():
             newest = self._newest(shown_as)
             if newest is None:
                 raise ElementNotShown(f"wechat: no {shown_as!r} on screen")
