@@ -1,5 +1,7 @@
 """What the Allure report says beside the tests: categories.json, environment.properties, executor.json.
 
+And the result of a test whose xdist worker died under it, which allure-pytest, in that worker, never wrote.
+
 All three go into the allure-results folder before the report is built. The categories sort
 failures the way :func:`shareflow.outcomes.classify` does, by the exception type that
 allure-pytest puts at the head of each message ("shareflow.screen.StateNotReached: ...").
@@ -9,8 +11,11 @@ pattern is anchored at the start and ends in ``[\\s\\S]*`` (messages run over se
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -192,3 +197,33 @@ def write(results_dir: Path, devices: Sequence[Device], environ: Mapping[str, st
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def crashed_result(results_dir: Path, nodeid: str, message: str) -> Path:
+    """A broken Allure result for ``nodeid``, whose worker died under it: it shows among the harness errors."""
+    where, _, name = nodeid.partition("::")
+    module = where.removesuffix(".py").replace("/", ".")
+    full_name = f"{module}#{name.partition('[')[0]}"
+    now = int(time.time() * 1000)
+    result = {
+        "uuid": str(uuid.uuid4()),
+        "historyId": hashlib.md5(nodeid.encode()).hexdigest(),
+        "testCaseId": hashlib.md5(full_name.encode()).hexdigest(),  # as allure-pytest makes it
+        "fullName": full_name,
+        "name": name,
+        "status": "broken",
+        "statusDetails": {"message": message},
+        "stage": "finished",
+        "start": now,
+        "stop": now,
+        "labels": [
+            {"name": "framework", "value": "pytest"},
+            {"name": "parentSuite", "value": module.rpartition(".")[0]},
+            {"name": "suite", "value": module.rpartition(".")[2]},
+            {"name": "package", "value": module},
+        ],
+    }
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{result['uuid']}-result.json"
+    path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -21,13 +21,13 @@ import allure
 import pytest
 from filelock import FileLock
 
-from shareflow import launcher, secrets
+from shareflow import allure_meta, launcher, secrets
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device, DevicesError, load
 from shareflow.evidence import Evidence, safe_name
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
-from shareflow.outcomes import INFRA_ERRORS, INFRASTRUCTURE, PRODUCT_ERRORS, classify
+from shareflow.outcomes import HARNESS, INFRA_ERRORS, INFRASTRUCTURE, PRODUCT_ERRORS, classify
 from shareflow.phone import Phone, open_phone
 from shareflow.pool import SelectionError, pairs, select, substitute
 from shareflow.providers import CredentialsError, report_status
@@ -41,6 +41,7 @@ REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 STEP = pytest.StashKey[str]()
 TRIED = pytest.StashKey[list[str]]()
 BY_PHONE = pytest.StashKey[bool]()
+XDIST_CRASH = "???"  # the phase pytest-xdist gives the report of a test its worker died in
 MARKERS = {
     "android": "run only on Android phones",
     "ios": "run only on iOS phones",
@@ -152,7 +153,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[POOL] = run
     config.stash[REPORTS] = {}
     if not worker:
-        config.pluginmanager.register(_ResultsWriter(), "shareflow-results")
+        allure_dir = config.getoption("allure_report_dir", None)
+        writer = _ResultsWriter(run.output, Path(allure_dir) if allure_dir else None)
+        config.pluginmanager.register(writer, "shareflow-results")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(run), "shareflow-xdist")
 
@@ -263,27 +266,41 @@ def _failure_message(report: pytest.TestReport) -> str:
 
 
 class _ResultsWriter:
-    """Writes each test's result for the run summary (in the controller, under xdist)."""
+    """Writes each test's result for the run summary (in the controller, under xdist).
 
-    @staticmethod
-    def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    A test whose xdist worker died under it (killed, out of memory) is written too, as a harness failure,
+    and given the Allure result its worker could not write.
+    """
+
+    def __init__(self, output: Path, allure_dir: Path | None) -> None:
+        self.output = output
+        self.allure_dir = allure_dir
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        crashed = report.when == XDIST_CRASH  # type: ignore[comparison-overlap]
         if report.when != "call" and not (report.failed or report.skipped or report.outcome == "rerun"):
             return
         props = dict(report.user_properties)
-        if "output" not in props:
+        if "output" not in props and not crashed:
             return
+        if crashed:
+            message = str(report.longrepr)  # "worker 'gw1' crashed while running '...'"
+            if self.allure_dir is not None and report.failed:  # not when it is to run again
+                allure_meta.crashed_result(self.allure_dir, report.nodeid, message)
+        else:
+            message = _failure_message(report) if report.outcome in ("failed", "rerun") else ""
         record = {
             "nodeid": report.nodeid,
             "when": report.when,
             "outcome": report.outcome,
             "phones": props.get("phones", ""),
-            "category": props.get("category", ""),
+            "category": HARNESS if crashed else props.get("category", ""),
             "step": props.get("step", ""),
-            "message": secrets.redact(_failure_message(report)) if report.outcome in ("failed", "rerun") else "",
+            "message": secrets.redact(message),
             "evidence": props.get("evidence", ""),
             "duration_s": round(report.duration, 2),
         }
-        output = Path(props["output"])
+        output = Path(props.get("output", self.output))
         output.mkdir(parents=True, exist_ok=True)
         with (output / "results.jsonl").open("a", encoding="utf-8") as file:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -6,6 +6,10 @@ lease while other phones idle. Here each phone's tests (a two-phone test
 counts as its sender's) form one work unit, given whole to one worker, as
 ``--dist loadscope`` does with modules. It is used when ``-n`` is given
 without ``--dist``.
+
+A test whose worker died under it is not run again (loadscope would hand it,
+with the rest of its unit, to another worker): it is reported as crashed, as
+xdist's ``load`` scheduling does, and the rest of its phone's tests go on.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+from xdist.workermanage import WorkerController
 
 
 class PhoneScheduling(LoadScopeScheduling):
@@ -29,3 +34,13 @@ class PhoneScheduling(LoadScopeScheduling):
             if params == phone or params.startswith(phone + "-"):
                 return phone
         return super()._split_scope(nodeid)
+
+    def remove_node(self, node: WorkerController) -> str | None:
+        """Take a finished or crashed worker out; a crashed one's test is not to be run again."""
+        workload = self.assigned_work.get(node, {})
+        crashed = next((nodeid for unit in workload.values() for nodeid, done in unit.items() if not done), None)
+        for unit in workload.values():
+            if crashed in unit:
+                unit[crashed] = True
+        super().remove_node(node)
+        return crashed

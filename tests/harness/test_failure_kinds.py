@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from pools import DROID, GONE, pool
+from pools import APPLE, DROID, GONE, pool
+
+from shareflow import summary
 
 pytest_plugins = ["pytester"]
 
@@ -100,3 +102,38 @@ def test_a_session_dropped_mid_test_is_broken_not_a_product_failure(pytester: py
     assert dropped["status"] == "broken"
     tried = attachment(allure_dir, dropped, "infrastructure problem")
     assert "during call" in tried and "session on droid at http://127.0.0.1:" in tried and ": opened " in tried
+
+
+CRASHING = """
+import os
+import signal
+
+
+def test_reads_the_window(phone):
+    if phone.name == "droid":
+        os.kill(os.getpid(), signal.SIGKILL)  # the worker dies under the test, as under the OOM killer
+    assert phone.driver.get_window_rect()["width"] > 0
+"""
+
+
+def test_a_test_whose_worker_died_is_in_the_summary_as_a_harness_failure(pytester: pytest.Pytester) -> None:
+    pool_file = pytester.path / "devices.yaml"
+    pool_file.write_text(pool(DROID, APPLE), encoding="utf-8")
+    pytester.makepyfile(test_kinds=CRASHING)
+    output, allure_dir = pytester.path / "out", pytester.path / "allure"
+    result = pytester.runpytest_subprocess(
+        "--devices", str(pool_file), "--output", str(output), "--alluredir", str(allure_dir),
+        "-p", "no:cacheprovider", "-n", "2", "--infra-retries", "0",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1)
+    lines = (output / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    crashed = [json.loads(line) for line in lines if "[droid]" in line]
+    assert [(r["outcome"], r["category"]) for r in crashed] == [("failed", "harness")]
+    assert "crashed while running" in crashed[0]["message"]
+    shown = summary.render(summary.read(output), output, None)
+    assert "shareflow summary: 1 failed, 1 passed (1 harness)" in shown
+    assert "FAIL  test_reads_the_window[droid]" in shown
+    results = allure_results(allure_dir)
+    assert (results["apple"]["status"], results["droid"]["status"]) == ("passed", "broken")
+    assert results["droid"]["statusDetails"]["message"] == crashed[0]["message"]
+    assert results["droid"]["fullName"] == results["apple"]["fullName"] == "test_kinds#test_reads_the_window"

@@ -87,8 +87,12 @@ class PageObject:
                         return True
         return cleared
 
-    def _tap_once(self, what: str, timeout: float, **fmt: str) -> None:
-        """Clear what came over the page, then tap ``what`` (its locator, else its template) once it shows."""
+    def _tap_once(self, what: str, timeout: float, done: Sequence[str] = (), **fmt: str) -> bool:
+        """Clear what came over the page, then tap ``what`` (its locator, else its template) once it shows.
+
+        Returns False, without tapping, when instead one of the states ``done`` shows: an earlier
+        tap took effect late and took ``what`` away.
+        """
         locator = self.locator(what, **fmt)
         deadline = time.monotonic() + timeout
         self.dismiss_interruptions()
@@ -98,14 +102,16 @@ class PageObject:
                 if found:
                     try:
                         found[-1].click()
-                        return
+                        return True
                     except StaleElementReferenceException:
                         continue
             if locator.template is not None:
                 look = self.screen.look(locator.template)
                 if look.match.found and look.match.center is not None:
                     self.screen.tap_at(*look.match.center, look.screen.shape[1])
-                    return
+                    return True
+            if any(self.screen.sees(state) for state in done):
+                return False
             if time.monotonic() >= deadline:
                 how = " or ".join(
                     part
@@ -126,11 +132,11 @@ class PageObject:
         does not show, the interruption is dismissed and the tap repeated.
         """
         proofs = [proof] if isinstance(proof, str) else list(proof)
+        self._tap_once(what, timeout, **fmt)
         for _ in range(TAP_TRIES - 1):
-            self._tap_once(what, timeout, **fmt)
             try:
                 return self.screen.expect_any(proofs, PROOF_TIMEOUT_S, self.dismiss_interruptions)[0]
             except StateNotReached:
-                continue
-        self._tap_once(what, timeout, **fmt)
+                if not self._tap_once(what, timeout, proofs, **fmt):
+                    break  # the proof showed after all, while ``what`` was looked for again
         return self.screen.expect_any(proofs, timeout, self.dismiss_interruptions)[0]
