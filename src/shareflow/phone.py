@@ -48,17 +48,18 @@ class Phone:
         """Hold ``chat``'s floor: no other phone of the run posts to it or taps its messages by place."""
         return chat_floor(self.floors, chat)
 
-    def attach_failure_evidence(self) -> None:
-        """Screen at failure (PNG), page source and device log (both cut to size), for a failed test.
+    def attach_failure_evidence(self, screen: bool = True) -> None:
+        """Screen at failure (PNG, unless ``screen`` is False), page source and device log (cut to size).
 
         Each is taken as far as the session still answers; what it did not give is said in one attachment.
         """
         prefix = f"{self.name}: "
         takes: dict[str, Callable[[str], object]] = {
-            "screen at failure": lambda name: self.evidence.image(name, self.screenshot()),
             "page source": lambda name: self.evidence.page_source(name, self.driver.page_source),
             "device log": lambda name: self.evidence.device_log(name, self.device_log()),
         }
+        if screen:
+            takes = {"screen at failure": lambda name: self.evidence.image(name, self.screenshot())} | takes
         missing = []
         for what, take in takes.items():
             try:

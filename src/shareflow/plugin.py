@@ -388,8 +388,8 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
             failure = _failure(request)
             failed = failure is not None
             for phone in opened:
-                if failed and shareflow_run.screenshot != "off":
-                    phone.attach_failure_evidence()
+                if failed:
+                    phone.attach_failure_evidence(screen=shareflow_run.screenshot != "off")
                 phone.stop_video(keep=shareflow_run.video == "on" or failed)
                 report_status(phone.driver, phone.device, not failed, _failure_message(failure) if failure else "")
                 phone.close()

@@ -312,20 +312,35 @@ class FarmRun:
         return {a["name"]: a for a in found}
 
 
-@pytest.fixture(scope="module")
-def farm_run(tmp_path_factory: pytest.TempPathFactory) -> FarmRun:
-    folder = tmp_path_factory.mktemp("video")
+def run_inner(folder: Path, *args: str) -> FarmRun:
+    """INNER_TESTS run on the embedded farm in ``folder``, with ``args``."""
     (folder / "devices.yaml").write_text(FARM_POOL, encoding="utf-8")
     (folder / "quiet.yaml").write_text(QUIET, encoding="utf-8")
     (folder / "test_inner.py").write_text(INNER_TESTS, encoding="utf-8")
     output, allure_dir = folder / "out", folder / "allure"
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--devices", str(folder / "devices.yaml")]
     argv += ["--sim-scenario", str(folder / "quiet.yaml"), "--templates", str(ROOT / "screenshots")]
-    argv += ["--output", str(output), "--alluredir", str(allure_dir), "--video", "retain-on-failure"]
+    argv += ["--output", str(output), "--alluredir", str(allure_dir), *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=INNER_TIMEOUT_S)
-    assert "1 failed, 1 passed" in proc.stdout, proc.stdout + proc.stderr
     return FarmRun(output, allure_dir, proc)
+
+
+@pytest.fixture(scope="module")
+def farm_run(tmp_path_factory: pytest.TempPathFactory) -> FarmRun:
+    run = run_inner(tmp_path_factory.mktemp("video"), "--video", "retain-on-failure")
+    assert "1 failed, 1 passed" in run.proc.stdout, run.proc.stdout + run.proc.stderr
+    return run
+
+
+def test_screenshot_off_keeps_no_image_yet_a_failure_s_page_source_and_log(tmp_path: Path) -> None:
+    run = run_inner(tmp_path, "--screenshot", "off", "-k", "test_fails")
+    assert "1 failed" in run.proc.stdout, run.proc.stdout + run.proc.stderr
+    assert sorted(p.name for p in run.folder("test_fails").iterdir()) == [
+        "01-droid_page_source.xml",
+        "02-droid_device_log.txt",
+    ]
+    assert set(run.attachments("test_fails")) == {"droid: page source", "droid: device log"}
 
 
 def test_failed_test_keeps_its_video_on_disk_and_in_allure(farm_run: FarmRun) -> None:
