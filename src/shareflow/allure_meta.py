@@ -1,12 +1,13 @@
 """What the Allure report says beside the tests: categories.json, environment.properties, executor.json.
 
-And the result of a test whose xdist worker died under it, which allure-pytest, in that worker, never wrote.
-
-All three go into the allure-results folder before the report is built. The categories sort
+The three files go into the allure-results folder before the report is built. The categories sort
 failures the way :func:`shareflow.outcomes.classify` does, by the exception type that
 allure-pytest puts at the head of each message ("shareflow.screen.StateNotReached: ...").
 Allure 2 matches ``messageRegex`` against the whole message and Allure 3 searches it, so every
 pattern is anchored at the start and ends in ``[\\s\\S]*`` (messages run over several lines).
+
+Also here: the result of a test whose xdist worker died under it, which allure-pytest, in that
+worker, never wrote.
 """
 
 from __future__ import annotations
