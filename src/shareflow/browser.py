@@ -14,6 +14,7 @@ from typing import TypeVar
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -75,6 +76,26 @@ def wait_for(driver: WebDriver, condition: Callable[[WebDriver], T], what: str, 
         return WebDriverWait(driver, timeout, poll_frequency=POLL_S).until(condition)
     except TimeoutException as exc:
         raise TimeoutException(f"{what}: not seen within {timeout:.0f} s on {driver.current_url}") from exc
+
+
+def trend_runs(driver: WebDriver) -> list[str]:
+    """The runs an Allure 3 report's "Status dynamics" chart shows, oldest first (the newest is "Latest").
+
+    The report must be open at its charts (``index.html#charts``); waits until the chart has drawn them.
+    """
+    title = wait_for(
+        driver, lambda d: d.find_elements(By.XPATH, "//*[normalize-space(text())='Status dynamics']"), "the trend"
+    )[0]
+    chart = title.find_element(By.XPATH, "./ancestor::*[.//*[local-name()='svg']][1]")
+    return wait_for(
+        driver,
+        lambda d: [
+            t.text
+            for t in chart.find_elements(By.CSS_SELECTOR, "text")
+            if "rotate(45)" in (t.get_attribute("transform") or "")  # the x-axis labels, one per run
+        ],
+        "the trend's runs",
+    )
 
 
 def screenshot(driver: WebDriver, path: Path, full_page: bool = True) -> Path:

@@ -29,7 +29,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow import allure_meta, allure_report, devices, outcomes, secrets
 from shareflow.apps.base import ElementNotShown
-from shareflow.browser import WINDOW, open_headless, screenshot, wait_for
+from shareflow.browser import WINDOW, open_headless, screenshot, trend_runs, wait_for
 from shareflow.launcher import LaunchError
 from shareflow.lease import LeaseTimeout
 from shareflow.screen import StateNotReached
@@ -219,17 +219,7 @@ def test_environment_lists_the_farm_and_each_phone_with_its_versions(built: Buil
 
 def test_trend_shows_both_runs(built: Built, browser: WebDriver) -> None:
     show(browser, built.page, "charts")
-    title = wait_for(
-        browser, lambda d: d.find_elements(By.XPATH, "//*[normalize-space(text())='Status dynamics']"), "the trend"
-    )[0]
-    chart = title.find_element(By.XPATH, "./ancestor::*[.//*[local-name()='svg']][1]")
-    runs = wait_for(
-        browser,
-        lambda d: [
-            t.text for t in chart.find_elements(By.CSS_SELECTOR, "text") if "rotate(45)" in t.get_attribute("transform")
-        ],
-        "the trend's runs",
-    )
+    runs = trend_runs(browser)
     assert len(runs) == 2 and runs[-1] == "Latest", runs  # the run before, and this one
     save(browser, built, "trend", full_page=False)  # the trend is at the top of a long page
 

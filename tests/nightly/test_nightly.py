@@ -19,7 +19,7 @@ import yaml
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from shareflow.browser import open_headless, screenshot, wait_for
+from shareflow.browser import open_headless, screenshot, trend_runs, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 NIGHTLY = ROOT / "ci" / "nightly"
@@ -91,19 +91,7 @@ def test_product_defects_are_exactly_the_group_link_tests(nights: Nights, browse
 def test_the_trend_shows_both_nights(nights: Nights, browser: WebDriver) -> None:
     browser.get("about:blank")
     browser.get((nights.out / "report" / "index.html").as_uri() + "#charts")
-    title = wait_for(
-        browser, lambda d: d.find_elements(By.XPATH, "//*[normalize-space(text())='Status dynamics']"), "the trend"
-    )[0]
-    chart = title.find_element(By.XPATH, "./ancestor::*[.//*[local-name()='svg']][1]")
-    runs = wait_for(
-        browser,
-        lambda d: [
-            t.text
-            for t in chart.find_elements(By.CSS_SELECTOR, "text")
-            if "rotate(45)" in (t.get_attribute("transform") or "")
-        ],
-        "the trend's runs",
-    )
+    runs = trend_runs(browser)
     assert len(runs) == 2 and runs[-1] == "Latest", runs
 
 
