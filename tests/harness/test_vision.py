@@ -391,3 +391,24 @@ def test_a_screen_that_keeps_changing_is_matched_all_the_same(
     screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
     assert screen.expect("taobao/buy", timeout=10).found
     assert driver.shots == 2 and len(calls) == 2  # each changing frame matched once the limit has passed
+
+
+def test_the_state_is_found_below_more_lookalikes_than_one_batch_of_places() -> None:
+    """A group chat where four other phones posted the same link (white) above ours (green), seen in a CI run.
+
+    The first places the search keeps all look alike and fail on colour; the search goes on to the
+    next ones rather than give up, and finds our own message at the bottom.
+    """
+    screen = cv2.imread(str(Path(__file__).parent / "screens" / "ios-group-own-link-below-four-alike.png"))
+    template = TemplateLibrary(Path(__file__).parents[2] / "screenshots").get("ios", "wechat/my_taobao_url")
+    found = find(
+        screen,
+        template.image,
+        threshold=template.threshold,
+        scale_hint=3 / template.capture_scale,
+        text=template.text,
+        text_box=template.text_box,
+    )
+    assert found.found, found
+    x, y, _, _ = cast(Box, found.box)
+    assert y > 1900 and x > 250  # the green bubble on the right, not a white one on the left

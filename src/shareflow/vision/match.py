@@ -46,8 +46,10 @@ SCALE_RANGE = (0.45, 2.4)  # searched when nothing hints at the scale
 SCALE_STEP = 1.06  # geometric step of the coarse search over the whole range
 HINT_SPAN, HINT_STEPS = 0.03, 5  # +- around a density hint (exact up to rounding of the crop)
 RESOLUTION_SPAN = (0.82, 1.22)  # around the width ratio: phones differ this much in logical width
-PLACES = 4  # places carried from the search into refinement
-PLACE_MARGIN = 0.2  # ... when their correlation is at most this far below the best
+PLACES = 4  # places carried from the search into refinement at a time ...
+PLACE_MARGIN = 0.2  # ... when their correlation is at most this far below the best; more places (up to
+# OCCURRENCES) only while every place verified so far looked alike (structure) but failed another check:
+# the state may be the fifth of five lookalikes (a green bubble below four white ones with the same link)
 SCALE_PRECISION = 0.003  # refinement stops when neighbouring scales differ less than this
 FINE_STEPS = 9  # scales tried per place in refinement, between the coarse neighbours
 UPSCALE_BLUR = 0.6  # sigma per unit of scale when the template is enlarged, before tiles are compared
@@ -215,8 +217,15 @@ def find(
     candidates: list[Candidate] = []
     for stage in (first, scales[scales != first[0]]):  # the likeliest scale first: most states are found there
         places = _search(image, t_grey, mask, stage)
-        refined = sorted((_refine(image, t_grey, mask, p, fine(p[1])) for p in places), key=lambda c: -c[0])
-        candidates += _verify(image, template, mask, refined, threshold, text, text_box)
+        for start in range(0, len(places), PLACES):
+            batch = places[start : start + PLACES]
+            refined = sorted((_refine(image, t_grey, mask, p, fine(p[1])) for p in batch), key=lambda c: -c[0])
+            verified = _verify(image, template, mask, refined, threshold, text, text_box)
+            candidates += verified
+            if any(c.confidence >= threshold for c in verified) or not all(
+                c.scores["structure"] >= threshold for c in verified
+            ):
+                break  # found, or the places left look less alike than one that already failed
         if any(c.confidence >= threshold and _inside(c.scale, first[0], fine) for c in candidates):
             break
     if not candidates:
@@ -262,7 +271,7 @@ Place = tuple[float, float, int, int]  # correlation, scale, x, y (full-resoluti
 
 
 def _search(image: ScreenImage, t_grey: np.ndarray, mask: np.ndarray | None, scales: np.ndarray) -> list[Place]:
-    """The best few places over the coarse scales, on the downsampled screen."""
+    """The best places over the coarse scales, on the downsampled screen, best first."""
     th, tw = t_grey.shape
     coarse = min(1.0, COARSE_WIDTH / image.width)
     coarse = max(coarse, min(1.0, COARSE_TEMPLATE / (min(th, tw) * float(np.median(scales)))))
@@ -274,11 +283,15 @@ def _search(image: ScreenImage, t_grey: np.ndarray, mask: np.ndarray | None, sca
             continue
         result = _ncc(small, _soft(_resize(t_grey, k)), _resize(mask, k) if mask is not None else None)
         size = (round(tw * k), round(th * k))
-        found += [(value, float(scale), round(x / coarse), round(y / coarse)) for x, y, value in peaks(result, size)]
+        floor = float(result.max()) - PLACE_MARGIN
+        found += [
+            (value, float(scale), round(x / coarse), round(y / coarse))
+            for x, y, value in peaks(result, size, floor, OCCURRENCES)
+        ]
     found.sort(key=lambda p: -p[0])
     kept: list[Place] = []
     for place in found:
-        if place[0] < found[0][0] - PLACE_MARGIN or len(kept) == PLACES:
+        if place[0] < found[0][0] - PLACE_MARGIN or len(kept) == OCCURRENCES:
             break
         if all(not _same_place(place, k, tw, th) for k in kept):
             kept.append(place)
