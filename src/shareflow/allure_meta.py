@@ -1,13 +1,15 @@
 """What the Allure report says beside the tests: categories.json, environment.properties, executor.json.
 
-The three files go into the allure-results folder before the report is built. The categories sort
+The plugin writes the three files into the allure-results folder at the end of a run. The categories sort
 failures the way :func:`shareflow.outcomes.classify` does, by the exception type that
 allure-pytest puts at the head of each message ("shareflow.screen.StateNotReached: ...").
 Allure 2 matches ``messageRegex`` against the whole message and Allure 3 searches it, so every
 pattern is anchored at the start and ends in ``[\\s\\S]*`` (messages run over several lines).
 
-Also here: the result of a test whose xdist worker died under it, which allure-pytest, in that
-worker, never wrote.
+Also here: a test's identity in the report (its parameters as text, and the history id allure-pytest
+derives from them), the result of a test whose xdist worker died under it, which allure-pytest, in that
+worker, never wrote, under that same identity; and the tidying of what allure-pytest writes
+(parameters as text, no fixture entries that say nothing).
 """
 
 from __future__ import annotations
@@ -18,10 +20,17 @@ import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import allure_commons
+import pytest
+from allure_commons.model2 import Parameter, TestResult, TestResultContainer
+from allure_commons.utils import represent
+from allure_pytest.utils import allure_full_name, allure_name, get_history_id
 
 from shareflow import secrets
 from shareflow.devices import Device
@@ -70,6 +79,7 @@ INFRASTRUCTURE_REGEX = (
 CLOUDS = ("browserstack", "saucelabs", "lambdatest")
 FARM_KINDS = {"embedded": "embedded", "appium": "appium", "grid": "grid", "device-farm": "grid"}
 APPS = {"wechat": "WeChat", "taobao": "Taobao"}
+MATRIX_URL_VAR = "SHAREFLOW_MATRIX_URL"  # where the run's connectivity matrix will be; linked from each test
 
 
 def categories() -> list[dict[str, Any]]:
@@ -110,17 +120,22 @@ def shareflow_version() -> str:
         return "unknown"
 
 
-def environment(devices: Sequence[Device]) -> dict[str, str]:
-    """The run's environment as the report shows it: the farm, then one entry per phone (OS and app versions).
+def environment(devices: Sequence[Device], scenario: Path | None = None) -> dict[str, str]:
+    """The run's environment as the report shows it: the farm, one entry per phone that ran (OS and app versions).
 
-    The other keys have a space, which no phone's name has, so a phone cannot hide them.
+    A scenario file of the virtual farm is named, so that a simulated night (say, group links blocked)
+    is not taken for a real change of the apps. The other keys have a space, which no phone's name has,
+    so a phone cannot hide them.
     """
-    if not devices:
-        raise ValueError("environment: no devices given")
-    env = {"farm kind": ", ".join(dict.fromkeys(farm_kind(d) for d in devices))}
+    env = {"farm kind": ", ".join(dict.fromkeys(farm_kind(d) for d in devices)) or "none (no phone ran)"}
+    if scenario is not None:
+        env["farm scenario"] = f"{scenario} (simulated by the virtual farm)"
     for device in devices:
         apps = [f"{label} {device.apps[app]}" for app, label in APPS.items() if app in device.apps]
         env[device.name] = ", ".join([device.kind, *apps])
+    matrix = os.environ.get(MATRIX_URL_VAR)
+    if matrix:
+        env["connectivity matrix"] = matrix
     env["shareflow version"] = shareflow_version()
     return {key: secrets.redact(value) for key, value in env.items()}
 
@@ -184,12 +199,20 @@ def properties(values: Mapping[str, str]) -> str:
     return "".join(f"{_escape(k, key=True)}={_escape(v, key=False)}\n" for k, v in values.items())
 
 
-def write(results_dir: Path, devices: Sequence[Device], environ: Mapping[str, str] | None = None) -> list[Path]:
-    """Write categories.json, environment.properties and executor.json into ``results_dir``; returns their paths."""
+def write(
+    results_dir: Path,
+    devices: Sequence[Device],
+    scenario: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Write categories.json, environment.properties and executor.json into ``results_dir``; returns their paths.
+
+    ``devices`` are the phones that ran; ``scenario`` the virtual farm's scenario file, when one was used.
+    """
     results_dir.mkdir(parents=True, exist_ok=True)
     files = {
         "categories.json": json.dumps(categories(), ensure_ascii=False, indent=2) + "\n",
-        "environment.properties": properties(environment(devices)),
+        "environment.properties": properties(environment(devices, scenario)),
         "executor.json": json.dumps(executor(environ), ensure_ascii=False, indent=2) + "\n",
     }
     written = []
@@ -200,18 +223,82 @@ def write(results_dir: Path, devices: Sequence[Device], environ: Mapping[str, st
     return written
 
 
-def crashed_result(results_dir: Path, nodeid: str, message: str) -> Path:
-    """A broken Allure result for ``nodeid``, whose worker died under it: it shows among the harness errors."""
+# -- a test's identity ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    """One Allure parameter of a test, as text."""
+
+    name: str
+    value: str
+    excluded: bool = False
+
+
+def as_text(value: object) -> str:
+    """A test parameter for people: a phone by its name, a pair as ``sender → receiver``, a string as is."""
+    if isinstance(value, tuple):
+        return " → ".join(as_text(v) for v in value)
+    return value.name if isinstance(value, Device) else str(value)
+
+
+def identity(item: pytest.Item, params: Sequence[Param], original: Mapping[str, object]) -> dict[str, Any]:
+    """How allure-pytest names ``item`` and which history it joins, given the parameters the plugin set.
+
+    allure-pytest hashes each parameter that is not excluded, by its pytest value when it has one
+    (``original``), else by its text; so does this, with allure-pytest's own functions.
+    """
+    parameters = [Parameter(name=p.name, value=represent(p.value), excluded=p.excluded or None) for p in params]
+    full_name = allure_full_name(item)
+    callspec = getattr(item, "callspec", None)
+    return {
+        "name": allure_name(item, dict(original), callspec.id if callspec else None),
+        "fullName": full_name,
+        "historyId": get_history_id(full_name, parameters, original_values=original),
+        "testCaseId": hashlib.md5(full_name.encode()).hexdigest(),
+        "parameters": [{"name": p.name, "value": p.value} | ({"excluded": True} if p.excluded else {}) for p in params],
+    }
+
+
+def _identity_file(run_dir: Path, nodeid: str) -> Path:
+    return run_dir / "identities" / f"{hashlib.md5(nodeid.encode()).hexdigest()}.json"
+
+
+def remember(run_dir: Path, nodeid: str, found: Mapping[str, Any]) -> None:
+    """Keep a test's identity where the controller finds it, should the test's worker die under it."""
+    path = _identity_file(run_dir, nodeid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
+
+
+def recall(run_dir: Path, nodeid: str) -> dict[str, Any] | None:
+    """The identity a worker kept for ``nodeid``; None when the test died before its set-up."""
+    path = _identity_file(run_dir, nodeid)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def crashed_result(results_dir: Path, nodeid: str, message: str, known: Mapping[str, Any] | None = None) -> Path:
+    """A broken Allure result for ``nodeid``, whose worker died under it: it shows among the harness errors.
+
+    With the identity its worker kept (``known``) it joins the test's history; without one (the worker
+    died before the test's set-up), it is named from the node id alone.
+    """
     where, _, name = nodeid.partition("::")
     module = where.removesuffix(".py").replace("/", ".")
     full_name = f"{module}#{name.partition('[')[0]}"
     now = int(time.time() * 1000)
+    found = (
+        dict(known)
+        if known
+        else {
+            "name": name,
+            "fullName": full_name,
+            "historyId": hashlib.md5(nodeid.encode()).hexdigest(),
+            "testCaseId": hashlib.md5(full_name.encode()).hexdigest(),
+            "parameters": [],
+        }
+    )
     result = {
         "uuid": str(uuid.uuid4()),
-        "historyId": hashlib.md5(nodeid.encode()).hexdigest(),
-        "testCaseId": hashlib.md5(full_name.encode()).hexdigest(),  # as allure-pytest makes it
-        "fullName": full_name,
-        "name": name,
+        **found,
         "status": "broken",
         "statusDetails": {"message": message},
         "stage": "finished",
@@ -228,3 +315,39 @@ def crashed_result(results_dir: Path, nodeid: str, message: str) -> Path:
     path = results_dir / f"{result['uuid']}-result.json"
     path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+# -- what the results say --------------------------------------------------------------------
+class _PlainResults:
+    """Tidies results before allure-pytest writes them: parameters as text, fixture entries that say nothing out.
+
+    allure-pytest shows every parameter by ``repr`` (a string in quotes) and records every fixture's
+    set-up and every finalizer (``<lambda>``, with no status) of every test; a passed or unfinished one
+    with no step and no attachment only hides what matters. A failed or broken one, or one that holds
+    a step or an attachment, is kept. Runs before the writer (``tryfirst``).
+    """
+
+    @staticmethod
+    def _telling(fixture: Any) -> bool:
+        return fixture.status in ("failed", "broken") or bool(fixture.steps) or bool(fixture.attachments)
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_container(self, container: TestResultContainer) -> None:
+        container.befores = [f for f in container.befores if self._telling(f)]
+        container.afters = [f for f in container.afters if self._telling(f)]
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_result(self, result: TestResult) -> None:
+        for parameter in result.parameters:
+            value = parameter.value
+            if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'":  # represent(str)
+                parameter.value = value[1:-1]
+
+
+PLAIN_RESULTS = "shareflow-plain-results"
+
+
+def tidy_results() -> None:
+    """Have the Allure results show parameters as text and leave out fixture noise (once per process)."""
+    if allure_commons.plugin_manager.get_plugin(PLAIN_RESULTS) is None:
+        allure_commons.plugin_manager.register(_PlainResults(), PLAIN_RESULTS)

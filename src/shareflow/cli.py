@@ -66,35 +66,56 @@ def _has_option(args: tuple[str, ...], name: str) -> bool:
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
+@click.option("--device", "names", multiple=True, help="Run on this phone only (repeatable).")
+@click.option("--platform", type=click.Choice(["android", "ios"]), help="Run on the phones of this platform only.")
 @click.option("--scenario", type=click.Path(path_type=Path), help="Scenario file of the embedded farm.")
 @click.option("--output", default="test-results", show_default=True, type=click.Path(path_type=Path))
+@click.option(
+    "--screenshot", type=click.Choice(["on", "off", "only-on-failure"]), help="Step screenshots (default: on)."
+)
+@click.option("--video", type=click.Choice(["on", "off", "retain-on-failure"]), help="Record each test (default: off).")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def run(devices_file: Path, scenario: Path | None, output: Path, pytest_args: tuple[str, ...]) -> None:
+def run(
+    devices_file: Path,
+    names: tuple[str, ...],
+    platform: str | None,
+    scenario: Path | None,
+    output: Path,
+    screenshot: str | None,
+    video: str | None,
+    pytest_args: tuple[str, ...],
+) -> None:
     """Run the share-flow suites (tests/e2e) and print a summary.
 
     Any other argument goes to pytest: -n 4, -k group, --alluredir DIR, --junitxml F, ...
     """
     try:
-        devices = load(devices_file)
+        devices = select(load(devices_file), names, platform)
         if scenario is not None or any(d.embedded for d in devices):
             launcher.check(devices_file, scenario)
-    except (DevicesError, launcher.LaunchError) as exc:
+    except (DevicesError, SelectionError, launcher.LaunchError) as exc:
         fail(str(exc))
     paths = [a for a, before in zip(pytest_args, ("", *pytest_args), strict=False) if _is_test_path(a, before)]
     if not paths and not E2E.is_dir():
         fail(f"no {E2E}/ here: run shareflow from the project folder or name the tests to run")
+    output = output.resolve()
     output.mkdir(parents=True, exist_ok=True)
     for stale in (summary.RESULTS, "link-outcomes.jsonl"):  # an earlier run's records in the same folder
         (output / stale).unlink(missing_ok=True)
     args = [] if paths else [str(E2E)]
-    args += ["--devices", str(devices_file), "--output", str(output), *pytest_args]
+    args += ["--phones-file", str(devices_file.resolve()), "--shareflow-output", str(output)]
+    args += [arg for name in names for arg in ("--phone", name)]
+    for option, value in (("--phone-platform", platform), ("--shareflow-screenshot", screenshot)):
+        args += [option, value] if value else []
+    args += ["--shareflow-video", video] if video else []
+    args += list(pytest_args)
     allure_dir: Path | None = None
     if not _has_option(pytest_args, "--alluredir"):
         allure_dir = output / "allure-results"
         shutil.rmtree(allure_dir, ignore_errors=True)
         args += ["--alluredir", str(allure_dir)]
     if scenario is not None:
-        args += ["--sim-scenario", str(scenario)]
+        args += ["--sim-scenario", str(scenario.resolve())]
     code = pytest.main(args)
     click.echo(summary.render(summary.read(output), output, allure_dir))
     sys.exit(USAGE_ERROR if code == pytest.ExitCode.USAGE_ERROR else int(code))
@@ -107,7 +128,8 @@ def run(devices_file: Path, scenario: Path | None, output: Path, pytest_args: tu
 )
 @click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
 @click.option("--label", help="The run's name (default: $SHAREFLOW_BUILD, else the GitHub Actions run).")
-def matrix_command(output: Path, history_dir: Path, devices_file: Path, label: str | None) -> None:
+@click.option("--report-url", default="", help="The run's Allure report, linked from the page (a URL or a path).")
+def matrix_command(output: Path, history_dir: Path, devices_file: Path, label: str | None, report_url: str) -> None:
     """Build the connectivity matrix of the run in OUTPUT and compare it with the runs before.
 
     Writes OUTPUT/matrix.json, OUTPUT/matrix.html and its thumbnails, adds the run to
@@ -119,6 +141,7 @@ def matrix_command(output: Path, history_dir: Path, devices_file: Path, label: s
         table = matrix.build(output, devices, build_name() if label is None else label)
     except (DevicesError, matrix.MatrixError) as exc:
         fail(str(exc))
+    table.report_url = report_url
     matrix.history.compare(table, runs)
     written = matrix.report.write(table, output)
     matrix.history.record(history_dir, table, runs)

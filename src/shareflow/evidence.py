@@ -5,6 +5,11 @@ into the test's folder under ``--output``; secrets are masked in text.
 Steps are JPEG; failures are PNG, so the screen as it was keeps every pixel.
 Sizes are bounded: screenshots by ``MAX_EDGE``, page sources (their head)
 and device logs (their tail) by byte caps, videos by a byte cap.
+
+The report gets lighter copies of the pictures, the folder keeps them whole:
+a step shot is attached at ``REPORT_EDGE`` and ``REPORT_QUALITY``, a failure
+PNG (the screen at failure is full resolution on disk) at ``MAX_EDGE`` at
+most; the expected-vs-candidate side-by-side is attached as it is.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ MISSED = (40, 40, 230)  # BGR red
 NEAR_MISS = (0, 160, 255)  # BGR amber
 MAX_EDGE = 1280  # annotated screenshots are scaled down to this longest edge
 JPEG_QUALITY = 80  # step screenshots
+REPORT_EDGE, REPORT_QUALITY = 720, 70  # a step screenshot's copy in the Allure report
 MB = 1024 * 1024
 MAX_SOURCE_BYTES = 4 * MB  # a page source keeps its first 4 MB
 MAX_LOG_BYTES = 2 * MB  # a device log keeps its last 2 MB
@@ -86,10 +92,7 @@ def annotate(screen: np.ndarray, match: Match, label: str) -> np.ndarray:
             _label(image, detail, (x, y - 10 if above else y + h + 90), colour)
     else:
         _label(image, text, (10, 50), colour)
-    scale = MAX_EDGE / max(image.shape[:2])
-    if scale < 1:
-        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return image
+    return fit(image, MAX_EDGE)
 
 
 def _label(image: np.ndarray, text: str, origin: tuple[int, int], colour: tuple[int, int, int]) -> None:
@@ -176,6 +179,12 @@ def png_bytes(image: np.ndarray) -> bytes:
     return data.tobytes()
 
 
+def fit(image: np.ndarray, edge: int) -> np.ndarray:
+    """``image`` scaled down to ``edge`` pixels on its longest side; itself when it is no larger."""
+    scale = edge / max(image.shape[:2])
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+
+
 def jpeg_bytes(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
@@ -233,13 +242,20 @@ class Evidence:
         self.files.append(path)
         return path
 
-    def image(self, name: str, image: np.ndarray, fmt: ImageFormat = "png") -> Path:
-        """An image, as PNG (failures: every pixel kept) or JPEG (steps)."""
+    def image(self, name: str, image: np.ndarray, fmt: ImageFormat = "png", whole: bool = False) -> Path:
+        """An image, as PNG (failures: every pixel kept) or JPEG (steps), in the folder as given.
+
+        Allure gets a lighter copy: a JPEG at ``REPORT_EDGE`` and ``REPORT_QUALITY``, a PNG at
+        ``MAX_EDGE`` at most; with ``whole``, the same bytes as the folder.
+        """
         if fmt == "jpg":
             data, kind = jpeg_bytes(image), allure.attachment_type.JPG
+            shown = data if whole else jpeg_bytes(fit(image, REPORT_EDGE), REPORT_QUALITY)
         else:
             data, kind = png_bytes(image), allure.attachment_type.PNG
-        allure.attach(data, name=name, attachment_type=kind)
+            small = image if whole else fit(image, MAX_EDGE)
+            shown = data if small is image else png_bytes(small)
+        allure.attach(shown, name=name, attachment_type=kind)
         return self._write(name, data, fmt)
 
     def match(self, name: str, screen: np.ndarray, match: Match, state: str, failure: bool = False) -> Path:
@@ -249,7 +265,7 @@ class Evidence:
     def comparison(self, state: str, template: np.ndarray, screen: np.ndarray, match: Match, threshold: float) -> Path:
         """``<state>: expected vs best candidate``, for a state that was not reached (PNG)."""
         image = side_by_side(template, screen, match, state, threshold)
-        return self.image(f"{state}: expected vs best candidate", image)
+        return self.image(f"{state}: expected vs best candidate", image, whole=True)
 
     def text(self, name: str, text: str, kind: str = "txt", title: str = "") -> Path:
         """A text attachment (secrets masked); ``title`` names it in Allure when it should say more than ``name``."""

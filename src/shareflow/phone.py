@@ -113,11 +113,20 @@ def open_phone(
     video: str,
     floors: Path,
 ) -> Phone:
-    """Open a session on ``device`` and wrap it for a test; ``evidence`` may be shared by a test's phones."""
+    """Open a session on ``device`` and wrap it for a test; ``evidence`` may be shared by a test's phones.
+
+    A session that fails to get ready (recording refused, a dropped connection) is quit at once, so the
+    phone is not left busy until the server's new-command timeout.
+    """
     driver = open_driver(device, url)
-    screen = Screen(driver, device.platform, templates, evidence, screenshots, density_of(driver, device.platform))
-    phone = Phone(device, driver, screen, evidence, floors)
-    if video != "off":
-        driver.start_recording_screen(timeLimit=VIDEO_LIMIT_S)
-        phone.recording = True
+    try:
+        screen = Screen(driver, device.platform, templates, evidence, screenshots, density_of(driver, device.platform))
+        phone = Phone(device, driver, screen, evidence, floors)
+        if video != "off":
+            driver.start_recording_screen(timeLimit=VIDEO_LIMIT_S)
+            phone.recording = True
+    except BaseException:
+        with contextlib.suppress(WebDriverException, OSError):
+            driver.quit()
+        raise
     return phone

@@ -1,10 +1,18 @@
-"""The pytest plugin: options, device parametrization, fixtures, evidence, results.
+"""The pytest plugin: options, phone parametrization, fixtures, evidence, results.
 
-Fixtures are layered pool → device (parametrized; ids name the phone) →
-session (``phone``) → screen and apps; ``device_pair``/``phone_pair`` give
+Fixtures are layered pool → ``phone_device`` (parametrized; ids name the phone) →
+session (``phone``) → screen and apps; ``phone_device_pair``/``phone_pair`` give
 ordered pairs of different phones. Phones are leased across xdist workers.
 The embedded farm is started once per run, by the first test that needs
 it, and shared by all xdist workers; the controller stops it at the end.
+
+Installed in a project that does not use it, the plugin stays inert: it
+acts only when a devices file is at the rootdir or a shareflow option is
+given. Its options have names of their own (``--phone``, ``--phones-file``,
+``--shareflow-output``, ...), so it starts next to pytest-playwright, whose
+``--device``, ``--output``, ``--video`` and ``--screenshot`` it leaves alone;
+the older names still work where no other plugin took them, with a
+deprecation note. Relative paths are taken from the rootdir.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import allure
 import pytest
@@ -34,14 +43,18 @@ from shareflow.providers import CredentialsError, report_status
 from shareflow.scheduling import PhoneScheduling
 from shareflow.screen import Screen
 from shareflow.session import options_for
-from shareflow.vision.templates import TemplateLibrary
+from shareflow.vision.templates import TemplateLibrary, shipped_library
 
 POOL = pytest.StashKey["RunConfig"]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 STEP = pytest.StashKey[str]()
 TRIED = pytest.StashKey[list[str]]()
+PHONES = pytest.StashKey[list[Phone]]()
+EVIDENCE_TAKEN = pytest.StashKey[bool]()
 BY_PHONE = pytest.StashKey[bool]()
 XDIST_CRASH = "???"  # the phase pytest-xdist gives the report of a test its worker died in
+DEVICES_FILE = "devices.yaml"  # looked for at the rootdir: its presence turns the plugin on
+NEEDS_TWO = "needs two phones; the selection has one"
 MARKERS = {
     "android": "run only on Android phones",
     "ios": "run only on iOS phones",
@@ -49,6 +62,90 @@ MARKERS = {
     "p2p": "scene: a WeChat 1:1 chat",
     "pairs(mode)": "two-phone test pairing: 'cover' (default) or 'all' ordered pairs",
 }
+SCENES = ("group", "p2p")  # the markers that name a test's scene
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One plugin option: its own name, the older name kept where free, and how it parses."""
+
+    name: str
+    old: str | None
+    default: Any
+    help: str
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def dest(self) -> str:
+        return "shareflow_" + self.name.removeprefix("--").removeprefix("shareflow-").replace("-", "_")
+
+    @property
+    def old_dest(self) -> str:
+        return self.dest + "_deprecated"
+
+
+OPTIONS = (
+    _Option("--phones-file", "--devices", DEVICES_FILE, "device pool file (default: devices.yaml at the rootdir)"),
+    _Option("--phone", "--device", [], "run on this phone only (repeatable)", (("action", "append"),)),
+    _Option(
+        "--phone-platform",
+        "--platform",
+        None,
+        "run on phones of this platform only",
+        (("choices", ["android", "ios"]),),
+    ),
+    _Option(
+        "--shareflow-screenshot",
+        "--screenshot",
+        "on",
+        "step screenshots: on, off, only-on-failure (default: on)",
+        (("choices", ["on", "off", "only-on-failure"]),),
+    ),
+    _Option(
+        "--shareflow-video",
+        "--video",
+        "off",
+        "record each test: on, off, retain-on-failure (default: off)",
+        (("choices", ["on", "off", "retain-on-failure"]),),
+    ),
+    _Option("--shareflow-output", "--output", "test-results", "evidence folder (default: test-results)"),
+    _Option("--sim-scenario", None, None, "scenario file for the embedded virtual farm"),
+    _Option(
+        "--phone-pairs",
+        "--pairs",
+        "cover",
+        "pairing of two-phone tests: cover, all (default: cover)",
+        (("choices", ["cover", "all"]),),
+    ),
+    _Option(
+        "--shareflow-templates",
+        "--templates",
+        [],
+        "a template folder looked in before the shipped library (repeatable)",
+        (("action", "append"),),
+    ),
+    _Option(
+        "--lease-timeout",
+        None,
+        DEFAULT_TIMEOUT_S,
+        "seconds to wait for a busy phone (default: 300)",
+        (("type", float),),
+    ),
+    _Option(
+        "--infra-retries",
+        None,
+        1,
+        "times a test that failed on infrastructure (session, device, server) is run again, on a fresh "
+        "session and another phone of the same platform when the pool has one; product failures never are "
+        "(default: 1)",
+        (("type", int),),
+    ),
+)
+GROUP = ("shareflow", "shareflow: phones, evidence, virtual farm")
+
+
+class NotActive(RuntimeError):
+    """A shareflow fixture was asked for in a project where shareflow is not set up."""
 
 
 @dataclass
@@ -90,58 +187,97 @@ class RunConfig:
         return int((self.run_dir / "owner.pid").read_text())
 
 
+# -- options ---------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("shareflow", "shareflow: phones, evidence, virtual farm")
-    group.addoption("--devices", default="devices.yaml", help="device pool file (default: devices.yaml)")
-    group.addoption("--device", action="append", default=[], help="run on this phone only (repeatable)")
-    group.addoption("--platform", choices=["android", "ios"], help="run on phones of this platform only")
-    group.addoption(
-        "--screenshot", choices=["on", "off", "only-on-failure"], default="on", help="step screenshots (default: on)"
-    )
-    group.addoption(
-        "--video", choices=["on", "off", "retain-on-failure"], default="off", help="record each test (default: off)"
-    )
-    group.addoption("--output", default="test-results", help="evidence folder (default: test-results)")
-    group.addoption("--sim-scenario", default=None, help="scenario file for the embedded virtual farm")
-    group.addoption("--pairs", choices=["cover", "all"], default="cover", help="pairing of two-phone tests")
-    group.addoption("--templates", default="screenshots", help="template library folder (default: screenshots)")
-    group.addoption("--lease-timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds to wait for a busy phone")
-    group.addoption(
-        "--infra-retries",
-        type=int,
-        default=1,
-        help="times a test that failed on infrastructure (session, device, server) is run again, on a fresh "
-        "session and another phone of the same platform when the pool has one; product failures never are "
-        "(default: 1)",
-    )
+    group = parser.getgroup(*GROUP)
+    for option in OPTIONS:
+        group.addoption(option.name, dest=option.dest, default=None, help=option.help, **dict(option.kwargs))
 
 
+def _taken(parser: pytest.Parser) -> set[str]:
+    """Every option name some plugin or conftest registered."""
+    groups = [parser._anonymous, *parser._groups]  # pytest has no public list of them
+    return {name for group in groups for option in group.options for name in option.names()}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(parser: pytest.Parser) -> Iterator[None]:
+    """Register the older option names once every plugin and the rootdir's conftests have theirs: only free ones."""
+    yield
+    taken = _taken(parser)
+    group = parser.getgroup(*GROUP)
+    for option in OPTIONS:
+        if option.old is not None and option.old not in taken:
+            kwargs = dict(option.kwargs)
+            group.addoption(option.old, dest=option.old_dest, default=None, help=f"deprecated: {option.name}", **kwargs)
+
+
+def _value(config: pytest.Config, option: _Option) -> Any:
+    """An option's value: its own name, else its older name (with a deprecation note), else the default."""
+    value = config.getoption(option.dest, None)
+    old = config.getoption(option.old_dest, None) if option.old else None
+    if old is not None:
+        config.issue_config_time_warning(
+            pytest.PytestDeprecationWarning(f"shareflow: {option.old} is deprecated; use {option.name}"), stacklevel=2
+        )
+        if value is None:
+            value = old
+    return option.default if value is None else value
+
+
+def _given(config: pytest.Config) -> list[str]:
+    """The shareflow options given on this run (their names as typed)."""
+    given = [o.name for o in OPTIONS if config.getoption(o.dest, None) not in (None, [])]
+    return given + [o.old for o in OPTIONS if o.old and config.getoption(o.old_dest, None) not in (None, [])]
+
+
+def _from_root(config: pytest.Config, path: str) -> Path:
+    """A path option's value, relative paths taken from the rootdir."""
+    return Path(path) if Path(path).is_absolute() else config.rootpath / path
+
+
+def _devices_file(config: pytest.Config) -> Path | None:
+    """The pool file this run uses, or None when shareflow is not used here (inert)."""
+    named = {o.name: _value(config, o) for o in OPTIONS}
+    path = _from_root(config, named["--phones-file"])
+    if path.exists():
+        return path
+    given = _given(config)
+    if given:
+        raise pytest.UsageError(f"shareflow: {given[0]} given but there is no device pool file {path}")
+    return None
+
+
+# -- configuration ---------------------------------------------------------------------------
 def pytest_configure(config: pytest.Config) -> None:
-    for marker, text in MARKERS.items():
-        config.addinivalue_line("markers", f"{marker}: {text}")
     if config.option.help:
         return
-    devices_file = Path(config.getoption("--devices"))
-    if not devices_file.is_absolute() and not devices_file.exists():
-        devices_file = config.rootpath / devices_file  # run from a subfolder of the project
+    devices_file = _devices_file(config)
+    if devices_file is None:
+        return  # not used in this project: inert
+    for marker, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {text}")
+    value = {o.name: _value(config, o) for o in OPTIONS}
     try:
-        devices = select(load(devices_file), config.getoption("--device"), config.getoption("--platform"))
+        devices = select(
+            load(devices_file), value["--phone"], value["--phone-platform"], ("--phone", "--phone-platform")
+        )
     except (DevicesError, SelectionError) as exc:
         raise pytest.UsageError(str(exc)) from None
     worker = getattr(config, "workerinput", None)
-    scenario = config.getoption("--sim-scenario")
+    scenario = value["--sim-scenario"]
     run = RunConfig(
         devices_file=devices_file,
         devices=devices,
-        output=Path(config.getoption("--output")),
-        templates=TemplateLibrary(Path(config.getoption("--templates"))),
-        screenshot=config.getoption("--screenshot"),
-        video=config.getoption("--video"),
-        scenario=Path(scenario) if scenario else None,
-        pairs=config.getoption("--pairs"),
+        output=_from_root(config, value["--shareflow-output"]),
+        templates=TemplateLibrary(*(_from_root(config, t) for t in value["--shareflow-templates"]), shipped_library()),
+        screenshot=value["--shareflow-screenshot"],
+        video=value["--shareflow-video"],
+        scenario=_from_root(config, scenario) if scenario else None,
+        pairs=value["--phone-pairs"],
         run_dir=Path(worker["shareflow_run_dir"]) if worker else Path(tempfile.mkdtemp(prefix="shareflow-run-")),
-        lease_timeout=config.getoption("--lease-timeout"),
-        infra_retries=config.getoption("--infra-retries"),
+        lease_timeout=value["--lease-timeout"],
+        infra_retries=value["--infra-retries"],
     )
     if not worker:
         (run.run_dir / "owner.pid").write_text(str(os.getpid()))
@@ -152,10 +288,12 @@ def pytest_configure(config: pytest.Config) -> None:
                 raise pytest.UsageError(f"embedded virtual farm: {exc}") from None
     config.stash[POOL] = run
     config.stash[REPORTS] = {}
+    allure_dir = config.getoption("allure_report_dir", None)
     if not worker:
-        allure_dir = config.getoption("allure_report_dir", None)
-        writer = _ResultsWriter(run.output, Path(allure_dir) if allure_dir else None)
+        writer = _ResultsWriter(run, Path(allure_dir) if allure_dir else None)
         config.pluginmanager.register(writer, "shareflow-results")
+    if allure_dir:
+        allure_meta.tidy_results()
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(run), "shareflow-xdist")
 
@@ -196,6 +334,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(run.run_dir, ignore_errors=True)
 
 
+# -- collection ------------------------------------------------------------------------------
 def _platform_filter(metafunc: pytest.Metafunc, devices: list[Device]) -> list[Device]:
     wanted = {m for m in ("android", "ios") if metafunc.definition.get_closest_marker(m)}
     return [d for d in devices if not wanted or d.platform in wanted]
@@ -206,32 +345,83 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     run = metafunc.config.stash[POOL]
     devices = _platform_filter(metafunc, run.devices)
-    if "device" in metafunc.fixturenames:
-        metafunc.parametrize("device", devices, ids=[d.name for d in devices])
-    if "device_pair" in metafunc.fixturenames:
+    if "phone_device" in metafunc.fixturenames:
+        metafunc.parametrize("phone_device", devices, ids=[d.name for d in devices])
+    if "phone_device_pair" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("pairs")
         mode = marker.args[0] if marker and marker.args else run.pairs
         chosen = pairs(run.devices, mode)
-        metafunc.parametrize("device_pair", chosen, ids=[f"{a.name}-to-{b.name}" for a, b in chosen])
+        if chosen:
+            metafunc.parametrize("phone_device_pair", chosen, ids=[f"{a.name}-to-{b.name}" for a, b in chosen])
+        else:
+            skip = pytest.mark.skip(reason=NEEDS_TWO)
+            metafunc.parametrize("phone_device_pair", [pytest.param(None, marks=skip)], ids=["one-phone"])
+
+
+def _devices_of(item: pytest.Item) -> list[Device]:
+    """The phones a collected test runs on (sender first for a pair); none for a test without phones."""
+    params = getattr(item, "callspec", None)
+    if params is None:
+        return []
+    single = params.params.get("phone_device")
+    pair = params.params.get("phone_device_pair")
+    return ([single] if single is not None else []) + (list(pair) if pair is not None else [])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    retries = config.stash[POOL].infra_retries if POOL in config.stash else 0
+    if POOL not in config.stash:
+        return
+    retries = config.stash[POOL].infra_retries
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is None:
-            continue
-        phones = [callspec.params["device"]] if "device" in callspec.params else []
-        phones += list(callspec.params.get("device_pair", ()))
+        phones = _devices_of(item)
         for platform in {p.platform for p in phones}:
             item.add_marker(platform)
         if phones and retries > 0 and not item.get_closest_marker("flaky"):
             item.add_marker(pytest.mark.flaky(reruns=retries, only_rerun=INFRA_ERRORS, rerun_except=PRODUCT_ERRORS))
 
 
+# -- the report's identity of a test -----------------------------------------------------------
+def _parameters(item: pytest.Item) -> list[allure_meta.Param]:
+    """The Allure parameters the plugin gives a test: its phones and other parameters as text, its scene.
+
+    These are the parameters that make a test's identity (its history across runs); the OS of each
+    phone is shown but excluded. A test's own parameters (an outcome observed, expected) must be excluded.
+    """
+    callspec = getattr(item, "callspec", None)
+    found = [
+        allure_meta.Param(name, allure_meta.as_text(value))
+        for name, value in (callspec.params if callspec else {}).items()
+    ]
+    scene = next((s for s in SCENES if item.get_closest_marker(s)), None)
+    if scene is not None:
+        found.append(allure_meta.Param("scene", scene))
+    found += [allure_meta.Param(f"{d.name} OS", d.kind, excluded=True) for d in _devices_of(item)]
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if POOL not in item.config.stash:
+        return
+    params = _parameters(item)
+    for param in params:
+        allure.dynamic.parameter(param.name, param.value, excluded=param.excluded)
+    matrix = os.environ.get(allure_meta.MATRIX_URL_VAR)
+    if matrix and _devices_of(item):
+        allure.dynamic.link(matrix, name="connectivity matrix")
+    allure_dir = item.config.getoption("allure_report_dir", None)
+    if allure_dir:  # what a crashed worker's test is reported under (see _ResultsWriter)
+        callspec = getattr(item, "callspec", None)
+        identity = allure_meta.identity(item, params, callspec.params if callspec else {})
+        allure_meta.remember(item.config.stash[POOL].run_dir, item.nodeid, identity)
+
+
+# -- reports ---------------------------------------------------------------------------------
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
     report = yield
+    if POOL not in item.config.stash:
+        return report
     item.config.stash[REPORTS][f"{item.nodeid}:{report.when}"] = report
     if report.failed:
         category = classify(call.excinfo.value if call.excinfo else None)
@@ -241,7 +431,30 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.user_properties.append(("step", step))
         if category == INFRASTRUCTURE:
             _attach_what_was_tried(item, report, step)
+    if report.when == "call" or (report.when == "setup" and report.failed):
+        _take_evidence(item, failed=report.failed)
     return report
+
+
+def _take_evidence(item: pytest.Item, failed: bool) -> None:
+    """The test's closing evidence, attached to the test itself (not to a fixture's teardown).
+
+    A failure adds a "failure evidence" step (screen, page source, device log of each phone); the
+    recording is kept for a failure, or always with ``--shareflow-video on``.
+    """
+    phones = item.stash.get(PHONES, [])
+    if not phones or item.stash.get(EVIDENCE_TAKEN, False):
+        return
+    item.stash[EVIDENCE_TAKEN] = True
+    run = item.config.stash[POOL]
+    if not failed:
+        for phone in phones:
+            phone.stop_video(keep=run.video == "on")
+        return
+    with allure.step("failure evidence"):
+        for phone in phones:
+            phone.attach_failure_evidence(screen=run.screenshot != "off")
+            phone.stop_video(keep=run.video != "off")
 
 
 def _attach_what_was_tried(item: pytest.Item, report: pytest.TestReport, step: str) -> None:
@@ -266,15 +479,17 @@ def _failure_message(report: pytest.TestReport) -> str:
 
 
 class _ResultsWriter:
-    """Writes each test's result for the run summary (in the controller, under xdist).
+    """Writes each test's result for the run summary (in the controller, under xdist), and Allure's metadata.
 
     A test whose xdist worker died under it (killed, out of memory) is written too, as a harness failure,
-    and given the Allure result its worker could not write.
+    and given the Allure result its worker could not write. At the end of the run, categories.json,
+    environment.properties (the phones that ran) and executor.json go into the Allure results.
     """
 
-    def __init__(self, output: Path, allure_dir: Path | None) -> None:
-        self.output = output
+    def __init__(self, run: RunConfig, allure_dir: Path | None) -> None:
+        self.run = run
         self.allure_dir = allure_dir
+        self.phones: dict[str, None] = {}  # the phones that ran a test, in the order seen
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         crashed = report.when == XDIST_CRASH  # type: ignore[comparison-overlap]
@@ -286,9 +501,11 @@ class _ResultsWriter:
         if crashed:
             message = str(report.longrepr)  # "worker 'gw1' crashed while running '...'"
             if self.allure_dir is not None and report.failed:  # not when it is to run again
-                allure_meta.crashed_result(self.allure_dir, report.nodeid, message)
+                identity = allure_meta.recall(self.run.run_dir, report.nodeid)
+                allure_meta.crashed_result(self.allure_dir, report.nodeid, message, identity)
         else:
             message = _failure_message(report) if report.outcome in ("failed", "rerun") else ""
+        self.phones.update(dict.fromkeys(p for p in str(props.get("phones", "")).split(", ") if p))
         record = {
             "nodeid": report.nodeid,
             "when": report.when,
@@ -300,16 +517,27 @@ class _ResultsWriter:
             "evidence": props.get("evidence", ""),
             "duration_s": round(report.duration, 2),
         }
-        output = Path(props.get("output", self.output))
+        output = Path(props.get("output", self.run.output))
         output.mkdir(parents=True, exist_ok=True)
         with (output / "results.jsonl").open("a", encoding="utf-8") as file:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
+    def pytest_sessionfinish(self) -> None:
+        if self.allure_dir is None:
+            return
+        ran = [d for name in self.phones for d in self.run.devices if d.name == name]
+        allure_meta.write(self.allure_dir, ran, self.run.scenario)
 
-# -- fixtures ---------------------------------------------------------------------
+
+# -- fixtures ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def shareflow_run(pytestconfig: pytest.Config) -> RunConfig:
     """The run's configuration: selected pool, output folder, templates."""
+    if POOL not in pytestconfig.stash:
+        raise NotActive(
+            f"shareflow is not set up in this project: put a {DEVICES_FILE} at the rootdir "
+            f"({pytestconfig.rootpath}) or pass --phones-file FILE"
+        )
     return pytestconfig.stash[POOL]
 
 
@@ -328,7 +556,7 @@ def _failure(request: pytest.FixtureRequest) -> pytest.TestReport | None:
 
 @pytest.fixture
 def evidence_dir(request: pytest.FixtureRequest, shareflow_run: RunConfig) -> Path:
-    """This test's evidence folder under --output."""
+    """This test's evidence folder under the output folder."""
     module, _, name = request.node.nodeid.partition("::")
     attempt = getattr(request.node, "execution_count", 1)
     retry = f"-retry{attempt - 1}" if attempt > 1 else ""  # a retry keeps the failed run's evidence
@@ -348,14 +576,8 @@ def _asked(device: Device) -> str:
 
 @pytest.fixture
 def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_dir: Path) -> Iterator[list[Phone]]:
-    """Leases the test's phones and opens a session on each."""
-    devices: list[Device] = []
-    if "device" in request.fixturenames:
-        devices.append(request.getfixturevalue("device"))
-    if "device_pair" in request.fixturenames:
-        devices += list(request.getfixturevalue("device_pair"))
-    for device in devices:
-        allure.dynamic.parameter(f"{device.name} OS", f"{device.platform} {device.os_version}")
+    """Leases the test's phones and opens a session on each; closes them at the end."""
+    devices = _devices_of(request.node)
     attempt = getattr(request.node, "execution_count", 1)
     if attempt > 1:  # an infrastructure failure: run again on a fresh session, another phone if there is one
         named = {d.name for d in devices}
@@ -364,7 +586,8 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
     request.node.user_properties.append(("phones", ", ".join(d.name for d in devices)))
     evidence = Evidence(evidence_dir)
     evidence.on_step = lambda title: request.node.stash.__setitem__(STEP, title)
-    opened: list[Phone] = []
+    opened = request.node.stash[PHONES] = []
+    request.node.stash[EVIDENCE_TAKEN] = False
     tried = request.node.stash.setdefault(TRIED, [])
     with lease(shareflow_run.run_dir / "leases", devices, shareflow_run.lease_timeout) as waited:
         tried.append(f"leased {', '.join(d.name for d in devices)} after {waited:.1f} s")
@@ -386,23 +609,20 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
             yield opened
         finally:
             failure = _failure(request)
-            failed = failure is not None
             for phone in opened:
-                if failed:
-                    phone.attach_failure_evidence(screen=shareflow_run.screenshot != "off")
-                phone.stop_video(keep=shareflow_run.video == "on" or failed)
-                report_status(phone.driver, phone.device, not failed, _failure_message(failure) if failure else "")
+                phone.stop_video(keep=False)  # still recording only when the test never reached its call
+                report_status(phone.driver, phone.device, failure is None, _failure_message(failure) if failure else "")
                 phone.close()
 
 
 @pytest.fixture
-def phone(device: Device, _phones: list[Phone]) -> Phone:
+def phone(phone_device: Device, _phones: list[Phone]) -> Phone:
     """The test's phone, with an Appium session, its screen and evidence."""
     return _phones[0]
 
 
 @pytest.fixture
-def phone_pair(device_pair: tuple[Device, Device], _phones: list[Phone]) -> tuple[Phone, Phone]:
+def phone_pair(phone_device_pair: tuple[Device, Device], _phones: list[Phone]) -> tuple[Phone, Phone]:
     """The two phones of a two-phone test: (sender, receiver)."""
     return _phones[-2], _phones[-1]
 

@@ -12,16 +12,23 @@ class SelectionError(ValueError):
     """A device filter that selects nothing, or names an unknown phone."""
 
 
-def select(devices: Sequence[Device], names: Iterable[str] = (), platform: str | None = None) -> list[Device]:
-    """The devices named (all when none is), of ``platform`` when given."""
+def select(
+    devices: Sequence[Device],
+    names: Iterable[str] = (),
+    platform: str | None = None,
+    options: tuple[str, str] = ("--device", "--platform"),
+) -> list[Device]:
+    """The devices named (all when none is), of ``platform`` when given; errors name ``options`` (names, platform)."""
     names = list(names)
     known = {d.name for d in devices}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise SelectionError(f"--device {unknown[0]!r} is not in the pool (known: {', '.join(sorted(known))})")
+        raise SelectionError(f"{options[0]} {unknown[0]!r} is not in the pool (known: {', '.join(sorted(known))})")
     chosen = [d for d in devices if (not names or d.name in names) and (platform is None or d.platform == platform)]
     if not chosen:
-        raise SelectionError(f"no device of the pool matches --platform {platform} and --device {', '.join(names)}")
+        raise SelectionError(
+            f"no device of the pool matches {options[1]} {platform} and {options[0]} {', '.join(names)}"
+        )
     return chosen
 
 

@@ -45,9 +45,17 @@ def render(records: list[dict[str, object]], output: Path, allure_dir: Path | No
                 lines.append(f"        failed at step: {r['step']}")
             lines.append(f"        {r['category'] or 'error'}: {r['message']}")
             if r["evidence"]:
-                lines.append(f"        evidence: {r['evidence']}")
+                lines.append(f"        evidence: {shown(Path(str(r['evidence'])))}")
     lines.append("")
-    lines.append(f"evidence folder: {output}")
+    lines.append(f"evidence folder: {shown(output)}")
     if allure_dir is not None:
-        lines.append(f"allure results:  {allure_dir}")
+        lines.append(f"allure results:  {shown(allure_dir)}")
     return "\n".join(lines)
+
+
+def shown(path: Path) -> Path:
+    """``path`` as a person would type it here: relative to the current folder when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path

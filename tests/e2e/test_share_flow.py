@@ -10,11 +10,12 @@ from flows import open_link_and_buy, share_item_into_chat
 @allure.epic("Share flows")
 @allure.feature("WeChat group")
 @allure.story("Share a Taobao item into a group, open the link, reach the order")
+@allure.title("The reporter's test on {phone_device}: a Taobao item shared into a group opens and reaches the order")
+@allure.severity(allure.severity_level.BLOCKER)
 @pytest.mark.group
-def test_group_share_link_opens_item_and_reaches_order(device, taobao, wechat, data, expectations) -> None:
+def test_group_share_link_opens_item_and_reaches_order(taobao, wechat, data, expectations) -> None:
     item = data.items["taobao"]
-    allure.dynamic.parameter("scene", "group")
-    allure.dynamic.parameter("link kind", "taobao")
+    allure.dynamic.parameter("link kind", "taobao", excluded=True)
     share_item_into_chat(taobao, wechat, item.id, item.title, data.group)
     open_link_and_buy(taobao, wechat, item.title, expectations["group"]["taobao"])
 
@@ -22,10 +23,11 @@ def test_group_share_link_opens_item_and_reaches_order(device, taobao, wechat, d
 @allure.epic("Share flows")
 @allure.feature("WeChat 1:1 chat")
 @allure.story("Share a Taobao item into a 1:1 chat, open the link, reach the order")
+@allure.title("On {phone_device}: a Taobao item shared into a 1:1 chat opens and reaches the order")
+@allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
-def test_p2p_share_link_opens_item_and_reaches_order(device, taobao, wechat, data, expectations) -> None:
+def test_p2p_share_link_opens_item_and_reaches_order(taobao, wechat, data, expectations) -> None:
     item = data.items["taobao"]
-    allure.dynamic.parameter("scene", "p2p")
-    allure.dynamic.parameter("link kind", "taobao")
+    allure.dynamic.parameter("link kind", "taobao", excluded=True)
     share_item_into_chat(taobao, wechat, item.id, item.title, data.friend)
     open_link_and_buy(taobao, wechat, item.title, expectations["p2p"]["taobao"])

@@ -10,13 +10,6 @@ from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 
 
-def _pair_parameters(sender, receiver, scene: str) -> None:
-    allure.dynamic.parameter("sender", f"{sender.name} ({sender.device.kind})")
-    allure.dynamic.parameter("receiver", f"{receiver.name} ({receiver.device.kind})")
-    allure.dynamic.parameter("scene", scene)
-    allure.dynamic.parameter("link kind", "taobao")
-
-
 def _member_sees_the_post(posting: WeChat, receiver, group: str) -> WeChat:
     """The sender posts into the group; the member opens the group on their phone. The member's WeChat.
 
@@ -34,10 +27,12 @@ def _member_sees_the_post(posting: WeChat, receiver, group: str) -> WeChat:
 @allure.epic("Share flows")
 @allure.feature("WeChat group")
 @allure.story("Another group member, on another phone, opens the shared link")
+@allure.title("A group member opens the link another phone shared: {phone_device_pair}")
+@allure.severity(allure.severity_level.BLOCKER)
 @pytest.mark.group
 def test_group_member_on_another_phone_opens_the_link(phone_pair, data, expectations) -> None:
     sender, receiver = phone_pair
-    _pair_parameters(sender, receiver, "group")
+    allure.dynamic.parameter("link kind", "taobao", excluded=True)
     item = data.items["taobao"]
     posting = WeChat(sender)
     share_item_to_wechat(Taobao(sender), posting, item.id, item.title)
@@ -50,10 +45,12 @@ def test_group_member_on_another_phone_opens_the_link(phone_pair, data, expectat
 @allure.epic("Share flows")
 @allure.feature("WeChat 1:1 chat")
 @allure.story("The friend, on another phone, opens the link shared in a 1:1 chat")
+@allure.title("A friend opens the link another phone shared in a 1:1 chat: {phone_device_pair}")
+@allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
 def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, data, expectations) -> None:
     sender, receiver = phone_pair
-    _pair_parameters(sender, receiver, "p2p")
+    allure.dynamic.parameter("link kind", "taobao", excluded=True)
     item = data.items["taobao"]
     share_item_into_chat(Taobao(sender), WeChat(sender), item.id, item.title, receiver.device.wechat_nickname)
     wechat = WeChat(receiver)
@@ -66,10 +63,12 @@ def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, data, expectatio
 @allure.epic("Share flows")
 @allure.feature("WeChat group")
 @allure.story("A member copies the Tao password and Taobao opens it from the clipboard")
+@allure.title("A group member copies the Tao password into Taobao: {phone_device_pair}")
+@allure.severity(allure.severity_level.NORMAL)
 @pytest.mark.group
 def test_group_member_copies_the_password_into_taobao(phone_pair, data) -> None:
     sender, receiver = phone_pair
-    _pair_parameters(sender, receiver, "group")
+    allure.dynamic.parameter("link kind", "taobao", excluded=True)
     item = data.items["taobao"]
     posting = WeChat(sender)
     share_item_to_wechat(Taobao(sender), posting, item.id, item.title)

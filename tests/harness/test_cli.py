@@ -61,7 +61,7 @@ def test_run_with_a_bad_scenario_exits_2_naming_the_key(files: dict[str, Path]) 
 
 def test_run_with_an_unknown_phone_exits_2_naming_the_known(files: dict[str, Path], tmp_path: Path) -> None:
     test = tmp_path / "test_x.py"
-    test.write_text("def test_x(device):\n    pass\n", encoding="utf-8")
+    test.write_text("def test_x(phone_device):\n    pass\n", encoding="utf-8")
     argv = [str(SHAREFLOW), "run", "--devices", str(files["good"]), "--output", str(files["output"])]
     argv += [str(test), "--device", "nokia", "-p", "no:cacheprovider"]
     done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -22,7 +22,16 @@ from pools import DROID, pool
 from shareflow import evidence as evidence_module
 from shareflow import screen as screen_module
 from shareflow import secrets
-from shareflow.evidence import BACKGROUND, CUT_MARK, EMPTY, MAX_EDGE, Evidence, side_by_side, zoom_of
+from shareflow.evidence import (
+    BACKGROUND,
+    CUT_MARK,
+    EMPTY,
+    MAX_EDGE,
+    REPORT_EDGE,
+    Evidence,
+    side_by_side,
+    zoom_of,
+)
 from shareflow.screen import Screen, StateNotReached
 from shareflow.vision.match import Match
 from shareflow.vision.templates import TemplateLibrary
@@ -137,7 +146,54 @@ def test_found_steps_are_jpeg_and_failures_png(shop: tuple[Screen, StillDriver, 
     for path in folder.iterdir():
         data = path.read_bytes()
         assert data.startswith(JPEG_MAGIC if path.suffix == ".jpg" else PNG_MAGIC), path.name
-    assert attached.seen["shop/buy found"][1] == (folder / names[0]).read_bytes()  # the same bytes in both places
+    step = decode(attached.seen["shop/buy found"][1])
+    assert step.shape == (REPORT_EDGE, 405, 3)  # the report's copy of the 540x960 step, scaled down
+    assert attached.seen["shop/buy: expected vs best candidate"][1] == (folder / names[3]).read_bytes()  # whole
+
+
+def decode(data: bytes | str) -> np.ndarray:
+    assert isinstance(data, bytes)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
+    return image
+
+
+def phone_screen() -> np.ndarray:
+    """A 1440x3200 screen (a Galaxy S21 Ultra's) of text lines on white, as a step shot shows one."""
+    image = np.full((3200, 1440, 3), 255, np.uint8)
+    for y in range(200, 3100, 120):
+        cv2.putText(image, f"line {y} of the chat", (60, y), cv2.FONT_HERSHEY_SIMPLEX, 2.4, (40, 40, 40), 5)
+    return image
+
+
+def test_the_report_gets_a_downscaled_step_shot_and_the_folder_the_full_one(
+    tmp_path: Path, attached: Attachments
+) -> None:
+    match = Match(True, 0.99, (100, 900, 600, 160), (100, 900, 600, 160), 1.0, 1.0, {"structure": 0.99})
+    path = Evidence(tmp_path).match("taobao/item found", phone_screen(), match, "taobao/item")
+    kind, data = attached.seen["taobao/item found"]
+    assert kind == AttachmentType.JPG and isinstance(data, bytes) and data.startswith(JPEG_MAGIC)
+    shown, kept = decode(data), cv2.imread(str(path))
+    assert max(kept.shape[:2]) == MAX_EDGE and kept.shape[:2] == (MAX_EDGE, 576)  # the folder: 1280 px, as before
+    assert shown.shape[:2] == (REPORT_EDGE, 324)  # the report: the same picture, scaled down
+    assert len(data) < path.stat().st_size / 2
+    again = cv2.resize(kept, (324, REPORT_EDGE), interpolation=cv2.INTER_AREA)
+    assert np.abs(shown.astype(int) - again.astype(int)).mean() < 4
+
+
+def test_the_report_gets_a_bounded_screen_at_failure_and_the_whole_side_by_side(
+    tmp_path: Path, attached: Attachments
+) -> None:
+    evidence = Evidence(tmp_path)
+    screen = phone_screen()
+    at_failure = evidence.image("droid: screen at failure", screen)
+    assert cv2.imread(str(at_failure)).shape == screen.shape  # every pixel on disk
+    kind, data = attached.seen["droid: screen at failure"]
+    assert kind == AttachmentType.PNG and isinstance(data, bytes) and data.startswith(PNG_MAGIC)
+    assert decode(data).shape[:2] == (MAX_EDGE, 576)
+    match = Match(False, 0.63, None, (100, 900, 600, 160), 1.0, 1.0, {"structure": 0.63})
+    pair = evidence.comparison("shop/buy", button(ORANGE), screen, match, 0.85)
+    assert attached.seen["shop/buy: expected vs best candidate"][1] == pair.read_bytes()  # whole in both
 
 
 def test_step_shots_are_bounded_in_size(tmp_path: Path, attached: Attachments) -> None:
@@ -318,9 +374,9 @@ def run_inner(folder: Path, *args: str) -> FarmRun:
     (folder / "quiet.yaml").write_text(QUIET, encoding="utf-8")
     (folder / "test_inner.py").write_text(INNER_TESTS, encoding="utf-8")
     output, allure_dir = folder / "out", folder / "allure"
-    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--devices", str(folder / "devices.yaml")]
-    argv += ["--sim-scenario", str(folder / "quiet.yaml"), "--templates", str(ROOT / "screenshots")]
-    argv += ["--output", str(output), "--alluredir", str(allure_dir), *args]
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--phones-file", str(folder / "devices.yaml")]
+    argv += ["--sim-scenario", str(folder / "quiet.yaml"), "--shareflow-templates", str(ROOT / "screenshots")]
+    argv += ["--shareflow-output", str(output), "--alluredir", str(allure_dir), *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=INNER_TIMEOUT_S)
     return FarmRun(output, allure_dir, proc)
@@ -328,13 +384,13 @@ def run_inner(folder: Path, *args: str) -> FarmRun:
 
 @pytest.fixture(scope="module")
 def farm_run(tmp_path_factory: pytest.TempPathFactory) -> FarmRun:
-    run = run_inner(tmp_path_factory.mktemp("video"), "--video", "retain-on-failure")
+    run = run_inner(tmp_path_factory.mktemp("video"), "--shareflow-video", "retain-on-failure")
     assert "1 failed, 1 passed" in run.proc.stdout, run.proc.stdout + run.proc.stderr
     return run
 
 
 def test_screenshot_off_keeps_no_image_yet_a_failure_s_page_source_and_log(tmp_path: Path) -> None:
-    run = run_inner(tmp_path, "--screenshot", "off", "-k", "test_fails")
+    run = run_inner(tmp_path, "--shareflow-screenshot", "off", "-k", "test_fails")
     assert "1 failed" in run.proc.stdout, run.proc.stdout + run.proc.stderr
     assert sorted(p.name for p in run.folder("test_fails").iterdir()) == [
         "01-droid_page_source.xml",

@@ -58,7 +58,8 @@ def run(pytester: pytest.Pytester) -> tuple[Path, Path, pytest.RunResult]:
     pytester.makepyfile(test_kinds=TESTS)
     output, allure_dir = pytester.path / "out", pytester.path / "allure"
     result = pytester.runpytest_subprocess(
-        "--devices", str(pool), "--output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider",
+        "--phones-file", str(pool), "--shareflow-output", str(output), "--alluredir", str(allure_dir),
+        "-p", "no:cacheprovider",
         "--infra-retries", "0",
     )  # fmt: skip
     return output, allure_dir, result
@@ -92,8 +93,9 @@ def test_a_session_dropped_mid_test_is_broken_not_a_product_failure(pytester: py
     pytester.makepyfile(test_kinds=TESTS)
     output, allure_dir = pytester.path / "out", pytester.path / "allure"
     result = pytester.runpytest_subprocess(
-        "--devices", str(pool), "--device", "droid", "--sim-scenario", str(scenario),
-        "--output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider", "--infra-retries", "0",
+        "--phones-file", str(pool), "--phone", "droid", "--sim-scenario", str(scenario),
+        "--shareflow-output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider",
+        "--infra-retries", "0",
     )  # fmt: skip
     result.assert_outcomes(failed=1)
     record = records(output)["droid"]
@@ -122,7 +124,7 @@ def test_a_test_whose_worker_died_is_in_the_summary_as_a_harness_failure(pyteste
     pytester.makepyfile(test_kinds=CRASHING)
     output, allure_dir = pytester.path / "out", pytester.path / "allure"
     result = pytester.runpytest_subprocess(
-        "--devices", str(pool_file), "--output", str(output), "--alluredir", str(allure_dir),
+        "--phones-file", str(pool_file), "--shareflow-output", str(output), "--alluredir", str(allure_dir),
         "-p", "no:cacheprovider", "-n", "2", "--infra-retries", "0",
     )  # fmt: skip
     result.assert_outcomes(passed=1, failed=1)

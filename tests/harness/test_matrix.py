@@ -217,6 +217,20 @@ def test_a_run_of_some_tests_leaves_the_other_cells_not_run(tmp_path: Path) -> N
 
 
 # -- files: thumbnails, links, json, page -------------------------------------------------------------
+def test_the_page_links_the_runs_allure_report(tmp_path: Path, pool_file: Path) -> None:
+    out = tmp_path / "run"
+    write_run(out, NIGHT_1, {})
+    report = "../../report/index.html"
+    assert (
+        invoke(
+            "--output", out, "--history", tmp_path / "hist", "--devices", pool_file, "--report-url", report
+        ).exit_code
+        == 0
+    )
+    assert report in page(out / "matrix.html").urls
+    assert json.loads((out / "matrix.json").read_text(encoding="utf-8"))["report_url"] == report
+
+
 def test_thumbnails_are_small_jpegs_and_every_link_is_relative_and_resolves_after_a_copy(
     tmp_path: Path, pool_file: Path
 ) -> None:
@@ -249,6 +263,7 @@ def test_matrix_json_has_a_stable_documented_shape(tmp_path: Path, pool_file: Pa
     assert list(data) == [
         "format",
         "label",
+        "report_url",
         "run_at",
         "generated_at",
         "outcomes",

@@ -73,36 +73,38 @@ def collected(result: pytest.RunResult) -> list[str]:
 
 
 def run_collect(pytester: pytest.Pytester, pool_file: Path, *args: str) -> list[str]:
-    result = pytester.runpytest("--co", "-q", "--devices", str(pool_file), *args)
+    result = pytester.runpytest("--co", "-q", "--phones-file", str(pool_file), *args)
     assert result.ret == pytest.ExitCode.OK, result.stderr.str()
     return collected(result)
 
 
 # -- parametrization and selection ---------------------------------------------------------
 def test_device_ids_name_each_phone(pytester: pytest.Pytester, pool_file: Path) -> None:
-    pytester.makepyfile("def test_x(device):\n    assert device.name in ('mi-11', 'pixel-7', 'iphone-13')\n")
-    result = pytester.runpytest("-v", "--devices", str(pool_file))
+    pytester.makepyfile(
+        "def test_x(phone_device):\n    assert phone_device.name in ('mi-11', 'pixel-7', 'iphone-13')\n"
+    )
+    result = pytester.runpytest("-v", "--phones-file", str(pool_file))
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines([f"*::test_x[[]{name}[]] PASSED*" for name in NAMES], consecutive=False)
 
 
 def test_device_option_selects_phones(pytester: pytest.Pytester, pool_file: Path) -> None:
-    pytester.makepyfile("def test_x(device):\n    pass\n")
-    ids = run_collect(pytester, pool_file, "--device", "iphone-13", "--device", "mi-11")
+    pytester.makepyfile("def test_x(phone_device):\n    pass\n")
+    ids = run_collect(pytester, pool_file, "--phone", "iphone-13", "--phone", "mi-11")
     assert ids == ["test_x[mi-11]", "test_x[iphone-13]"]
 
 
 def test_platform_option_filters_phones(pytester: pytest.Pytester, pool_file: Path) -> None:
-    pytester.makepyfile("def test_x(device):\n    pass\n")
-    assert run_collect(pytester, pool_file, "--platform", "ios") == ["test_x[iphone-13]"]
-    assert run_collect(pytester, pool_file, "--platform", "android") == ["test_x[mi-11]", "test_x[pixel-7]"]
+    pytester.makepyfile("def test_x(phone_device):\n    pass\n")
+    assert run_collect(pytester, pool_file, "--phone-platform", "ios") == ["test_x[iphone-13]"]
+    assert run_collect(pytester, pool_file, "--phone-platform", "android") == ["test_x[mi-11]", "test_x[pixel-7]"]
 
 
 def test_unknown_device_is_a_usage_error_naming_known_phones(pytester: pytest.Pytester, pool_file: Path) -> None:
-    pytester.makepyfile("def test_x(device):\n    pass\n")
-    result = pytester.runpytest("--devices", str(pool_file), "--device", "nokia-3310")
+    pytester.makepyfile("def test_x(phone_device):\n    pass\n")
+    result = pytester.runpytest("--phones-file", str(pool_file), "--phone", "nokia-3310")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--device 'nokia-3310' is not in the pool (known: iphone-13, mi-11, pixel-7)*"])
+    result.stderr.fnmatch_lines(["*--phone 'nokia-3310' is not in the pool (known: iphone-13, mi-11, pixel-7)*"])
 
 
 @pytest.mark.parametrize(
@@ -125,11 +127,49 @@ def test_malformed_pool_fails_before_any_test_runs(
     pool_file.write_text(POOL.replace(*change), encoding="utf-8")
     ran = pytester.path / "ran"
     pytester.makepyfile(f"from pathlib import Path\n\ndef test_x():\n    Path({str(ran)!r}).touch()\n")
-    result = pytester.runpytest_subprocess("--devices", str(pool_file))
+    result = pytester.runpytest_subprocess("--phones-file", str(pool_file))
     assert result.ret == pytest.ExitCode.USAGE_ERROR == 4
     assert f"ERROR: {pool_file.parent}/{message}" in result.stderr.str()
     assert not ran.exists()
     assert "collected" not in result.stdout.str()
+
+
+def test_older_option_names_still_work_with_a_deprecation_note(pytester: pytest.Pytester, pool_file: Path) -> None:
+    pytester.makepyfile("def test_x(phone_device):\n    pass\n")
+    result = pytester.runpytest("--co", "-q", "--devices", str(pool_file), "--device", "mi-11", "--platform", "android")
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+    assert collected(result) == ["test_x[mi-11]"]
+    result.stdout.fnmatch_lines(["*shareflow: --devices is deprecated; use --phones-file*"])
+    result.stdout.fnmatch_lines(["*shareflow: --device is deprecated; use --phone*"])
+
+
+def test_paths_are_taken_from_the_rootdir(
+    pytester: pytest.Pytester, pool_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\n")
+    sub = pytester.mkpydir("sub")
+    (sub / "test_x.py").write_text("def test_x(phone_device, evidence_dir):\n    evidence_dir.mkdir(parents=True)\n")
+    monkeypatch.chdir(sub)
+    result = pytester.runpytest("--phones-file", "devices.yaml", "--shareflow-output", "out", "--phone", "mi-11")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "out" / "test_x-test_x_mi-11").is_dir()
+    assert not (sub / "out").exists()
+
+
+def test_two_phone_tests_are_skipped_when_one_phone_is_selected(pytester: pytest.Pytester, pool_file: Path) -> None:
+    pytester.makepyfile("def test_one(phone_device):\n    pass\n\ndef test_pair(phone_device_pair):\n    pass\n")
+    result = pytester.runpytest("-rs", "--phones-file", str(pool_file), "--phone", "mi-11")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*needs two phones; the selection has one*"])
+
+
+def test_the_plugin_is_inert_without_a_devices_file(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    given = pytester.runpytest("--phone", "mi-11")
+    assert given.ret == pytest.ExitCode.USAGE_ERROR
+    given.stderr.fnmatch_lines([f"*--phone given but there is no device pool file {pytester.path}/devices.yaml*"])
 
 
 def test_default_pool_is_found_from_a_subfolder(
@@ -137,7 +177,7 @@ def test_default_pool_is_found_from_a_subfolder(
 ) -> None:
     pytester.makeini("[pytest]\n")
     sub = pytester.mkpydir("sub")
-    (sub / "test_x.py").write_text("def test_x(device):\n    pass\n", encoding="utf-8")
+    (sub / "test_x.py").write_text("def test_x(phone_device):\n    pass\n", encoding="utf-8")
     monkeypatch.chdir(sub)
     result = pytester.runpytest("--co", "-q")
     assert result.ret == pytest.ExitCode.OK, result.stderr.str()
@@ -150,11 +190,11 @@ def test_platform_markers_narrow_a_tests_phones(pytester: pytest.Pytester, pool_
         import pytest
 
         @pytest.mark.ios
-        def test_ios(device):
+        def test_ios(phone_device):
             pass
 
         @pytest.mark.android
-        def test_android(device):
+        def test_android(phone_device):
             pass
         """
     )
@@ -166,18 +206,18 @@ def test_pairs_cover_and_all(pytester: pytest.Pytester, pool_file: Path) -> None
         """
         import pytest
 
-        def test_pair(device_pair):
-            sender, receiver = device_pair
+        def test_pair(phone_device_pair):
+            sender, receiver = phone_device_pair
             assert sender != receiver
 
         @pytest.mark.pairs("all")
-        def test_every_pair(device_pair):
+        def test_every_pair(phone_device_pair):
             pass
         """
     )
     every = {f"{a}-to-{b}" for a in NAMES for b in NAMES if a != b}
     for mode, cover_count in (("cover", len(NAMES)), ("all", len(every))):
-        ids = run_collect(pytester, pool_file, "--pairs", mode)
+        ids = run_collect(pytester, pool_file, "--phone-pairs", mode)
         pair_ids = [i.removeprefix("test_pair[").removesuffix("]") for i in ids if i.startswith("test_pair[")]
         marked = {i.removeprefix("test_every_pair[").removesuffix("]") for i in ids if i.startswith("test_every_")}
         assert len(pair_ids) == len(set(pair_ids)) == cover_count
@@ -188,17 +228,17 @@ def test_pairs_cover_and_all(pytester: pytest.Pytester, pool_file: Path) -> None
 def test_platform_markers_are_added_to_items(pytester: pytest.Pytester, pool_file: Path) -> None:
     pytester.makepyfile(
         """
-        def test_one(device):
+        def test_one(phone_device):
             pass
 
-        def test_pair(device_pair):
+        def test_pair(phone_device_pair):
             pass
 
         def test_no_phone():
             pass
         """
     )
-    ios = run_collect(pytester, pool_file, "--pairs", "all", "-m", "ios")
+    ios = run_collect(pytester, pool_file, "--phone-pairs", "all", "-m", "ios")
     assert ios == [
         "test_one[iphone-13]",
         "test_pair[mi-11-to-iphone-13]",
@@ -206,7 +246,7 @@ def test_platform_markers_are_added_to_items(pytester: pytest.Pytester, pool_fil
         "test_pair[iphone-13-to-mi-11]",
         "test_pair[iphone-13-to-pixel-7]",
     ]
-    android = run_collect(pytester, pool_file, "--pairs", "all", "-m", "android and not ios")
+    android = run_collect(pytester, pool_file, "--phone-pairs", "all", "-m", "android and not ios")
     assert android == [
         "test_one[mi-11]",
         "test_one[pixel-7]",
@@ -218,10 +258,16 @@ def test_platform_markers_are_added_to_items(pytester: pytest.Pytester, pool_fil
 def test_options_and_markers_are_documented(pytester: pytest.Pytester, pool_file: Path) -> None:
     result = pytester.runpytest("--help")
     assert result.ret == pytest.ExitCode.OK
-    options = ("--devices=", "--device=", "--platform=", "--screenshot=", "--video=", "--output=")
-    options += ("--sim-scenario=", "--pairs=", "--templates=", "--lease-timeout=")
+    options = ("--phones-file=", "--phone=", "--phone-platform=", "--shareflow-screenshot=", "--shareflow-video=")
+    options += (
+        "--shareflow-output=",
+        "--sim-scenario=",
+        "--phone-pairs=",
+        "--shareflow-templates=",
+        "--lease-timeout=",
+    )
     result.stdout.fnmatch_lines(["shareflow: phones, evidence, virtual farm:", *(f"  {o}*" for o in options)])
-    markers = pytester.runpytest("--markers", "--devices", str(pool_file))
+    markers = pytester.runpytest("--markers", "--phones-file", str(pool_file))
     markers.stdout.fnmatch_lines([f"@pytest.mark.{m}*" for m in ("android:", "ios:", "group:", "p2p:", "pairs(mode):")])
 
 
@@ -234,11 +280,11 @@ def test_markers_pass_strict_markers(pytester: pytest.Pytester, pool_file: Path)
         @pytest.mark.p2p
         @pytest.mark.pairs("cover")
         @pytest.mark.android
-        def test_x(device_pair):
+        def test_x(phone_device_pair):
             pass
         """
     )
-    result = pytester.runpytest("--strict-markers", "--devices", str(pool_file))
+    result = pytester.runpytest("--strict-markers", "--phones-file", str(pool_file))
     result.assert_outcomes(passed=3)
 
 
@@ -246,7 +292,7 @@ def test_bad_sim_scenario_is_a_usage_error_naming_the_key(pytester: pytest.Pytes
     scenario = pytester.path / "scenario.yaml"
     scenario.write_text("seed: 7\nnoize: {promo_popup: 0}\n", encoding="utf-8")
     pytester.makepyfile("def test_x():\n    pass\n")
-    result = pytester.runpytest_subprocess("--devices", str(pool_file), "--sim-scenario", str(scenario))
+    result = pytester.runpytest_subprocess("--phones-file", str(pool_file), "--sim-scenario", str(scenario))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: embedded virtual farm: *scenario.yaml*unknown key 'noize'*"])
 
@@ -274,7 +320,7 @@ def read_results(output: Path) -> dict[str, dict[str, object]]:
 def test_results_record_failures_with_category_and_message(pytester: pytest.Pytester, pool_file: Path) -> None:
     pytester.makepyfile(test_results=RESULT_TESTS)
     output = pytester.path / "out"
-    result = pytester.runpytest("--devices", str(pool_file), "--output", str(output))
+    result = pytester.runpytest("--phones-file", str(pool_file), "--shareflow-output", str(output))
     result.assert_outcomes(passed=1, failed=2)
     records = read_results(output)
     assert records.keys() == {"test_fails", "test_breaks", "test_passes"}
@@ -289,7 +335,9 @@ def test_results_record_failures_with_category_and_message(pytester: pytest.Pyte
 def test_results_record_each_test_once_under_xdist(pytester: pytest.Pytester, pool_file: Path) -> None:
     pytester.makepyfile(test_results=RESULT_TESTS)
     output = pytester.path / "out"
-    result = pytester.runpytest_subprocess("-n", "2", "--devices", str(pool_file), "--output", str(output))
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "--phones-file", str(pool_file), "--shareflow-output", str(output)
+    )
     result.assert_outcomes(passed=1, failed=2)
     assert read_results(output).keys() == {"test_fails", "test_breaks", "test_passes"}
 
@@ -300,7 +348,7 @@ def test_same_named_tests_of_two_files_keep_their_own_evidence(pytester: pytest.
         test += f"    (evidence_dir / '{module}.txt').touch()\n    assert False\n"
         pytester.makepyfile(**{module: test})
     output = pytester.path / "out"
-    pytester.runpytest("--devices", str(pool_file), "--output", str(output)).assert_outcomes(failed=2)
+    pytester.runpytest("--phones-file", str(pool_file), "--shareflow-output", str(output)).assert_outcomes(failed=2)
     records = [json.loads(line) for line in (output / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     for record in records:
         module = str(record["nodeid"]).split(".py::")[0]
@@ -310,14 +358,14 @@ def test_same_named_tests_of_two_files_keep_their_own_evidence(pytester: pytest.
 # -- the embedded farm ----------------------------------------------------------------------
 def test_tests_without_phones_do_not_start_the_farm(pytester: pytest.Pytester, pool_file: Path) -> None:
     test = f"""
-def test_device_only(device, pool, shareflow_run, evidence_dir):
-    assert device in pool
+def test_device_only(phone_device, pool, shareflow_run, evidence_dir):
+    assert phone_device in pool
     assert farm_pids({str(pool_file)!r}) == []
     assert not (shareflow_run.run_dir / "farm.url").exists()
 """
     pytester.makepyfile("from pathlib import Path\n\n" + inspect.getsource(farm_pids) + test)
     output = pytester.path / "out"
-    result = pytester.runpytest_subprocess("--devices", str(pool_file), "--output", str(output))
+    result = pytester.runpytest_subprocess("--phones-file", str(pool_file), "--shareflow-output", str(output))
     result.assert_outcomes(passed=3)
     assert not (output / "farm.log").exists()
 
@@ -398,8 +446,8 @@ def run_farm_suite(folder: Path, *args: str) -> FarmRun:
     (folder / "conftest.py").write_text(INNER_CONFTEST.format(**fields), encoding="utf-8")
     (folder / "test_inner.py").write_text(INNER_TESTS, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--devices", str(devices)]
-    argv += ["--output", str(output), *args]
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--phones-file", str(devices)]
+    argv += ["--shareflow-output", str(output), *args]
     proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=INNER_TIMEOUT_S)
     found = [json.loads(p.read_text()) for p in sorted(records.iterdir())]
     return FarmRun(output, found, proc, farm_pids(str(devices)))
@@ -422,13 +470,15 @@ def assert_one_farm_served(run: FarmRun) -> None:
 @pytest.fixture(scope="module")
 def serial_run(tmp_path_factory: pytest.TempPathFactory) -> FarmRun:
     """One run without xdist; failure screenshots only."""
-    return run_farm_suite(tmp_path_factory.mktemp("serial"), "--screenshot", "only-on-failure")
+    return run_farm_suite(tmp_path_factory.mktemp("serial"), "--shareflow-screenshot", "only-on-failure")
 
 
 @pytest.fixture(scope="module")
 def xdist_run(tmp_path_factory: pytest.TempPathFactory) -> FarmRun:
     """One run on two xdist workers; no screenshots."""
-    return run_farm_suite(tmp_path_factory.mktemp("xdist"), "-n", "2", "--dist", "load", "--screenshot", "off")
+    return run_farm_suite(
+        tmp_path_factory.mktemp("xdist"), "-n", "2", "--dist", "load", "--shareflow-screenshot", "off"
+    )
 
 
 def test_first_phone_test_starts_one_farm_and_the_run_stops_it(serial_run: FarmRun) -> None:

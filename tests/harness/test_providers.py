@@ -402,7 +402,17 @@ def test_no_credential_reaches_any_log_report_or_attachment(tmp_path: Path) -> N
     pool.write_text(E2E_POOL, encoding="utf-8")
     (tmp_path / "test_inner.py").write_text(E2E_TESTS, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | KEYS
-    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--devices", str(pool), "--output", str(output)]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--phones-file",
+        str(pool),
+        "--shareflow-output",
+        str(output),
+    ]
     argv += ["--alluredir", str(alluredir), "--junitxml", str(output / "junit.xml"), "--log-level=DEBUG", "-l", "-rA"]
     proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=INNER_TIMEOUT_S)
     assert proc.returncode == pytest.ExitCode.TESTS_FAILED, proc.stdout + proc.stderr

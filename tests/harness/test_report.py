@@ -92,10 +92,25 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     pool.write_text(FARM_POOL, encoding="utf-8")
     (folder / "test_inner.py").write_text(INNER_TESTS, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(folder), "--devices", str(pool)]
-    argv += ["--output", str(folder / "out"), "--alluredir", str(results), f"--templates={REPO / 'screenshots'}"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(folder),
+        "--phones-file",
+        str(pool),
+    ]
+    argv += [
+        "--shareflow-output",
+        str(folder / "out"),
+        "--alluredir",
+        str(results),
+        f"--shareflow-templates={REPO / 'screenshots'}",
+    ]
     proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=INNER_TIMEOUT_S)
-    allure_meta.write(results, devices.load(pool))
     report_dir, history = folder / "report", folder / "history" / "history.jsonl"
     for _ in range(2):
         index = allure_report.build(results, report_dir, history, "shareflow report check")
@@ -140,7 +155,7 @@ def test_inner_run_passes_one_test_and_fails_the_other_on_each_phone(built: Buil
     assert "2 failed, 2 passed" in built.proc.stdout, built.proc.stdout
 
 
-def test_metadata_files_are_in_the_results(built: Built) -> None:
+def test_the_plugin_writes_the_metadata_files_into_the_results(built: Built) -> None:
     categories = json.loads((built.results / "categories.json").read_text(encoding="utf-8"))
     assert [c["name"] for c in categories] == ["Product defects", "Infrastructure problems", "Harness errors"]
     properties = (built.results / "environment.properties").read_text(encoding="utf-8").splitlines()
@@ -289,8 +304,11 @@ def test_environment_is_ascii_properties_naming_each_farm_kind_and_masking_secre
         rf"shareflow\ version={allure_meta.shareflow_version()}",
     ]
     assert allure_meta.properties({"a=b": " x\\y\n😀"}) == "a\\=b=\\ x\\\\y\\n\\ud83d\\ude00\n"
-    with pytest.raises(ValueError, match="no devices"):
-        allure_meta.environment([])
+    assert allure_meta.environment([])["farm kind"] == "none (no phone ran)"
+    scenario = Path("ci/scenarios/group-links-blocked.yaml")
+    assert (
+        allure_meta.environment(phones[:1], scenario)["farm scenario"] == f"{scenario} (simulated by the virtual farm)"
+    )
 
 
 @pytest.mark.parametrize(

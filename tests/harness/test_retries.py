@@ -31,7 +31,8 @@ def run(pytester: pytest.Pytester, *args: str) -> tuple[Path, Path, pytest.RunRe
     pytester.makepyfile(test_retried=TESTS)
     output, allure_dir = pytester.path / "out", pytester.path / "allure"
     result = pytester.runpytest_subprocess(
-        "--devices", str(pool), "--output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider",
+        "--phones-file", str(pool), "--shareflow-output", str(output), "--alluredir", str(allure_dir),
+        "-p", "no:cacheprovider",
         *args,
     )  # fmt: skip
     return output, allure_dir, result
@@ -63,7 +64,7 @@ def test_a_dead_phone_is_retried_on_another_phone_and_the_retry_shows(pytester: 
 
 
 def test_a_product_failure_is_never_retried(pytester: pytest.Pytester) -> None:
-    output, allure_dir, result = run(pytester, "--device", "droid")
+    output, allure_dir, result = run(pytester, "--phone", "droid")
     result.assert_outcomes(passed=1, failed=1)
     wrong = [r for r in summary.read(output) if "test_sees_a_wrong_screen" in r["nodeid"]]
     assert [(r["outcome"], r["category"]) for r in wrong] == [("failed", "product")]
@@ -71,6 +72,6 @@ def test_a_product_failure_is_never_retried(pytester: pytest.Pytester) -> None:
 
 
 def test_no_retry_when_asked_for_none(pytester: pytest.Pytester) -> None:
-    output, _, result = run(pytester, "--device", "gone", "--infra-retries", "0")
+    output, _, result = run(pytester, "--phone", "gone", "--infra-retries", "0")
     result.assert_outcomes(errors=2)
     assert [r["outcome"] for r in summary.read(output)] == ["failed", "failed"]

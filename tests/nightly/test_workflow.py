@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
+from nightly_ci import GLOB, ROOT, WORKFLOW, nightly_module, upload_step, uploaded_paths
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW = ROOT / "ci" / "github" / "nightly.yml"
 VALIDATOR = ROOT / "ci" / "report" / "node_modules" / ".bin" / "action-validator"
 
 
@@ -38,3 +37,17 @@ def test_the_workflow_runs_the_nightly_and_keeps_its_history() -> None:
     assert any(u.startswith("actions/cache/save@") for u in uses)
     published = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@"))
     assert published.get("if") == "always()"
+
+
+def test_the_artifact_is_tonight_s_folder_and_no_pattern_spans_past_runs() -> None:
+    """Every uploaded path is inside DIR/latest/, which ci/nightly fills with tonight's run only; none is a glob.
+
+    (tests/nightly/test_nightly.py checks the same paths against a real nightly folder.)
+    """
+    nightly = nightly_module()
+    paths = uploaded_paths()
+    assert paths
+    for path in paths:
+        assert not GLOB & set(path), f"{path}: a pattern may take other nights' files"
+        assert PurePosixPath(path).parts[:2] == ("nightly", nightly.LATEST), path
+    assert upload_step()["with"].get("if-no-files-found", "warn") in ("warn", "error")  # a night that ran nothing

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import urllib3
@@ -143,23 +144,39 @@ def test_stopping_an_appium_server_mid_run_fails_its_phones_as_infrastructure(st
     assert run.wait(RUN_TIMEOUT_S) == 1
     records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
     assert len(records) == 18
-    allure = [json.loads(f.read_text(encoding="utf-8")) for f in (tmp_path / "allure-results").glob("*-result.json")]
-    started = {r["name"]: r["start"] for r in allure}
+    allure = {
+        spot(result): result
+        for result in (
+            json.loads(f.read_text(encoding="utf-8")) for f in (tmp_path / "allure-results").glob("*-result.json")
+        )
+    }
     mine = [r for r in records if r["phones"] in victim["phones"]]
     assert all(r["outcome"] == "passed" or r["category"] == "infrastructure" for r in mine), mine
-    after = [r for r in mine if started[r["nodeid"].rpartition("::")[2]] > killed_ms]
+    after = [r for r in mine if allure[spot_of(r)]["start"] > killed_ms]
     assert after and all(r["outcome"] == "failed" and r["category"] == "infrastructure" for r in after), after
     others = [r for r in records if r["phones"] not in victim["phones"]]
     assert others and all(r["outcome"] == "passed" for r in others), [r["message"] for r in others]
-    failed = {r["nodeid"].rpartition("::")[2] for r in mine if r["outcome"] == "failed"}
-    assert {r["name"]: r["status"] for r in allure if r["name"] in failed} == dict.fromkeys(failed, "broken")
+    failed = [spot_of(r) for r in mine if r["outcome"] == "failed"]
+    assert {key: allure[key]["status"] for key in failed} == dict.fromkeys(failed, "broken")
 
 
-def test_down_stops_every_process_and_frees_every_port(stack: Path) -> None:
+def spot(result: dict) -> tuple[str, str]:
+    """A link-outcome test's phone and link kind, from its Allure result's parameters."""
+    params = {p["name"]: p["value"] for p in result["parameters"]}
+    return params["phone_device"], params["kind"]
+
+
+def spot_of(record: dict) -> tuple[str, str]:
+    """The same, from its line in results.jsonl (``...[<phone>-<kind>]``)."""
+    return str(record["phones"]), str(record["nodeid"]).rpartition("-")[2].removesuffix("]")
+
+
+def test_down_stops_every_process_and_frees_every_port(
+    stack: Path, topology: ModuleType, stack_ports: list[int]
+) -> None:
     parts = json.loads((stack / "state.json").read_text())["parts"]
     done = farm("down", state=stack)
     assert done.returncode == 0, done.stderr
-    for part in parts:
-        stat = Path(f"/proc/{part['pid']}/stat")
-        assert not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z", part["name"]
+    assert [part["name"] for part in parts if topology.alive(part["pid"])] == []
+    assert [port for port in stack_ports if not topology.port_free(port)] == []
     assert farm("status", state=stack).returncode == 1

@@ -5,6 +5,7 @@
     {
       "format": 1,
       "label": "nightly-42",                      # the run's name ("" when none was given)
+      "report_url": "../../report/index.html",    # the run's Allure report ("" when not given)
       "run_at": "2026-11-28T02:00:00+00:00",      # when the run's tests ended
       "generated_at": "2026-11-28T02:01:10+00:00",
       "outcomes": ["direct", "interstitial", "blocked", "copy_to_browser", "error"],
@@ -159,6 +160,7 @@ class Matrix:
     generated_at: datetime
     rows: list[Row]
     previous: RunRef | None = None
+    report_url: str = ""  # the run's Allure report, linked from the page
 
     def cells(self) -> Iterator[Cell]:
         for row in self.rows:
@@ -175,6 +177,7 @@ class Matrix:
         return {
             "format": FORMAT,
             "label": self.label,
+            "report_url": self.report_url,
             "run_at": self.run_at.isoformat(),
             "generated_at": self.generated_at.isoformat(),
             "outcomes": list(OUTCOMES),

@@ -154,6 +154,8 @@ def render(matrix: Matrix) -> str:
         f"page built {escape(stamp(matrix.generated_at))}. "
         "A picture opens the screenshot it comes from."
     )
+    if matrix.report_url:
+        meta += f' <a class="report" href="{escape(matrix.report_url, quote=True)}">The run\'s Allure report</a>.'
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"

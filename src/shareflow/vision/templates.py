@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -128,16 +129,33 @@ def read_template_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return image, mask
 
 
-class TemplateLibrary:
-    """Loads and caches templates from a folder."""
+def shipped_library() -> Path:
+    """The template library installed with shareflow (the repository's ``screenshots/``, as package data)."""
+    return Path(str(resources.files("shareflow").joinpath("screenshots")))
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+
+class TemplateLibrary:
+    """Loads and caches templates from one or more folders; the first that has a state's template wins.
+
+    ``TemplateLibrary(Path("mine"), shipped_library())`` looks in ``mine`` first, then in the shipped library.
+    """
+
+    def __init__(self, *roots: Path) -> None:
+        if not roots:
+            raise ValueError("TemplateLibrary needs at least one folder")
+        self.roots = roots
         self._cache: dict[tuple[str, str], Template] = {}
         self._lock = threading.Lock()
 
+    @property
+    def root(self) -> Path:
+        """The folder looked in first (where new templates are written)."""
+        return self.roots[0]
+
     def paths(self, platform: str, state: str) -> tuple[Path, Path]:
-        base = self.root / platform / state
+        """The template's PNG and sidecar: in the first folder that has the PNG, else in the first folder."""
+        bases = [root / platform / state for root in self.roots]
+        base = next((b for b in bases if b.with_suffix(".png").exists()), bases[0])
         return base.with_suffix(".png"), base.with_suffix(".yaml")
 
     def get(self, platform: str, state: str) -> Template:
@@ -175,6 +193,10 @@ class TemplateLibrary:
         )
 
     def states(self, platform: str) -> list[str]:
-        """Every state with a template on ``platform``."""
-        base = self.root / platform
-        return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.png"))
+        """Every state with a template on ``platform``, in any of the folders."""
+        found = {
+            str(png.relative_to(root / platform).with_suffix(""))
+            for root in self.roots
+            for png in (root / platform).rglob("*.png")
+        }
+        return sorted(found)

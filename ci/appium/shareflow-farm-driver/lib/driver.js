@@ -30,6 +30,26 @@ const STANDARD_CAPS = new Set([
 ]);
 
 class ShareflowFarmDriver extends BaseDriver {
+  /**
+   * Routes the harness sends that Appium 3's base method map lacks. A driver declares those
+   * itself, in `static newMethodMap`, which the server adds to its routes (@appium/types
+   * lib/driver.ts: DriverClass.newMethodMap; appium lib/bootstrap/main-helpers.ts:
+   * getExtraMethodMap). Appium 3 moved screen recording out of the base map; UiAutomator2
+   * declares these two entries through appium/appium-android-driver lib/method-map.ts, XCUITest
+   * in appium/appium-xcuitest-driver lib/method-map.ts. An entry needs a command name to be
+   * proxied; the farm answers it.
+   * Every other route the harness sends is in the base map: appium-python-client 6 sends
+   * clipboard and app management as `mobile:` execute methods, the device log to /se/log.
+   */
+  static newMethodMap = {
+    '/session/:sessionId/appium/start_recording_screen': {
+      POST: {command: 'startRecordingScreen', payloadParams: {optional: ['options']}},
+    },
+    '/session/:sessionId/appium/stop_recording_screen': {
+      POST: {command: 'stopRecordingScreen', payloadParams: {optional: ['options']}},
+    },
+  };
+
   desiredCapConstraints = {
     platformName: {presence: true, isString: true, inclusionCaseInsensitive: ['Android', 'iOS']},
     deviceName: {isString: true},
