@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 STACK := ci/appium/node_modules/.installed
 REPORT := ci/report/node_modules/.installed
 
-.PHONY: setup run test lint sim bench-vision bench-expect bench-stack
+.PHONY: setup run test lint sim bench-vision bench-expect bench-stack soak
 
 setup: $(STAMP) $(STACK) $(REPORT)
 
@@ -51,3 +51,7 @@ bench-expect: setup
 # the e2e suite over 1, 2 and 4 phones, embedded vs Appium vs Grid; per-command cost of each hop
 bench-stack: setup
 	$(BIN)/python benchmarks/stack_speed.py $(ARGS)
+
+# the reporter's suites again and again under heavy noise (ARGS="--faults": under faults); see benchmarks/README.md
+soak: setup
+	$(BIN)/python benchmarks/soak.py $(ARGS)

@@ -291,9 +291,9 @@ def bgr(image: Image.Image) -> np.ndarray:
     return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
 
 
-def quiet_scenario(promo: bool) -> scenarios.Scenario:
-    """record_templates' scenario, with the clock set."""
-    data = yaml.safe_load(rt.scenario_text(promo))
+def quiet_scenario(walk_pass: str) -> scenarios.Scenario:
+    """The scenario of one of record_templates' passes, with the clock set."""
+    data = yaml.safe_load(rt.PASSES[walk_pass])
     data["clock"] = {"start": FROZEN.isoformat()}
     return scenarios.from_dict(data, "record_templates.SCENARIO")
 
@@ -318,7 +318,7 @@ def same_pixels_across_versions(spec: PhoneSpec, version: str) -> bool:
     images = []
     for v in (version, WALKABLE_WECHAT):
         farm = FrozenFarm(
-            [dataclasses.replace(spec, app_versions={**spec.app_versions, "wechat": v})], quiet_scenario(False)
+            [dataclasses.replace(spec, app_versions={**spec.app_versions, "wechat": v})], quiet_scenario("quiet")
         )
         phone = farm.phones[spec.name]
         phone.open_app("com.tencent.mm")
@@ -375,13 +375,13 @@ def defect_layers(phone: Phone, op: str) -> list[Layer]:
 
 
 def walk_pair(devices_file: Path, android: Device, ios: Device) -> list[Capture]:
-    """Every state of both phones: the quiet farm, then the one with Taobao's pop-up."""
+    """Every state of both phones: each of record_templates' passes (quiet, Taobao's pop-up, seeded defects)."""
     captures: list[Capture] = []
-    for promo in (False, True):
-        farm = FrozenFarm(load_specs(devices_file), quiet_scenario(promo))
+    for walk_pass in rt.PASSES:
+        farm = FrozenFarm(load_specs(devices_file), quiet_scenario(walk_pass))
         sink = rt.ShotSink(keep(farm, captures), settle=wait_transients(farm))
         with serve_in_thread(farm) as url:
-            rt.walk(url, android, ios, sink, promo)
+            rt.walk(url, android, ios, sink, walk_pass)
         print()
     return captures
 

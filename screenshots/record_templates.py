@@ -319,21 +319,31 @@ def walk_promo(w: Walker) -> None:
     w.grab("taobao/promo_close", w.d_("关闭"))
 
 
-def scenario_text(promo: bool) -> str:
-    """The quiet scenario; ``promo`` puts Taobao's pop-up over every home and item page."""
-    return SCENARIO.replace("promo_popup: 0", "promo_popup: 1") if promo else SCENARIO
+def walk_order_disabled(w: Walker) -> None:
+    """The order confirmation whose 提交订单 is disabled (a farm with the submit_order_disabled defect): a known
+    wrong state, recognised so that a failure can name it."""
+    w.open_item()
+    w.el(w.t("立即购买")).click()
+    w.grab("taobao/order_submit_disabled", w.t("提交订单"), inner=(64, 24))
 
 
-def walk(url: str, android: Device, ios: Device, sink: Sink, promo: bool) -> None:
-    """Walk ``android`` and ``ios`` on the farm at ``url`` through every state, each phone sharing
-    to the other in turn (``promo``: only the pop-up states), handing every state to ``sink``."""
+PASSES = {  # a farm scenario each, and the states walked in it
+    "quiet": SCENARIO,
+    "promo": SCENARIO.replace("promo_popup: 0", "promo_popup: 1"),  # Taobao's pop-up over every page
+    "defects": SCENARIO + "defects: [submit_order_disabled]\n",
+}
+
+
+def walk(url: str, android: Device, ios: Device, sink: Sink, walk_pass: str) -> None:
+    """Walk ``android`` and ``ios`` on the farm at ``url`` through the states of ``walk_pass``, each phone
+    sharing to the other in turn, handing every state to ``sink``."""
     drivers = {d.platform: webdriver.Remote(url, options=options_for(d)) for d in (android, ios)}
     try:
         walkers = {p: Walker(drv, p, (android if p == "android" else ios).name, sink) for p, drv in drivers.items()}
         for sender, receiver in (("android", "ios"), ("ios", "android")):
             print(f"{walkers[sender].device} → {walkers[receiver].device}")
-            if promo:
-                walk_promo(walkers[sender])
+            if walk_pass != "quiet":
+                (walk_promo if walk_pass == "promo" else walk_order_disabled)(walkers[sender])
                 continue
             walk_share(walkers[sender], GROUP)
             sender_nick = (android if sender == "android" else ios).wechat_nickname
@@ -351,18 +361,20 @@ def main() -> None:
     parser.add_argument("--android", default="xiaomi-11")
     parser.add_argument("--ios", default="iphone-13")
     parser.add_argument("--out", type=Path, default=ROOT, help="template library to write (default: this folder)")
+    parser.add_argument("--passes", default=",".join(PASSES), help=f"passes to walk (default: {','.join(PASSES)})")
     args = parser.parse_args()
     devices = {d.name: d for d in load(args.devices)}
     android, ios = devices[args.android], devices[args.ios]
-    work = Path(tempfile.mkdtemp(prefix="shareflow-record-"))
-    for promo in (False, True):
-        scenario = work / "scenario.yaml"
-        scenario.write_text(scenario_text(promo))
-        farm = launcher.start(args.devices, scenario, work)
-        try:
-            walk(farm.url, android, ios, TemplateSink(args.out), promo)
-        finally:
-            farm.stop()
+    with tempfile.TemporaryDirectory(prefix="shareflow-record-") as folder:
+        work = Path(folder)
+        for walk_pass in args.passes.split(","):
+            scenario = work / "scenario.yaml"
+            scenario.write_text(PASSES[walk_pass])
+            farm = launcher.start(args.devices, scenario, work)
+            try:
+                walk(farm.url, android, ios, TemplateSink(args.out), walk_pass)
+            finally:
+                farm.stop()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ pattern is anchored at the start and ends in ``[\\s\\S]*`` (messages run over se
 Also here: a test's identity in the report (its parameters as text, and the history id allure-pytest
 derives from them), the result of a test whose xdist worker died under it, which allure-pytest, in that
 worker, never wrote, under that same identity; and the tidying of what allure-pytest writes
-(parameters as text, no fixture entries that say nothing).
+(parameters as text, no fixture entries that say nothing, secrets masked in every text and text attachment).
 """
 
 from __future__ import annotations
@@ -40,20 +40,16 @@ INFRASTRUCTURE_PROBLEMS = "Infrastructure problems"
 HARNESS_ERRORS = "Harness errors"
 
 _TYPE = r"^(?:[\w.]+\.)?"  # an exception's name, with the module allure-pytest writes before it
-# outcomes.PRODUCT_ERRORS and the harness's own AssertionErrors (screen.StateNotReached, apps.base.ElementNotShown)
-_PRODUCT_TYPES = (
-    "AssertionError",
-    "StateNotReached",
-    "ElementNotShown",
-    "NoSuchElementException",
-    "StaleElementReferenceException",
-)
+# outcomes.PRODUCT_ERRORS: the harness's AssertionErrors (screen.StateNotReached, screen.WrongState,
+# apps.base.ElementNotShown)
+_PRODUCT_TYPES = ("AssertionError", "StateNotReached", "WrongState", "ElementNotShown")
 # outcomes.INFRA_ERRORS: the harness's session, lease and launch errors, any other WebDriver error,
 # urllib3's errors and the built-in ConnectionError family
 _INFRA_TYPES = (
     "SessionError",
     "LeaseTimeout",
     "LaunchError",
+    "AppNotInFront",
     "ConnectionError",
     r"Connection\w+Error",
     "BrokenPipeError",
@@ -300,7 +296,7 @@ def crashed_result(results_dir: Path, nodeid: str, message: str, known: Mapping[
         "uuid": str(uuid.uuid4()),
         **found,
         "status": "broken",
-        "statusDetails": {"message": message},
+        "statusDetails": {"message": secrets.redact(message)},
         "stage": "finished",
         "start": now,
         "stop": now,
@@ -325,7 +321,14 @@ class _PlainResults:
     set-up and every finalizer (``<lambda>``, with no status) of every test; a passed or unfinished one
     with no step and no attachment only hides what matters. A failed or broken one, or one that holds
     a step or an attachment, is kept. Runs before the writer (``tryfirst``).
+
+    Secrets are masked in every text of a result, container or global (messages and traces, of the test,
+    its steps and fixtures), before the writer. An attachment's body reaches the writer unchangeable
+    (bytes), so a text attachment holding a secret is written again, masked, right after (``trylast``).
     """
+
+    def __init__(self, results_dir: Path) -> None:
+        self.results_dir = results_dir
 
     @staticmethod
     def _telling(fixture: Any) -> bool:
@@ -335,6 +338,7 @@ class _PlainResults:
     def report_container(self, container: TestResultContainer) -> None:
         container.befores = [f for f in container.befores if self._telling(f)]
         container.afters = [f for f in container.afters if self._telling(f)]
+        secrets.redact_all(container)
 
     @allure_commons.hookimpl(tryfirst=True)
     def report_result(self, result: TestResult) -> None:
@@ -342,12 +346,42 @@ class _PlainResults:
             value = parameter.value
             if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'":  # represent(str)
                 parameter.value = value[1:-1]
+        secrets.redact_all(result)
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_globals(self, globals_item: Any) -> None:
+        secrets.redact_all(globals_item)
+
+    @allure_commons.hookimpl(trylast=True)
+    def report_attached_data(self, file_name: str) -> None:
+        self._mask_attachment(file_name)
+
+    @allure_commons.hookimpl(trylast=True)
+    def report_attached_file(self, file_name: str) -> None:
+        self._mask_attachment(file_name)
+
+    def _mask_attachment(self, file_name: str) -> None:
+        """Write a text attachment again, as written, with its secrets masked (a file that is not UTF-8 is no text)."""
+        path = self.results_dir / file_name
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return
+        masked = secrets.redact(text)
+        if masked != text:
+            path.write_text(masked, encoding="utf-8")
 
 
 PLAIN_RESULTS = "shareflow-plain-results"
 
 
-def tidy_results() -> None:
-    """Have the Allure results show parameters as text and leave out fixture noise (once per process)."""
-    if allure_commons.plugin_manager.get_plugin(PLAIN_RESULTS) is None:
-        allure_commons.plugin_manager.register(_PlainResults(), PLAIN_RESULTS)
+def tidy_results(results_dir: Path) -> None:
+    """Have the Allure results in ``results_dir`` show parameters as text, leave out fixture noise, mask secrets.
+
+    Registered once per process; a later run in the same process (pytester) moves it to its own folder.
+    """
+    plugin = allure_commons.plugin_manager.get_plugin(PLAIN_RESULTS)
+    if plugin is None:
+        allure_commons.plugin_manager.register(_PlainResults(results_dir), PLAIN_RESULTS)
+    else:
+        plugin.results_dir = results_dir

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 import pytest
 
 from shareflow import launcher, matrix, reachability, summary
-from shareflow.apps.locators import to_appium
+from shareflow.apps.locators import ANDROID_KEYS, IOS_KEYS, to_appium
 from shareflow.capture import capture as take_template
 from shareflow.devices import DevicesError, load
 from shareflow.evidence import annotate, png_bytes, scores_text
@@ -26,13 +27,27 @@ USAGE_ERROR = 2
 E2E = Path("tests/e2e")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print one clear message and exit with the usage-error code."""
     click.echo(f"shareflow: {message}", err=True)
     sys.exit(USAGE_ERROR)
 
 
-@click.group()
+class _Command(click.Group):
+    """The ``shareflow`` group: a usage error is one line (``shareflow: ...``) and exit 2, like every bad input."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.exceptions.Abort:
+            click.echo("shareflow: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            command = exc.ctx.command_path.partition(" ")[2] if isinstance(exc, click.UsageError) and exc.ctx else ""
+            fail(f"{command}: {exc.format_message()}" if command else exc.format_message())
+
+
+@click.group(cls=_Command)
 def main() -> None:
     """End-to-end tests of cross-app share flows on phones."""
 
@@ -98,11 +113,10 @@ def run(
     paths = [a for a, before in zip(pytest_args, ("", *pytest_args), strict=False) if _is_test_path(a, before)]
     if not paths and not E2E.is_dir():
         fail(f"no {E2E}/ here: run shareflow from the project folder or name the tests to run")
-    output = output.resolve()
-    output.mkdir(parents=True, exist_ok=True)
-    for stale in (summary.RESULTS, "link-outcomes.jsonl"):  # an earlier run's records in the same folder
-        (output / stale).unlink(missing_ok=True)
-    args = [] if paths else [str(E2E)]
+    if output.exists() and not output.is_dir():
+        fail(f"--output {output}: is a file, not a folder")
+    output = output.resolve()  # nothing in it is touched here: the plugin clears an earlier run's records
+    args = [] if paths else [str(E2E)]  # once pytest has taken every option
     args += ["--phones-file", str(devices_file.resolve()), "--shareflow-output", str(output)]
     args += [arg for name in names for arg in ("--phone", name)]
     for option, value in (("--phone-platform", platform), ("--shareflow-screenshot", screenshot)):
@@ -112,13 +126,14 @@ def run(
     allure_dir: Path | None = None
     if not _has_option(pytest_args, "--alluredir"):
         allure_dir = output / "allure-results"
-        shutil.rmtree(allure_dir, ignore_errors=True)
         args += ["--alluredir", str(allure_dir)]
     if scenario is not None:
         args += ["--sim-scenario", str(scenario.resolve())]
     code = pytest.main(args)
+    if code == pytest.ExitCode.USAGE_ERROR:  # pytest said what was wrong, in one line: no summary of nothing
+        sys.exit(USAGE_ERROR)
     click.echo(summary.render(summary.read(output), output, allure_dir))
-    sys.exit(USAGE_ERROR if code == pytest.ExitCode.USAGE_ERROR else int(code))
+    sys.exit(int(code))
 
 
 @main.command("matrix")
@@ -187,12 +202,43 @@ def devices_check(
     sys.exit(0 if all(v.usable for v in verdicts) else 1)
 
 
-def _pair(text: str, name: str) -> tuple[float, ...]:
+def _numbers(text: str, option: str, names: tuple[str, ...]) -> tuple[float, ...]:
+    """``--rect 1,2,3,4`` / ``--inner 60,44``: that many numbers; sizes positive, places not negative."""
     try:
-        return tuple(float(v) for v in text.split(","))
+        values = tuple(float(v) for v in text.split(","))
     except ValueError:
-        fail(f"--{name} {text!r}: expected comma-separated numbers")
-        raise
+        fail(f"{option} {text!r}: expected {','.join(names)} as comma-separated numbers")
+    if len(values) != len(names):
+        fail(f"{option} {text!r}: expected {len(names)} numbers ({','.join(names)}), got {len(values)}")
+    for name, value in zip(names, values, strict=True):
+        if value < 0 or (name in ("w", "h", "W", "H") and value == 0):
+            fail(f"{option} {text!r}: {name} must be {'positive' if name in 'wWhH' else 'zero or more'}, got {value:g}")
+    return values
+
+
+STATE_RE = re.compile(r"[a-z0-9_]+/[a-z0-9_]+")  # app/state, as the template library names them
+
+
+def _state_path(state: str, templates: Path) -> None:
+    """Refuse a STATE that is not ``app/state`` (it would be written outside the templates folder)."""
+    if not STATE_RE.fullmatch(state):
+        fail(f"STATE {state!r}: expected app/state in lower case letters, digits and _ (e.g. wechat/new_state)")
+    if templates.exists() and not templates.is_dir():
+        fail(f"--templates {templates}: is a file, not a folder")
+
+
+def _locator(locator: tuple[str, ...], platform: str) -> dict[str, str]:
+    """``--locator KEY=VALUE`` pairs, each key one the platform's locators know."""
+    known = ANDROID_KEYS if platform == "android" else IOS_KEYS
+    selector = {}
+    for item in locator:
+        key, equals, value = item.partition("=")
+        if not equals or not value:
+            fail(f"--locator {item!r}: expected KEY=VALUE")
+        if key not in known:
+            fail(f"--locator {item!r}: unknown key {key!r} on {platform} (known: {', '.join(known)})")
+        selector[key] = value
+    return selector
 
 
 @main.command()
@@ -234,6 +280,10 @@ def capture(
         fail(f"{devices_file}: no device named {device_name!r}")
     if (rect is None) == (not locator):
         fail("give either --locator KEY=VALUE (repeatable) or --rect x,y,w,h")
+    _state_path(state, templates)
+    selector = _locator(locator, device.platform)
+    given = _numbers(rect, "--rect", ("x", "y", "w", "h")) if rect is not None else None
+    inner_size = _numbers(inner, "--inner", ("W", "H")) if inner is not None else None
     endpoint = url or (None if device.embedded else device.endpoint)
     if endpoint is None:
         fail(f"{device_name} is an embedded phone: start `shareflow sim` and pass its URL with --url")
@@ -242,24 +292,21 @@ def capture(
     except SessionError as exc:
         fail(str(exc))
     try:
-        if locator:
-            selector = dict(item.split("=", 1) for item in locator if "=" in item)
-            if len(selector) != len(locator):
-                fail("--locator takes KEY=VALUE")
+        if given is None:
             found = driver.find_elements(*to_appium(device.platform, selector))
             if not found:
                 fail(f"{device_name}: nothing matches {selector} on the screen now")
             r = found[-1].rect
-            box = (r["x"], r["y"], r["width"], r["height"])
+            box: tuple[float, ...] = (r["x"], r["y"], r["width"], r["height"])
         else:
-            box = _pair(rect, "rect")
+            box = given
         path = take_template(
             driver,
             device.platform,
             state,
             templates,
             rect=tuple(round(v) for v in box),
-            inner=_pair(inner, "inner") if inner else None,
+            inner=(inner_size[0], inner_size[1]) if inner_size else None,
             threshold=threshold,
             text=text,
             source={"device": device_name, "locator": " ".join(locator) or f"rect {rect}"},

@@ -18,6 +18,7 @@ import jsonschema
 import yaml
 
 from shareflow import secrets
+from shareflow.yaml_errors import one_line
 
 VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 EMBEDDED = "embedded"
@@ -151,7 +152,7 @@ def load(path: str | Path) -> list[Device]:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise DevicesError(f"{file}: not valid YAML: {exc}") from exc
+        raise DevicesError(one_line(file, exc, text)) from None
     where = _Where(file, node, data)
     if not isinstance(data, dict):
         raise DevicesError(where.say([], "expected a mapping with a 'devices' list"))

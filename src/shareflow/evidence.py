@@ -15,7 +15,7 @@ most; the expected-vs-candidate side-by-side is attached as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -23,6 +23,7 @@ from typing import Literal
 import allure
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from shareflow import secrets
 from shareflow.vision.match import Box, Match
@@ -169,6 +170,48 @@ def side_by_side(template: np.ndarray, screen: np.ndarray, match: Match, state: 
         canvas[top : top + height, x : x + image.shape[1]] = image
     _write_lines(canvas, notes, right_x, top + height + LINE)
     return canvas
+
+
+# -- a screen and what the phone said besides --------------------------------------------------
+NOTE_WIDTH, NOTE_MARGIN, NOTE_LINE = 560, 24, 40  # px of the panel beside the screen
+NOTE_FONTS = (  # a CJK font to draw notes in: Debian's (make setup installs it), macOS's, Windows'
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+)
+
+
+def _note_font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for path in NOTE_FONTS:
+        if Path(path).is_file():
+            return ImageFont.truetype(path, px)
+    return ImageFont.load_default()
+
+
+def _wrapped(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> list[str]:
+    """``text`` cut into lines no wider than ``width`` pixels (CJK has no spaces: cut between characters)."""
+    lines, line = [], ""
+    for char in text:
+        if font.getlength(line + char) > width and line:
+            lines.append(line)
+            line = ""
+        line += char
+    return [*lines, line]
+
+
+def beside(screen: np.ndarray, note: Sequence[str]) -> np.ndarray:
+    """``screen`` (scaled to ``MAX_EDGE``) with a panel of ``note`` lines at its right, drawn in a CJK font."""
+    shown = fit(screen, MAX_EDGE)
+    font = _note_font(round(NOTE_LINE * 0.7))
+    lines = [part for text in note for part in _wrapped(text, font, NOTE_WIDTH - 2 * NOTE_MARGIN)]
+    height = max(shown.shape[0], 2 * NOTE_MARGIN + NOTE_LINE * len(lines))
+    canvas = Image.new("RGB", (shown.shape[1] + NOTE_WIDTH, height), BACKGROUND)
+    canvas.paste(Image.fromarray(cv2.cvtColor(shown, cv2.COLOR_BGR2RGB)), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    for i, line in enumerate(lines):
+        draw.text((shown.shape[1] + NOTE_MARGIN, NOTE_MARGIN + i * NOTE_LINE), line, fill=INK, font=font)
+    return cv2.cvtColor(np.asarray(canvas), cv2.COLOR_RGB2BGR)
 
 
 # -- encodings and bounds --------------------------------------------------------------------

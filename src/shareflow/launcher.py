@@ -82,23 +82,35 @@ def start(
 ) -> EmbeddedFarm:
     """Start the farm serving the embedded phones of ``devices``; wait until it answers.
 
-    With ``owner_pid`` the farm stops by itself once that process is gone.
+    With ``owner_pid`` the farm stops by itself once that process is gone. The farm says its URL in a
+    file of a temporary folder, removed once read (or once the start failed).
     """
     log_dir.mkdir(parents=True, exist_ok=True)
-    ready = Path(tempfile.mkdtemp(prefix="shareflow-farm-")) / "url"
     log_path = log_dir / "farm.log"
-    argv = [*_argv(devices, scenario), "--port", str(port), "--ready-file", str(ready)]
-    if owner_pid is not None:
-        argv += ["--exit-with", str(owner_pid)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    with tempfile.TemporaryDirectory(prefix="shareflow-farm-") as folder:
+        ready = Path(folder) / "url"
+        argv = [*_argv(devices, scenario), "--port", str(port), "--ready-file", str(ready)]
+        if owner_pid is not None:
+            argv += ["--exit-with", str(owner_pid)]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+        try:
+            return EmbeddedFarm(process, _ready_url(process, ready, log_path), log_path)
+        except BaseException:  # not ready in time, or interrupted: no farm is left behind
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            raise
+
+
+def _ready_url(process: subprocess.Popen[bytes], ready: Path, log_path: Path) -> str:
+    """The URL the farm writes into ``ready`` once it listens; its last words if it exits first."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if ready.exists():
-            return EmbeddedFarm(process, ready.read_text().strip(), log_path)
+            return ready.read_text().strip()
         if process.poll() is not None:
             words = log_path.read_text(errors="replace").strip().splitlines()
             raise LaunchError(words[-1] if words else f"virtual farm exited with code {process.returncode}")
         time.sleep(POLL_S)
-    process.kill()
     raise LaunchError(f"virtual farm did not answer within {READY_TIMEOUT_S:.0f} s (log: {log_path})")

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from selenium.common.exceptions import (
-    InvalidSessionIdException,
-    NoSuchElementException,
-    SessionNotCreatedException,
-    StaleElementReferenceException,
-    WebDriverException,
-)
+from selenium.common.exceptions import InvalidSessionIdException, SessionNotCreatedException, WebDriverException
 from urllib3.exceptions import HTTPError
 
 from shareflow.launcher import LaunchError
 from shareflow.lease import LeaseTimeout
+from shareflow.phone import AppNotInFront
 from shareflow.session import SessionError
 
 PRODUCT = "product"  # a screen state not reached, or the wrong one shown
@@ -23,13 +18,17 @@ _INFRA = (
     SessionError,
     LeaseTimeout,
     LaunchError,
+    AppNotInFront,
     InvalidSessionIdException,
     SessionNotCreatedException,
     ConnectionError,
     HTTPError,
 )
-PRODUCT_ERRORS = [AssertionError, NoSuchElementException, StaleElementReferenceException]
-INFRA_ERRORS = [*_INFRA, WebDriverException]  # any other WebDriver error is the server's, not the app's
+# A product failure needs proof: a check that saw a wrong state (the harness's AssertionErrors). An element
+# that was not found, or went while being handled, proves nothing about the app: a WebDriver error is never
+# the product's.
+PRODUCT_ERRORS = [AssertionError]
+INFRA_ERRORS = [*_INFRA, WebDriverException]  # any WebDriver error is the server's or the device's, not the app's
 
 
 def classify(error: BaseException | None) -> str:

@@ -22,6 +22,17 @@ from shareflow.vision.templates import TemplateLibrary
 
 LOG_TYPES = {"android": "logcat", "ios": "syslog"}
 VIDEO_LIMIT_S = 1800
+# Appium's app states (mobile: queryAppState, both drivers): 0 not installed, 1 not running,
+# 2 running in the background suspended, 3 running in the background, 4 running in the foreground
+APP_STATES = {0: "not installed", 1: "not running", 2: "suspended", 3: "in the background", 4: "in front"}
+IN_FRONT = 4
+
+
+class AppNotInFront(RuntimeError):
+    """None of the apps the test drives is in front: one crashed, or another app took the screen.
+
+    An infrastructure failure: nothing on screen proves a defect of the apps under test.
+    """
 
 
 @dataclass
@@ -35,6 +46,7 @@ class Phone:
     floors: Path  # where the floors of shared chats are held, for every worker of the run
     recording: bool = False
     extras: dict[str, object] = field(default_factory=dict)
+    apps: dict[str, str] = field(default_factory=dict)  # the apps the test drives: name -> package / bundle id
 
     @property
     def name(self) -> str:
@@ -68,6 +80,28 @@ class Phone:
                 missing.append(f"{what}: {exc.msg}")
         if missing:
             self.evidence.text(prefix + "evidence unavailable", "the session did not give\n" + "\n".join(missing))
+
+    def check_in_front(self) -> None:
+        """Raise :class:`AppNotInFront` when the session tells that none of the apps the test drives is in front.
+
+        Called before a wait gives up: a screen not reached because the app is gone is not the app's fault.
+        A state the session cannot tell (an error, an answer that is no state) leaves the failure as it was.
+        """
+        states = {}
+        for app, package in self.apps.items():
+            key = "appId" if self.platform == "android" else "bundleId"
+            try:
+                state = self.driver.execute_script("mobile: queryAppState", {key: package})
+            except WebDriverException:
+                return
+            if not isinstance(state, int) or state == IN_FRONT:
+                return
+            states[app] = state
+        if states:
+            told = ", ".join(f"{app} {APP_STATES.get(state, f'state {state}')}" for app, state in states.items())
+            raise AppNotInFront(
+                f"{self.name}: no app under test is in front ({told}): it crashed, or another app took the screen"
+            )
 
     def screenshot(self) -> np.ndarray:
         """The screen right now, in full resolution."""
@@ -122,6 +156,7 @@ def open_phone(
     try:
         screen = Screen(driver, device.platform, templates, evidence, screenshots, density_of(driver, device.platform))
         phone = Phone(device, driver, screen, evidence, floors)
+        screen.guard = phone.check_in_front
         if video != "off":
             driver.start_recording_screen(timeLimit=VIDEO_LIMIT_S)
             phone.recording = True

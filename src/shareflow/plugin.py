@@ -13,15 +13,23 @@ given. Its options have names of their own (``--phone``, ``--phones-file``,
 ``--device``, ``--output``, ``--video`` and ``--screenshot`` it leaves alone;
 the older names still work where no other plugin took them, with a
 deprecation note. Relative paths are taken from the rootdir.
+
+Secrets (cloud credentials, ``${VAR}`` values, their Basic-auth form) are registered in every
+process and masked in every test report (before JUnit XML, the terminal, Allure and results.jsonl
+see it) and in the Allure results. A failure certain to repeat (an unreachable endpoint, a missing
+credential) is told once: later tests that meet it fail at once, referring to the first, and are
+not retried where the retry would meet it too. The run folder is a temporary folder, removed at
+the end however the run ends; before it exists, every input is checked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,19 +38,20 @@ import allure
 import pytest
 from filelock import FileLock
 
-from shareflow import allure_meta, launcher, secrets
+from shareflow import allure_meta, launcher, providers, secrets, summary
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device, DevicesError, load
 from shareflow.evidence import Evidence, safe_name
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
+from shareflow.matrix.run_files import LINK_OUTCOMES
 from shareflow.outcomes import HARNESS, INFRA_ERRORS, INFRASTRUCTURE, PRODUCT_ERRORS, classify
 from shareflow.phone import Phone, open_phone
 from shareflow.pool import SelectionError, pairs, select, substitute
 from shareflow.providers import CredentialsError, report_status
 from shareflow.scheduling import PhoneScheduling
 from shareflow.screen import Screen
-from shareflow.session import options_for
+from shareflow.session import SessionError, endpoint_key, options_for
 from shareflow.vision.templates import TemplateLibrary, shipped_library
 
 POOL = pytest.StashKey["RunConfig"]()
@@ -54,6 +63,7 @@ EVIDENCE_TAKEN = pytest.StashKey[bool]()
 BY_PHONE = pytest.StashKey[bool]()
 XDIST_CRASH = "???"  # the phase pytest-xdist gives the report of a test its worker died in
 DEVICES_FILE = "devices.yaml"  # looked for at the rootdir: its presence turns the plugin on
+ALLURE_RESULTS = "allure-results"  # the output folder's own Allure results (shareflow run's default --alluredir)
 NEEDS_TWO = "needs two phones; the selection has one"
 MARKERS = {
     "android": "run only on Android phones",
@@ -153,7 +163,8 @@ class RunConfig:
     """What the run was asked to use, shared by the fixtures.
 
     ``run_dir`` is shared by the controller and all xdist workers: phone
-    leases and the embedded farm's address live there. The farm is started
+    leases, the embedded farm's address and the failures certain to repeat
+    (each with the first test that met it) live there. The farm is started
     by the first test that needs it and stopped by the controller at the end.
     """
 
@@ -185,6 +196,46 @@ class RunConfig:
     @property
     def owner_pid(self) -> int:
         return int((self.run_dir / "owner.pid").read_text())
+
+    # failures certain to repeat (SessionError.certain), kept in the run folder for every process
+    def _met(self, cause: str) -> Path:
+        return self.run_dir / "certain" / f"{hashlib.md5(cause.encode()).hexdigest()}.json"
+
+    def met(self, cause: str, test: str, message: str) -> None:
+        """Record that ``test`` met ``cause``, saying ``message``, unless a test did before."""
+        path = self._met(cause)
+        path.parent.mkdir(exist_ok=True)
+        with FileLock(path.with_suffix(".lock")):
+            if not path.exists():
+                temporary = path.with_suffix(".tmp")
+                temporary.write_text(json.dumps({"test": test, "message": message}), encoding="utf-8")
+                temporary.replace(path)  # readers never see it half written
+
+    def first_met(self, cause: str) -> str | None:
+        """The first test that met ``cause``; None while none has."""
+        path = self._met(cause)
+        return json.loads(path.read_text(encoding="utf-8"))["test"] if path.exists() else None
+
+    def causes_met(self) -> list[dict[str, str]]:
+        """Every cause met so far: the first test that met it and what it said."""
+        found = [json.loads(p.read_text(encoding="utf-8")) for p in (self.run_dir / "certain").glob("*.json")]
+        return sorted(found, key=lambda record: record["test"])
+
+    def known_failure(self, device: Device, url: str | None) -> SessionError | None:
+        """The error a session on ``device`` (at ``url``, when known) will end in, when a test met its cause already.
+
+        Its message is short and names that test, where the whole story was told.
+        """
+        causes = [(endpoint_key(url), f"Appium server {secrets.redact(url)} is unreachable")] if url else []
+        variable = providers.missing_credential(device)
+        if variable:
+            needs = f"provider {device.provider} needs the environment variable {variable}, which is not set"
+            causes.append((f"${variable}", needs))
+        for cause, problem in causes:
+            first = self.first_met(cause)
+            if first is not None:
+                return SessionError(f"{device.name}: {problem} (see the first failure: {first})", cause)
+        return None
 
 
 # -- options ---------------------------------------------------------------------------------
@@ -250,6 +301,12 @@ def _devices_file(config: pytest.Config) -> Path | None:
 
 # -- configuration ---------------------------------------------------------------------------
 def pytest_configure(config: pytest.Config) -> None:
+    """Validate every input, then set the run up.
+
+    Nothing is created or removed before the inputs are known good: a usage error leaves no
+    temporary folder behind and the output folder as it was (an earlier run's records go at
+    the session's start, see :class:`_ResultsWriter`).
+    """
     if config.option.help:
         return
     devices_file = _devices_file(config)
@@ -259,13 +316,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: {text}")
     value = {o.name: _value(config, o) for o in OPTIONS}
     try:
-        devices = select(
-            load(devices_file), value["--phone"], value["--phone-platform"], ("--phone", "--phone-platform")
-        )
+        pool = load(devices_file)
+        devices = select(pool, value["--phone"], value["--phone-platform"], ("--phone", "--phone-platform"))
     except (DevicesError, SelectionError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    providers.register_secrets(pool)  # in every process: the controller writes what workers report
+    _check_values(config, value)
     worker = getattr(config, "workerinput", None)
-    scenario = value["--sim-scenario"]
+    scenario = _from_root(config, value["--sim-scenario"]) if value["--sim-scenario"] else None
+    if not worker and scenario is not None:
+        try:
+            launcher.check(devices_file, scenario)
+        except launcher.LaunchError as exc:
+            raise pytest.UsageError(f"embedded virtual farm: {exc}") from None
     run = RunConfig(
         devices_file=devices_file,
         devices=devices,
@@ -273,29 +336,52 @@ def pytest_configure(config: pytest.Config) -> None:
         templates=TemplateLibrary(*(_from_root(config, t) for t in value["--shareflow-templates"]), shipped_library()),
         screenshot=value["--shareflow-screenshot"],
         video=value["--shareflow-video"],
-        scenario=_from_root(config, scenario) if scenario else None,
+        scenario=scenario,
         pairs=value["--phone-pairs"],
         run_dir=Path(worker["shareflow_run_dir"]) if worker else Path(tempfile.mkdtemp(prefix="shareflow-run-")),
         lease_timeout=value["--lease-timeout"],
         infra_retries=value["--infra-retries"],
     )
-    if not worker:
-        (run.run_dir / "owner.pid").write_text(str(os.getpid()))
-        if run.scenario is not None:
-            try:
-                launcher.check(run.devices_file, run.scenario)
-            except launcher.LaunchError as exc:
-                raise pytest.UsageError(f"embedded virtual farm: {exc}") from None
-    config.stash[POOL] = run
+    config.stash[POOL] = run  # from here on, pytest_unconfigure removes the run folder
     config.stash[REPORTS] = {}
     allure_dir = config.getoption("allure_report_dir", None)
     if not worker:
+        (run.run_dir / "owner.pid").write_text(str(os.getpid()))
         writer = _ResultsWriter(run, Path(allure_dir) if allure_dir else None)
         config.pluginmanager.register(writer, "shareflow-results")
     if allure_dir:
-        allure_meta.tidy_results()
+        allure_meta.tidy_results(Path(allure_dir).absolute())
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(run), "shareflow-xdist")
+
+
+def _check_values(config: pytest.Config, value: dict[str, Any]) -> None:
+    """Option values argparse lets through that cannot be used: a negative wait or count, a folder that is not."""
+    for name in ("--lease-timeout", "--infra-retries"):
+        if value[name] < 0:
+            raise pytest.UsageError(f"shareflow: {name} {value[name]:g}: must be zero or more")
+    for folder in value["--shareflow-templates"]:
+        if not _from_root(config, folder).is_dir():
+            raise pytest.UsageError(f"shareflow: --shareflow-templates {folder}: no such folder")
+    output = _from_root(config, value["--shareflow-output"])
+    if output.exists() and not output.is_dir():
+        raise pytest.UsageError(f"shareflow: --shareflow-output {output}: is a file, not a folder")
+
+
+def _clear_earlier_run(output: Path, allure_dir: Path | None) -> None:
+    """Remove an earlier run's records from ``output``, and the contents of its default allure-results.
+
+    A --alluredir elsewhere is the user's own and left alone (allure-pytest's --clean-alluredir clears it).
+    """
+    for name in (summary.RESULTS, LINK_OUTCOMES):
+        (output / name).unlink(missing_ok=True)
+    if allure_dir is None or allure_dir.resolve() != (output / ALLURE_RESULTS).resolve() or not allure_dir.is_dir():
+        return
+    for entry in allure_dir.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -324,7 +410,19 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Each failure certain to repeat, said once in full: the tests that met it later said it in one line."""
+    if POOL not in config.stash or _is_worker(config):
+        return
+    met = config.stash[POOL].causes_met()
+    if met:
+        terminalreporter.section("shareflow: failures certain to repeat (later tests that met one failed at once)")
+        for record in met:
+            terminalreporter.line(f"{record['message']}\n    first met by {record['test']}")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller stops the farm and removes the run folder: after a pass, a failure or Ctrl-C alike."""
     if POOL not in config.stash or _is_worker(config):
         return
     run = config.stash[POOL]
@@ -377,7 +475,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for platform in {p.platform for p in phones}:
             item.add_marker(platform)
         if phones and retries > 0 and not item.get_closest_marker("flaky"):
-            item.add_marker(pytest.mark.flaky(reruns=retries, only_rerun=INFRA_ERRORS, rerun_except=PRODUCT_ERRORS))
+            helps = _RetryHelps(config.stash[POOL], phones)
+            marker = pytest.mark.flaky(
+                reruns=retries, only_rerun=INFRA_ERRORS, rerun_except=PRODUCT_ERRORS, condition=helps
+            )
+            item.add_marker(marker)
+
+
+class _RetryHelps:
+    """The retry marker's condition: whether running a test again may end otherwise.
+
+    Not when it failed on a cause certain to repeat (an unreachable endpoint, a missing credential) and
+    its retry's phones (another of the platform where the pool has one) are known to meet one too.
+    """
+
+    def __init__(self, run: RunConfig, devices: Sequence[Device]) -> None:
+        self.run, self.devices = run, devices
+
+    def __call__(self, error: BaseException | None) -> bool:
+        if not (isinstance(error, SessionError) and error.certain):
+            return True
+        named = {d.name for d in self.devices}
+        retry = [substitute(d, self.run.devices, named) for d in self.devices]
+        return all(self.run.known_failure(d, None if d.embedded else d.endpoint) is None for d in retry)
 
 
 # -- the report's identity of a test -----------------------------------------------------------
@@ -419,9 +539,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # -- reports ---------------------------------------------------------------------------------
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Masks secrets in the report before JUnit XML, the terminal, results.jsonl and allure-pytest see it.
+
+    allure-pytest's wrapper, registered later, runs outside this one. A failure a test met before (a known
+    unreachable endpoint, a missing credential) is told in one line.
+    """
     report = yield
     if POOL not in item.config.stash:
         return report
+    run = item.config.stash[POOL]
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, SessionError) and error.certain and run.first_met(error.certain) not in (None, item.nodeid):
+        report.longrepr = call.excinfo.getrepr(style="value", chain=False)  # type: ignore[union-attr]
+    _mask(report)
     item.config.stash[REPORTS][f"{item.nodeid}:{report.when}"] = report
     if report.failed:
         category = classify(call.excinfo.value if call.excinfo else None)
@@ -434,6 +564,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call" or (report.when == "setup" and report.failed):
         _take_evidence(item, failed=report.failed)
     return report
+
+
+def _mask(report: pytest.TestReport) -> None:
+    """Secrets out of everything a report carries: the traceback (arguments, locals, messages), the output captured."""
+    report.longrepr = secrets.redact_all(report.longrepr)
+    report.sections = secrets.redact_all(report.sections)
+    report.user_properties = secrets.redact_all(report.user_properties)
 
 
 def _take_evidence(item: pytest.Item, failed: bool) -> None:
@@ -491,6 +628,14 @@ class _ResultsWriter:
         self.allure_dir = allure_dir
         self.phones: dict[str, None] = {}  # the phones that ran a test, in the order seen
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """An earlier run's records go once every plugin and conftest has checked its inputs (before xdist's workers).
+
+        A listing (--collect-only) runs no test and leaves them.
+        """
+        if not session.config.option.collectonly:
+            _clear_earlier_run(self.run.output, self.allure_dir)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         crashed = report.when == XDIST_CRASH  # type: ignore[comparison-overlap]
         if report.when != "call" and not (report.failed or report.skipped or report.outcome == "rerun"):
@@ -499,7 +644,7 @@ class _ResultsWriter:
         if "output" not in props and not crashed:
             return
         if crashed:
-            message = str(report.longrepr)  # "worker 'gw1' crashed while running '...'"
+            message = secrets.redact(str(report.longrepr))  # "worker 'gw1' crashed while running '...'"
             if self.allure_dir is not None and report.failed:  # not when it is to run again
                 identity = allure_meta.recall(self.run.run_dir, report.nodeid)
                 allure_meta.crashed_result(self.allure_dir, report.nodeid, message, identity)
@@ -519,7 +664,7 @@ class _ResultsWriter:
         }
         output = Path(props.get("output", self.run.output))
         output.mkdir(parents=True, exist_ok=True)
-        with (output / "results.jsonl").open("a", encoding="utf-8") as file:
+        with (output / summary.RESULTS).open("a", encoding="utf-8") as file:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def pytest_sessionfinish(self) -> None:
@@ -589,21 +734,30 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
     opened = request.node.stash[PHONES] = []
     request.node.stash[EVIDENCE_TAKEN] = False
     tried = request.node.stash.setdefault(TRIED, [])
+    for device in devices:  # a cause an earlier test met, certain to fail this one too: at once, not leased
+        known = shareflow_run.known_failure(device, shareflow_run.url(device))
+        if known is not None:
+            raise known
     with lease(shareflow_run.run_dir / "leases", devices, shareflow_run.lease_timeout) as waited:
         tried.append(f"leased {', '.join(d.name for d in devices)} after {waited:.1f} s")
         try:
             for device in devices:
                 where = f"{secrets.redact(shareflow_run.url(device))} ({device.provider})"
                 tried.append(f"session on {device.name} at {where}, asking {_asked(device)}")
-                phone = open_phone(
-                    device,
-                    shareflow_run.url(device),
-                    shareflow_run.templates,
-                    evidence,
-                    shareflow_run.screenshot,
-                    shareflow_run.video,
-                    shareflow_run.run_dir / "chats",
-                )
+                try:
+                    phone = open_phone(
+                        device,
+                        shareflow_run.url(device),
+                        shareflow_run.templates,
+                        evidence,
+                        shareflow_run.screenshot,
+                        shareflow_run.video,
+                        shareflow_run.run_dir / "chats",
+                    )
+                except SessionError as exc:
+                    if exc.certain:  # later tests that meet it fail at once, referring to this one
+                        shareflow_run.met(exc.certain, request.node.nodeid, str(exc))
+                    raise
                 tried[-1] += f": opened {phone.driver.session_id}"
                 opened.append(phone)
             yield opened

@@ -22,8 +22,9 @@ is told to it at the end. The shapes, and where they are documented:
 On the clouds, ``deviceName`` is the entry's ``profile`` (the vendor's model name), else its
 name. Credentials come from the environment, under the vendors' own variable names, unless
 the entry gives them itself (``${VAR}`` in its vendor block, or ``user:key@`` in its
-endpoint); every value is registered with :mod:`shareflow.secrets`, so it is masked
-wherever text is written.
+endpoint); every value, and each user and key's Basic-auth form, is registered with
+:mod:`shareflow.secrets` in every process of a run as it starts (:func:`register_secrets`),
+so it is masked wherever text is written.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +58,10 @@ log = logging.getLogger(__name__)
 
 class CredentialsError(RuntimeError):
     """A cloud credential is neither in the device entry nor in the environment."""
+
+    def __init__(self, message: str, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable  # the environment variable that is not set
 
 
 def build_name() -> str:
@@ -83,28 +89,62 @@ def _appium(device: Device) -> dict[str, Any]:
     return {**caps, "appium:udid": device.udid} if device.udid else caps
 
 
-def _credentials(device: Device) -> dict[str, str]:
-    """The cloud's user name and access key, for those the entry does not give itself."""
-    keys = CREDENTIALS[device.provider]
+def _given(device: Device) -> dict[str, Any]:
+    """The vendor block the entry's own capabilities give (credentials may be in it)."""
     given = device.capabilities.get(BLOCKS[device.provider])
-    given = given if isinstance(given, dict) else {}
-    endpoint = urlsplit(device.endpoint)
-    for value in (endpoint.username, endpoint.password, *(given.get(key) for key in keys)):
+    return given if isinstance(given, dict) else {}
+
+
+def _needed(device: Device) -> dict[str, str]:
+    """The cloud credentials to take from the environment (key → variable): those the entry does not give itself."""
+    if device.provider not in CREDENTIALS or urlsplit(device.endpoint).password:
+        return {}
+    given = _given(device)
+    return {key: var for key, var in CREDENTIALS[device.provider].items() if key not in given}
+
+
+def missing_credential(device: Device) -> str | None:
+    """The first environment variable ``device``'s cloud credentials need that is not set; None if none is."""
+    return next((var for var in _needed(device).values() if not os.environ.get(var)), None)
+
+
+def _register(user: object, key: object) -> None:
+    """Register a user name and a key where given, and their Basic-auth form when both are."""
+    if isinstance(user, str) and isinstance(key, str):
+        secrets.register_basic(user, key)
+        return
+    for value in (user, key):
         if isinstance(value, str):
             secrets.register(value)
-    if endpoint.password:
-        return {}
+
+
+def register_secrets(devices: Iterable[Device]) -> None:
+    """Register, in this process, every credential a run on ``devices`` may send, with its Basic-auth form.
+
+    That is the vendors' variables, each endpoint's ``user:key@`` and the keys an entry's vendor block
+    gives. Every process of a run calls this, the xdist controller too, which never builds capabilities.
+    """
+    for keys in CREDENTIALS.values():
+        _register(*(os.environ.get(var) for var in keys.values()))
+    for device in devices:
+        endpoint = urlsplit(device.endpoint)
+        _register(endpoint.username, endpoint.password)
+        if device.provider in CREDENTIALS:
+            _register(*(_given(device).get(key) for key in CREDENTIALS[device.provider]))
+
+
+def _credentials(device: Device) -> dict[str, str]:
+    """The cloud's user name and access key, for those the entry does not give itself."""
+    register_secrets([device])
     found = {}
-    for key, var in keys.items():
-        if key in given:
-            continue
+    for key, var in _needed(device).items():
         value = os.environ.get(var, "")
         if not value:
             raise CredentialsError(
                 f"{device.name}: provider {device.provider} needs the environment variable {var}, which is not "
-                f"set (or give {BLOCKS[device.provider]} {key} in the entry as ${{VAR}})"
+                f"set (or give {BLOCKS[device.provider]} {key} in the entry as ${{VAR}})",
+                var,
             )
-        secrets.register(value)
         found[key] = value
     return found
 

@@ -12,12 +12,13 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 import cv2
 import numpy as np
 from appium import webdriver
 
-from shareflow.evidence import Evidence
+from shareflow.evidence import Evidence, annotate, beside
 from shareflow.vision.match import Box, Match, ScreenImage, find, find_all
 from shareflow.vision.templates import Template, TemplateLibrary
 
@@ -28,7 +29,23 @@ OnMiss = Callable[[], object] | None
 
 
 class StateNotReached(AssertionError):
-    """A screen state was not shown in time (or did not go away)."""
+    """A screen state was not shown in time (or did not go away); ``match`` is its best candidate, when known."""
+
+    def __init__(self, message: str, match: Match | None = None) -> None:
+        super().__init__(message)
+        self.match = match
+
+
+class WrongState(AssertionError):
+    """A known wrong state, positively recognised on screen: a product failure, with its proof.
+
+    ``state`` is the state recognised; ``box`` (screenshot pixels) where the picture shows the problem.
+    """
+
+    def __init__(self, message: str, state: str, box: Box | None) -> None:
+        super().__init__(message)
+        self.state = state
+        self.box = box
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,7 @@ class Screen:
         self._steady = False  # whether the newest screenshot repeated the one before
         self._moving_since = 0.0  # when the screen began changing from poll to poll
         self._matches: dict[str, Match] = {}  # states already matched on that screenshot
+        self.guard: Callable[[], None] | None = None  # runs before a wait gives up; may raise a better reason
 
     # -- looking ---------------------------------------------------------------
     def screenshot(self) -> ScreenImage:
@@ -177,6 +195,7 @@ class Screen:
             if on_miss is not None:
                 on_miss()
             time.sleep(POLL_S)
+        self.give_up()
         state, look = max(best.items(), key=lambda kv: kv[1].match.confidence)
         template = self.templates.get(self.platform, state)
         if self.screenshots != "off":
@@ -187,7 +206,8 @@ class Screen:
         raise StateNotReached(
             f"screen state {wanted} not reached within {timeout:.0f} s: best was {state!r} at confidence "
             f"{look.match.confidence:.2f} (needs {template.threshold:.2f}) "
-            f"at {list(look.match.best) if look.match.best else 'nowhere'}"
+            f"at {list(look.match.best) if look.match.best else 'nowhere'}",
+            look.match,
         )
 
     def expect_not(self, state: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
@@ -200,12 +220,47 @@ class Screen:
             if time.monotonic() >= deadline:
                 break
             time.sleep(POLL_S)
+        self.give_up()
         if self.screenshots != "off":
             self.evidence.match(f"{state} still shown", look.screen, look.match, state, failure=True)
         raise StateNotReached(
             f"screen state {state!r} still shown after {timeout:.0f} s "
             f"(confidence {look.match.confidence:.2f} at {list(look.match.box or ())})"
         )
+
+    def give_up(self) -> None:
+        """A wait is about to fail: the guard (the phone's check that the apps under test are in front) runs first."""
+        if self.guard is not None:
+            self.guard()
+
+    # -- proof of a wrong state --------------------------------------------------
+    def prove(self, state: str, match: Match, message: str, note: Sequence[str] = ()) -> NoReturn:
+        """Fail on ``state``, a known wrong state just recognised at ``match``: the screen, boxed, is the proof.
+
+        ``note`` lines (what the phone said besides: a clipboard's content, the texts on the page) are
+        drawn beside the screen. Raises :class:`WrongState`.
+        """
+        assert self._shot is not None
+        if self.screenshots != "off":
+            picture = annotate(self._shot[1].bgr, match, state)
+            name = f"{state} shown: {message}"
+            self.evidence.image(name, beside(picture, note) if note else picture)
+        raise WrongState(message, state, match.box)
+
+    def prove_absent(self, state: str, on: str, message: str) -> None:
+        """Fail when ``on`` is recognised but ``state``, which it should show, is not: the side-by-side is the proof.
+
+        Returns (does nothing) when ``on`` is not recognised: an unknown screen proves nothing.
+        """
+        screen = self.screenshot()
+        shown, missing = self._match(on, screen), self._match(state, screen)
+        if not shown.found or missing.found:
+            return
+        template = self.templates.get(self.platform, state)
+        if self.screenshots != "off":
+            self.evidence.match(f"{on} shown without {state}", screen.bgr, missing, state, failure=True)
+            self.evidence.comparison(state, template.image, screen.bgr, missing, template.threshold)
+        raise WrongState(message, on, missing.best)
 
     # -- touching ---------------------------------------------------------------
     def window_size(self) -> tuple[float, float]:

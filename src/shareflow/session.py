@@ -8,7 +8,9 @@ only a URL here; vendor differences are capabilities and a status call
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 from appium import webdriver
 from appium.options.android import UiAutomator2Options
@@ -24,7 +26,41 @@ NEW_COMMAND_TIMEOUT_S = 300
 
 
 class SessionError(RuntimeError):
-    """No session could be opened: an infrastructure failure."""
+    """No session could be opened: an infrastructure failure.
+
+    ``certain`` names the cause when every later session that meets it will fail the same way: an
+    endpoint (:func:`endpoint_key`) that refused the connection or whose host name does not exist, or
+    ``$VAR``, a credential's variable that is not set. Empty when trying again may succeed (a session
+    refused, a timeout, a dropped connection).
+    """
+
+    def __init__(self, message: str, certain: str = "") -> None:
+        super().__init__(message)
+        self.certain = certain
+
+
+def endpoint_key(url: str) -> str:
+    """Where a connection to ``url`` goes, as written and without credentials: ``scheme://host:port``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()
+
+
+def _is_certain(error: BaseException) -> bool:
+    """Whether a connection failed in a way that repeats: refused, or a host name that does not exist.
+
+    Looks through the causes, and urllib3's ``reason`` (MaxRetryError → NewConnectionError → the OS error).
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        if isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_NONAME:
+            return True
+        reason = getattr(cause, "reason", None)
+        cause = cause.__cause__ or cause.__context__ or (reason if isinstance(reason, BaseException) else None)
+    return False
 
 
 class _MaskSecrets(logging.Filter):
@@ -43,17 +79,6 @@ def _merged(base: Any, extra: Any) -> Any:
     if not (isinstance(base, dict) and isinstance(extra, dict)):
         return extra
     return {**base, **{key: _merged(base.get(key), value) for key, value in extra.items()}}
-
-
-def _masked(value: Any) -> Any:
-    """``value`` with every secret in its strings masked."""
-    if isinstance(value, str):
-        return secrets.redact(value)
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
 
 
 def options_for(device: Device) -> AppiumOptions:
@@ -78,15 +103,16 @@ def open_driver(device: Device, url: str) -> webdriver.Remote:
     try:
         options = options_for(device)
     except providers.CredentialsError as exc:
-        raise SessionError(str(exc)) from None
+        raise SessionError(str(exc), certain=f"${exc.variable}") from None
     try:
         driver = webdriver.Remote(url, options=options)
     except WebDriverException as exc:
         reason = secrets.redact((exc.msg or str(exc)).strip().splitlines()[0])
-        problem = f"{device.name}: cannot open a session at {secrets.redact(url)}: {reason}"
+        problem, certain = f"{device.name}: cannot open a session at {secrets.redact(url)}: {reason}", ""
     except (OSError, HTTPError) as exc:
         problem = f"{device.name}: Appium server {secrets.redact(url)} is unreachable: {secrets.redact(str(exc))}"
+        certain = endpoint_key(url) if _is_certain(exc) else ""
     else:
-        driver.caps = _masked(driver.caps)
+        driver.caps = secrets.redact_all(driver.caps)
         return driver
-    raise SessionError(problem)  # out here, the unmasked exception is neither chained nor kept in this frame
+    raise SessionError(problem, certain)  # out here, the unmasked exception is neither chained nor kept in this frame

@@ -18,8 +18,7 @@ class Farm:
     def __init__(self, specs: list[PhoneSpec], scenario: Scenario) -> None:
         self.scenario = scenario
         self._t0 = time.monotonic()
-        start = scenario.clock_start or datetime.now(CHINA)
-        self._start = start if start.tzinfo else start.replace(tzinfo=CHINA)
+        self._start = scenario.clock_start or datetime.now(CHINA)  # the scenario's carries its UTC offset
         self.world = World(scenario.seed, self.now)
         accounts = {}
         for spec in specs:

@@ -90,6 +90,7 @@ class Phone:
         self.world = farm.world
         self.scenario = farm.scenario
         self.rng = random.Random(f"{farm.scenario.seed}:{spec.name}")
+        self._late_rng = random.Random(f"late_banner:{farm.scenario.seed}:{spec.name}")  # leaves rng's draws alone
         self.lock = threading.RLock()
         self.renderer = Renderer(self.profile)
         self.devlog = DeviceLog(self.platform, self.profile.model)
@@ -177,8 +178,12 @@ class Phone:
     def _arrived(self) -> None:
         """A screen finished appearing: maybe a notification banner (noise)."""
         if self.rng.random() < self.scenario.noise.notification_banner:
-            app, title, body = self.rng.choice(BANNER_NOISE[self.platform])
-            self._show_banner(app, title, body)
+            self._noise_banner(self.rng)
+
+    def _noise_banner(self, rng: random.Random) -> None:
+        """One of the banners noise brings (a system update, a calendar reminder, Alipay), drawn by ``rng``."""
+        app, title, body = rng.choice(BANNER_NOISE[self.platform])
+        self._show_banner(app, title, body)
 
     def layers(self) -> list[Layer]:
         """Every layer on screen now, bottom to top (what source and taps see)."""
@@ -239,6 +244,9 @@ class Phone:
             if self.transition is not None:
                 self.log("InputDispatcher", f"tap ({x:.0f},{y:.0f}) dropped: screen in transition", "W")
                 return
+            late = self.scenario.noise.late_banner
+            if late > 0 and self._late_rng.random() < late:  # after the tap's lookup: it lands on the banner
+                self._noise_banner(self._late_rng)
             node, _ = self._hit(x, y)
             self.log("InputDispatcher", f"tap ({x:.0f},{y:.0f}) -> {node.key if node else 'nothing'}", "D")
             if node is not None and node.on_tap is not None and node.enabled:
@@ -334,6 +342,13 @@ class Phone:
             app.open_url(url)
         app.resume()
 
+    def _stop(self, app: App) -> None:
+        """The app's process ends: its screens are gone, and the launcher shows if it was in front."""
+        self.running.discard(app.package)
+        app.stack.clear()
+        if self.foreground is app:
+            self.foreground = None
+
     def terminate_app(self, app_id: str) -> bool:
         with self.lock:
             self.settle()
@@ -342,14 +357,30 @@ class Phone:
                 return False
 
             def stop() -> None:
-                self.running.discard(app.package)
-                app.stack.clear()
-                if self.foreground is app:
-                    self.foreground = None
+                self._stop(app)
                 self.log("ActivityManager", f"Force stopping {app.package}")
 
             self._mutate(stop)
             return True
+
+    def crash(self) -> App | None:
+        """The app in front crashes (a fault) as if force-stopped, and the launcher shows; it, or ``None``."""
+        with self.lock:
+            self.settle()
+            app = self.foreground
+            if app is None:
+                return None
+
+            def die() -> None:
+                self._stop(app)
+                if self.platform == "ios":
+                    self.log("SpringBoard", f"Application '{app.bundle_id}' exited abnormally with signal 11", "E")
+                else:
+                    self.log("AndroidRuntime", f"FATAL EXCEPTION: main Process: {app.package}", "E")
+                    self.log("ActivityManager", f"Process {app.package} has died: fg TOP")
+
+            self._mutate(die)
+            return app
 
     def app_state(self, app_id: str) -> int:
         with self.lock:

@@ -1,16 +1,43 @@
-"""The scenario file: seed, link policy, noise, faults and seeded defects.
+"""The scenario file: seed, clock, link policy, noise, faults and seeded defects.
 
 Every key is optional; an omitted key takes the default below (the late-2021
 policy: Taobao and Tmall links open directly in 1:1 and group chats, JD links
 open directly in 1:1 chats and behind the interstitial in groups). Unknown
-keys or values are errors that name the file and the key path.
+keys or values are errors that name the file and the key path::
+
+    seed: 7                      # same seed + same commands = same run
+    clock: {start: "2021-11-29T10:00:00+08:00"}  # with its offset; default: now, China time
+    link_policy:                 # per scene (p2p, group) and link kind (taobao, tmall, jd):
+      p2p:   {taobao: direct, tmall: direct, jd: direct}    # direct, interstitial, blocked,
+      group: {taobao: direct, tmall: direct, jd: interstitial}  # copy_to_browser
+    noise:                       # what a robust harness must absorb
+      transition_ms: [150, 600]  # screen changes take this long and show intermediate frames
+      promo_popup: 0.3           # chance Taobao shows a promotion over a page
+      notification_banner: 0.2   # chance a banner drops in after a screen change
+      late_banner: 0.0           # chance a banner drops in as a tap arrives, after the tap's lookup:
+                                 # a tap where the banner shows (the top of the screen) lands on it
+    faults:                      # infrastructure faults; each chance is drawn per session command
+      latency_ms: [0, 0]         # added to every command
+      drop_session: 0.0          # chance the session is gone: "invalid session id" 404
+      server_error: 0.0          # chance the command is not done and answers "unknown error" 500
+      app_crash: 0.0             # chance the app in front crashes first: its screens are gone and the
+                                 # launcher shows; the session lives on (iOS: an app the session
+                                 # launched by appium:bundleId makes UI commands fail, as WDA does)
+      offline: 0.0               # chance the phone drops off the host: this and every later command
+                                 # of the session fail as Appium's do when the device is gone, and
+      offline_s: 5.0             # new sessions on the phone are refused for this many seconds
+    defects: []                  # seeded product bugs, see DEFECTS
+
+Every ``[low, high]`` range needs low <= high.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import operator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +62,18 @@ DEFAULTS: dict[str, Any] = {
         "p2p": {"taobao": "direct", "tmall": "direct", "jd": "direct"},
         "group": {"taobao": "direct", "tmall": "direct", "jd": "interstitial"},
     },
-    "noise": {"transition_ms": [150, 600], "promo_popup": 0.3, "notification_banner": 0.2},
-    "faults": {"latency_ms": [0, 0], "drop_session": 0.0},
+    "noise": {"transition_ms": [150, 600], "promo_popup": 0.3, "notification_banner": 0.2, "late_banner": 0.0},
+    "faults": {
+        "latency_ms": [0, 0],
+        "drop_session": 0.0,
+        "server_error": 0.0,
+        "app_crash": 0.0,
+        "offline": 0.0,
+        "offline_s": 5.0,
+    },
     "defects": [],
 }
+CLOCK_EXAMPLE = "2021-11-29T10:00:00+08:00"
 
 _RANGE = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}
 _CHANCE = {"type": "number", "minimum": 0, "maximum": 1}
@@ -55,7 +90,7 @@ SCHEMA: dict[str, Any] = {
         "clock": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"start": {"type": ["string", "null"], "format": "date-time"}},
+            "properties": {"start": {"type": ["string", "null"]}},  # a date-time, checked by _clock_start
         },
         "link_policy": {
             "type": "object",
@@ -69,12 +104,20 @@ SCHEMA: dict[str, Any] = {
                 "transition_ms": _RANGE,
                 "promo_popup": _CHANCE,
                 "notification_banner": _CHANCE,
+                "late_banner": _CHANCE,
             },
         },
         "faults": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"latency_ms": _RANGE, "drop_session": _CHANCE},
+            "properties": {
+                "latency_ms": _RANGE,
+                "drop_session": _CHANCE,
+                "server_error": _CHANCE,
+                "app_crash": _CHANCE,
+                "offline": _CHANCE,
+                "offline_s": {"type": "number", "minimum": 0},
+            },
         },
         "defects": {"type": "array", "items": {"enum": sorted(DEFECTS)}, "uniqueItems": True},
     },
@@ -90,12 +133,17 @@ class Noise:
     transition_ms: tuple[int, int]
     promo_popup: float
     notification_banner: float
+    late_banner: float
 
 
 @dataclass(frozen=True)
 class Faults:
     latency_ms: tuple[int, int]
     drop_session: float
+    server_error: float
+    app_crash: float
+    offline: float
+    offline_s: float
 
 
 @dataclass(frozen=True)
@@ -139,32 +187,65 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
+def _ranges(schema: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The key paths of every ``[low, high]`` range in ``schema``."""
+    found = []
+    for key, sub in schema.get("properties", {}).items():
+        found += [(*path, key)] if sub is _RANGE else _ranges(sub, (*path, key))
+    return found
+
+
+RANGES = _ranges(SCHEMA)
+
+
+def _text_dates(data: Any) -> Any:
+    """``data`` with ``clock.start`` as text: YAML reads an unquoted date or date-time as a Python one."""
+    clock = data.get("clock") if isinstance(data, dict) else None
+    if isinstance(clock, dict) and isinstance(clock.get("start"), date):
+        return _merge(data, {"clock": {"start": clock["start"].isoformat()}})
+    return data
+
+
+def _clock_start(text: str | None, source: str) -> datetime | None:
+    """``clock.start`` as a date-time, which must carry its UTC offset."""
+    if text is None:
+        return None
+    try:
+        start = datetime.fromisoformat(text)
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        raise ScenarioError(
+            f"{source}: clock.start: {text!r} is not a date-time with a UTC offset, e.g. {CLOCK_EXAMPLE!r}"
+        )
+    return start
+
+
 def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate ``data`` (as read from YAML) and fill in the defaults."""
-    if data is None:
-        data = {}
-    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    data = _text_dates({} if data is None else data)
+    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         raise ScenarioError(f"{source}: {_where(first)}: {_describe(first)}")
     merged = _merge(DEFAULTS, data)
-    lo, hi = merged["noise"]["transition_ms"]
-    if lo > hi:
-        raise ScenarioError(f"{source}: noise.transition_ms: low {lo} is above high {hi}")
-    start = merged["clock"]["start"]
+    for path in RANGES:
+        lo, hi = functools.reduce(operator.getitem, path, merged)
+        if lo > hi:
+            raise ScenarioError(f"{source}: {'.'.join(path)}: low {lo} is above high {hi}")
     return Scenario(
         seed=merged["seed"],
-        clock_start=datetime.fromisoformat(start) if start else None,
+        clock_start=_clock_start(merged["clock"]["start"], source),
         link_policy=merged["link_policy"],
-        noise=Noise(
-            tuple(merged["noise"]["transition_ms"]),
-            merged["noise"]["promo_popup"],
-            merged["noise"]["notification_banner"],
-        ),
-        faults=Faults(tuple(merged["faults"]["latency_ms"]), merged["faults"]["drop_session"]),
+        noise=Noise(**_frozen(merged["noise"])),
+        faults=Faults(**_frozen(merged["faults"])),
         defects=frozenset(merged["defects"]),
     )
+
+
+def _frozen(section: dict[str, Any]) -> dict[str, Any]:
+    """A section's values with its ranges as tuples."""
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in section.items()}
 
 
 def load(path: str | Path | None) -> Scenario:
@@ -173,11 +254,27 @@ def load(path: str | Path | None) -> Scenario:
         return from_dict({})
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read scenario file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file: not UTF-8 text (byte {exc.start})") from exc
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from exc
+        raise ScenarioError(_yaml_problem(path, text, exc)) from exc
     if data is not None and not isinstance(data, dict):
         raise ScenarioError(f"{path}: (top level): expected a mapping of keys")
     return from_dict(data, str(path))
+
+
+def _yaml_problem(path: Path, text: str, exc: yaml.YAMLError) -> str:
+    """One line: ``<file>:<line>:<col>: not valid YAML: <problem>``, line and column counted from 1."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow: a position, no mark
+        before = text[: exc.position]
+        line, column = before.count("\n"), exc.position - (before.rfind("\n") + 1)
+        return f"{path}:{line + 1}:{column + 1}: not valid YAML: unacceptable character #x{exc.character:04x}"
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    return f"{where}: not valid YAML: {problem}"

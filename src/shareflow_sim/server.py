@@ -39,7 +39,7 @@ from starlette.routing import Route
 
 from shareflow_sim import locate, source
 from shareflow_sim.farm import Farm
-from shareflow_sim.phone import LONG_PRESS_S, Phone
+from shareflow_sim.phone import LONG_PRESS_S, NOT_RUNNING, RUNNING_IN_BACKGROUND, Phone
 from shareflow_sim.recording import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S, Recorder
 from shareflow_sim.source import Entry, Identity, Source
 
@@ -72,6 +72,36 @@ MAX_GESTURE_WAIT_S = 5.0  # real time one gesture may take
 MAX_SERVER_LOG = 2000
 DEVICE_TIME_FORMAT = "YYYY-MM-DDTHH:mm:ssZ"
 
+# -- what the drivers answer when the scenario's faults strike -------------------------------------
+# A transient driver failure passes through Appium as "unknown error" 500, its text after Appium's
+# prefix: UiAutomator2's server once UiAutomation lost its connection (appium/appium#13741), XCTest
+# failing to snapshot the app under WebDriverAgent (facebookarchive/WebDriverAgent#1074).
+SERVER_ERRORS = {
+    "android": "java.lang.IllegalStateException: UiAutomation not connected!",
+    "ios": 'Error Domain=com.apple.dt.xctest.automation-support.error Code=8 "Error getting main window -25201" '
+    "UserInfo={NSLocalizedDescription=Error getting main window -25201}",
+}
+# A device gone from the host (adb or usbmux lost it): the driver's proxy to its on-device server hangs
+# up (appium/appium#9868, #15483); after that UiAutomator2 knows its instrumentation process has exited
+# and says so for every command (UIA2Proxy.proxyCommand, appium-uiautomator2-driver
+# lib/uiautomator2-server/core.ts: InvalidContextError, which is W3C "unknown error" 500).
+HANG_UP = "Could not proxy command to the remote server. Original error: socket hang up"
+INSTRUMENTATION_GONE = (
+    "'{label}' cannot be proxied to UiAutomator2 server because the instrumentation process is not running "
+    "(probably crashed). Check the server log and/or the logcat output for more details"
+)
+# New sessions on a device the host does not see: appium-android-driver's device lookup, and
+# appium-xcuitest-driver's (its "with invalid udid" test).
+NOT_CONNECTED = {
+    "android": "Device {udid} was not in the list of connected devices",
+    "ios": "Unknown device or simulator UDID: '{udid}'",
+}
+# WebDriverAgent's activeApplication, when the app the session launched (appium:bundleId) is no longer
+# running (appium/WebDriverAgent, WebDriverAgentLib/Routing/FBSession.m; "invalid element state" 400 as
+# appium/appium#15358 shows). UiAutomator2 has no such check: its instrumentation runs in a process of
+# its own, so the session carries on and sees the launcher.
+AUT_CRASHED = "The application under test with bundle id '{bundle}' is not running, possibly crashed"
+
 
 # -- W3C errors ------------------------------------------------------------------------
 class WebDriverError(Exception):
@@ -90,7 +120,10 @@ class WebDriverError(Exception):
 
 
 class UnknownError(WebDriverError):
-    pass
+    @classmethod
+    def wrapping(cls, original: str) -> UnknownError:
+        """Appium's UnknownError around a driver's own words."""
+        return cls(f"{cls.default} Original error: {original}")
 
 
 class NoSuchElement(WebDriverError):
@@ -210,6 +243,9 @@ class Session:
     recorder: Recorder | None = None
     server_log: list[dict[str, Any]] = field(default_factory=list)
     server_log_read: int = 0
+    aut: str | None = None  # iOS: the app the session launched (appium:bundleId), watched as WDA does
+    aut_expected: bool = False  # ... while it is expected to run (until mobile: terminateApp stops it)
+    gone: int | None = None  # commands failed since the phone dropped off the host (faults.offline)
     lock: threading.Lock = field(default_factory=threading.Lock)  # one command at a time, as Appium queues them
     last_used: float = field(default_factory=time.monotonic)
     busy: int = 0
@@ -217,6 +253,10 @@ class Session:
     @property
     def platform(self) -> str:
         return self.phone.platform
+
+    def aut_crashed(self) -> bool:
+        """WebDriverAgent's check before reading or acting on the UI: is the app it launched gone?"""
+        return self.aut is not None and self.aut_expected and self.phone.app_state(self.aut) == NOT_RUNNING
 
     def expired(self, now: float) -> bool:
         """Idle longer than ``newCommandTimeout`` (0 disables it)."""
@@ -428,8 +468,13 @@ class FarmService:
         self.sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
         seed = farm.scenario.seed
-        self._faults = random.Random(f"faults:{seed}")
         self._latency = random.Random(f"latency:{seed}")
+        # one stream per fault, so that turning one on leaves the others' draws as they were
+        self._streams = {
+            "drop_session": random.Random(f"faults:{seed}"),
+            **{fault: random.Random(f"{fault}:{seed}") for fault in ("server_error", "app_crash", "offline")},
+        }
+        self._offline_until: dict[str, float] = {}  # phone name -> when the host sees it again (monotonic)
 
     # -- session table ---------------------------------------------------------------
     def _reap(self) -> None:
@@ -502,6 +547,11 @@ class FarmService:
                 f"{p.name} ({p.platform} {p.os_version}, udid {p.udid})" for p in self.farm.phones.values()
             )
             raise SessionNotCreated(f"No device of the farm matches {wanted}. The farm has: {known}")
+        now = time.monotonic()
+        online = [p for p in phones if self._offline_until.get(p.name, 0.0) <= now]
+        if not online:
+            raise SessionNotCreated(NOT_CONNECTED[platform].format(udid=phones[0].udid))
+        phones = online
         busy = {s.phone.name for s in self.sessions.values()}
         free = [p for p in phones if p.name not in busy]
         if not free:
@@ -524,6 +574,9 @@ class FarmService:
         try:
             with phone.lock:
                 session.cleanup = _prepare(phone, caps)
+                if platform == "ios" and isinstance(caps.get("appium:bundleId"), str):
+                    session.aut = caps["appium:bundleId"]
+                    session.aut_expected = phone.app_state(session.aut) >= RUNNING_IN_BACKGROUND
         except Exception:
             self.end(session, cleanup=False)
             raise
@@ -538,34 +591,70 @@ class FarmService:
                 delay = self._latency.uniform(lo, hi)
             time.sleep(delay / 1000)
 
-    def _session(self, sid: str, droppable: bool) -> Session:
+    def _strikes(self, fault: str) -> bool:
+        """Whether ``fault`` (a chance of the scenario's faults) strikes this command (hold ``_lock``).
+
+        Nothing is drawn for a fault that is off, so seeded runs without it stay as they were.
+        """
+        chance = getattr(self.farm.scenario.faults, fault)
+        return chance > 0 and self._streams[fault].random() < chance
+
+    def _session(self, sid: str, faulty: bool) -> Session:
         with self._lock:
             self._reap()
             session = self.sessions.get(sid)
             if session is None:
                 raise InvalidSessionId()
-            chance = self.farm.scenario.faults.drop_session
-            if droppable and chance > 0 and self._faults.random() < chance:
-                log.info("fault: session %s on %s lost", sid, session.phone.name)
+            if faulty and self._strikes("drop_session"):
+                log.warning("fault: drop_session on %s: session %s lost", session.phone.name, sid)
                 self._drop(session, cleanup=False)
                 raise InvalidSessionId()
             session.busy += 1
             return session
 
+    def _faults(self, session: Session, label: str) -> None:
+        """The faults that strike before a command of ``session`` runs (hold its lock)."""
+        phone = session.phone
+        with self._lock:  # each fault draws once per command, whichever others strike
+            offline, error, crash = (self._strikes(f) for f in ("offline", "server_error", "app_crash"))
+        if offline and session.gone is None:
+            offline_s = self.farm.scenario.faults.offline_s
+            log.warning("fault: offline on %s: off the host for %.1f s", phone.name, offline_s)
+            with self._lock:
+                self._offline_until[phone.name] = time.monotonic() + offline_s
+            session.gone = 0
+        if session.gone is not None:
+            session.gone += 1
+            if session.platform == "android" and session.gone > 1:
+                raise UnknownError(INSTRUMENTATION_GONE.format(label=label))
+            raise UnknownError.wrapping(HANG_UP)
+        if error:
+            log.warning("fault: server_error on %s: %s answered 500", phone.name, label)
+            raise UnknownError.wrapping(SERVER_ERRORS[session.platform])
+        if crash:
+            crashed = phone.crash()
+            if crashed is not None:
+                log.warning("fault: app_crash on %s: %s crashed", phone.name, crashed.package)
+
     def run(self, handler: Handler, native: bool, params: dict[str, str], body: dict[str, Any], label: str) -> Any:
         """Run one session command: faults, the session's queue, the handler."""
         self._inject_latency()
-        session = self._session(params["session_id"], droppable=handler is not delete_session)
+        faulty = handler is not delete_session  # ending a session always works, as with Appium
+        session = self._session(params["session_id"], faulty)
         try:
             with session.lock:
                 if session.id not in self.sessions:
                     raise InvalidSessionId()
                 session.note(label)
+                if faulty:
+                    self._faults(session, label)
                 if native and session.context != NATIVE:
                     raise UnsupportedOperation(
                         f"'{label}' is not available in the web context {session.context} of the virtual farm; "
                         f"switch to {NATIVE}"
                     )
+                if native and session.aut_crashed():
+                    raise InvalidElementState(AUT_CRASHED.format(bundle=session.aut))
                 return handler(Call(session, params, body, self))
         except WebDriverError:
             raise
@@ -627,7 +716,7 @@ def get_session(c: Call) -> dict[str, Any]:
 
 @command("DELETE", "")
 def delete_session(c: Call) -> None:
-    c.service.end(c.session)
+    c.service.end(c.session, cleanup=c.session.gone is None)  # a phone off the host is left as it is
 
 
 @command("GET", "/timeouts")
@@ -1282,7 +1371,10 @@ def m_activate_app(c: Call, a: dict[str, Any]) -> None:
 
 
 def m_terminate_app(c: Call, a: dict[str, Any]) -> bool:
-    return c.phone.terminate_app(_app_id(c, a))
+    app_id = _app_id(c, a)
+    if app_id == c.session.aut:
+        c.session.aut_expected = False  # stopped on purpose: WDA no longer calls it crashed
+    return c.phone.terminate_app(app_id)
 
 
 def m_query_app_state(c: Call, a: dict[str, Any]) -> int:

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from selenium.common.exceptions import NoAlertPresentException
 
+from shareflow.yaml_errors import one_line
+
 HERE = Path(__file__).parent
 SCENES = ("p2p", "group")
 LINK_KINDS = ("taobao", "tmall", "jd")
@@ -31,12 +33,41 @@ class Data:
     items: dict[str, Item]
 
 
+EXPECTATIONS = pytest.StashKey[dict[str, dict[str, str]]]()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--expectations",
         default=str(HERE / "expectations.yaml"),
         help="expected link outcomes per scene and link kind (default: the late-2021 policy)",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Read the expectations before anything runs: a bad file stops the run with one message naming it."""
+    config.stash[EXPECTATIONS] = read_expectations(Path(config.getoption("--expectations")))
+
+
+def read_expectations(path: Path) -> dict[str, dict[str, str]]:
+    """The expected outcome per scene and link kind; :class:`pytest.UsageError` naming the file and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        table = yaml.safe_load(text)
+    except OSError as exc:
+        raise pytest.UsageError(f"--expectations {path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise pytest.UsageError(one_line(path, exc, text)) from None
+    if not isinstance(table, dict):
+        raise pytest.UsageError(f"{path}: expected a mapping of scenes (p2p, group) to link kinds")
+    for scene in SCENES:
+        if not isinstance(table.get(scene), dict):
+            raise pytest.UsageError(f"{path}: {scene}: missing, or not a mapping of link kinds to outcomes")
+        for kind in LINK_KINDS:
+            value = table[scene].get(kind)
+            if value not in OUTCOMES:
+                raise pytest.UsageError(f"{path}: {scene}.{kind}: {value!r} is not one of {sorted(OUTCOMES)}")
+    return table
 
 
 @pytest.fixture(autouse=True)
@@ -66,12 +97,5 @@ def data() -> Data:
 
 @pytest.fixture(scope="session")
 def expectations(pytestconfig: pytest.Config) -> dict[str, dict[str, str]]:
-    """Expected outcome per scene and link kind; a bad file stops the run with its name."""
-    path = Path(pytestconfig.getoption("--expectations"))
-    table = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for scene in SCENES:
-        for kind in LINK_KINDS:
-            value = (table.get(scene) or {}).get(kind)
-            if value not in OUTCOMES:
-                raise pytest.UsageError(f"{path}: {scene}.{kind}: {value!r} is not one of {sorted(OUTCOMES)}")
-    return table
+    """Expected outcome per scene and link kind (read and checked when the run starts)."""
+    return pytestconfig.stash[EXPECTATIONS]

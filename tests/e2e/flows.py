@@ -22,7 +22,7 @@ def share_item_to_wechat(taobao: Taobao, wechat: WeChat, item_id: str, title: st
     taobao.reset()
     wechat.reset()
     taobao.open_item(item_id)
-    assert taobao.shows_title(title), f"Taobao did not open the item {title!r}"
+    taobao.expect_item(title)
     password = taobao.share_to_wechat()
     parsed = parse(password)
     assert parsed is not None, f"the clipboard holds no Tao password: {password!r}"
@@ -48,6 +48,6 @@ def buy_from_link(taobao: Taobao, wechat: WeChat, title: str, expected: str, out
     if outcome == "interstitial":
         wechat.continue_past_interstitial("taobao")
     wechat.open_in_app("taobao")
-    assert taobao.shows_title(title), f"the link did not land on {title!r}"
+    taobao.expect_item(title)
     taobao.buy_now()
     assert taobao.shows_title(title, on_order=True), f"the order confirmation is not for {title!r}"

@@ -1,4 +1,4 @@
-"""Page objects' taps when a tap's screen comes later than the proof's wait (stand-in driver and screen)."""
+"""Page objects' taps when a tap's screen comes later than the proof's wait, and elements that vanish while handled."""
 
 from __future__ import annotations
 
@@ -6,10 +6,21 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 
+from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device
+from shareflow.outcomes import INFRASTRUCTURE, classify
+from shareflow.phone import AppNotInFront, Phone
 from shareflow.screen import StateNotReached
+
+DROID = Device("droid", "android", os_version="12", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
+
+
+def fake_phone(driver: object, screen: object) -> Any:
+    """What a page object uses of a phone: its driver, screen, platform, device and the apps it drives."""
+    return SimpleNamespace(driver=driver, screen=screen, platform="android", device=DROID, apps={})
 
 
 class LateDriver:
@@ -44,11 +55,13 @@ class LateScreen:
         self.looked = True
         return state == "wechat/chat"
 
+    def give_up(self) -> None:
+        """No guard: the apps' state is not what these tests look at."""
+
 
 def test_a_tap_that_took_effect_after_the_proof_s_wait_is_not_repeated_nor_failed() -> None:
     driver, screen = LateDriver(), LateScreen()
-    device = Device("droid", "android", os_version="12", endpoint="embedded", apps={"wechat": "8.0.16"})
-    wechat = WeChat(SimpleNamespace(driver=driver, screen=screen, platform="android", device=device))  # type: ignore[arg-type]
+    wechat = WeChat(fake_phone(driver, screen))
     assert wechat.tap("chat_row", proof="wechat/chat", timeout=1.0, name="购物分享群") == "wechat/chat"
     assert (driver.taps, screen.waits) == (1, 2)
 
@@ -56,8 +69,92 @@ def test_a_tap_that_took_effect_after_the_proof_s_wait_is_not_repeated_nor_faile
 def test_a_tap_whose_element_and_proof_both_stay_away_fails_naming_the_element() -> None:
     driver, screen = LateDriver(), LateScreen()
     screen.sees = lambda state: False  # type: ignore[method-assign]
-    device = Device("droid", "android", os_version="12", endpoint="embedded", apps={"wechat": "8.0.16"})
-    wechat = WeChat(SimpleNamespace(driver=driver, screen=screen, platform="android", device=device))  # type: ignore[arg-type]
+    wechat = WeChat(fake_phone(driver, screen))
     with pytest.raises(StateNotReached, match="element 'chat_row' not shown within 0 s"):
         wechat.tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")
     assert driver.taps == 1
+
+
+class VanishingBanner:
+    """A notification banner that goes by itself between being found and being read, as banners do."""
+
+    @property
+    def rect(self) -> dict[str, int]:
+        raise StaleElementReferenceException("stale element reference: the banner is no longer attached")
+
+    def click(self) -> None:
+        raise StaleElementReferenceException("stale element reference: the pop-up closed")
+
+
+class BannerDriver:
+    """Every lookup finds a banner (and a pop-up with its close button) that is gone once touched."""
+
+    def __init__(self) -> None:
+        self.swipes = 0
+
+    def find_elements(self, by: str, value: str) -> list[Any]:
+        return [VanishingBanner()]
+
+    def swipe(self, *args: object) -> None:
+        self.swipes += 1
+
+
+def test_a_banner_that_goes_while_it_is_handled_is_ordinary() -> None:
+    driver = BannerDriver()
+    wechat = WeChat(fake_phone(driver, None))
+    assert wechat.dismiss_interruptions() is False  # nothing was left to clear; no error
+    assert driver.swipes == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        StaleElementReferenceException("stale element reference"),
+        NoSuchElementException("no such element: 立即购买"),
+        WebDriverException("An unknown server-side error occurred"),
+    ],
+)
+def test_a_webdriver_error_is_never_a_product_failure(error: Exception) -> None:
+    assert classify(error) == INFRASTRUCTURE
+
+
+class CrashedDriver:
+    """The phone after the app in front crashed: the launcher shows, nothing of the apps is found."""
+
+    def __init__(self, states: dict[str, object]) -> None:
+        self.states = states
+
+    def find_elements(self, by: str, value: str) -> list[Any]:
+        return []
+
+    def execute_script(self, script: str, args: dict[str, str]) -> object:
+        assert script == "mobile: queryAppState"
+        return self.states[args["appId"]]
+
+
+def guarded_phone(states: dict[str, object]) -> Phone:
+    """A phone whose screen never shows what is waited for, and whose guard asks the driver for app states."""
+    driver = CrashedDriver(states)
+    screen = LateScreen()
+    screen.sees = lambda state: False  # type: ignore[method-assign]
+    phone = Phone(DROID, driver, screen, None, None)  # type: ignore[arg-type]
+    screen.give_up = phone.check_in_front  # type: ignore[method-assign]
+    return phone
+
+
+def test_an_element_not_shown_because_the_apps_are_gone_is_infrastructure_not_the_product() -> None:
+    phone = guarded_phone({"com.tencent.mm": 1, "com.taobao.taobao": 3})
+    wechat, _ = WeChat(phone), Taobao(phone)
+    with pytest.raises(
+        AppNotInFront, match="droid: no app under test is in front .wechat not running, taobao in the background."
+    ) as caught:
+        wechat.tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")
+    assert classify(caught.value) == INFRASTRUCTURE
+
+
+@pytest.mark.parametrize("wechat_state", [4, None], ids=["wechat-in-front", "state-unknown"])
+def test_an_element_not_shown_while_an_app_is_in_front_stays_unreached(wechat_state: object) -> None:
+    phone = guarded_phone({"com.tencent.mm": wechat_state, "com.taobao.taobao": 1})
+    wechat, _ = WeChat(phone), Taobao(phone)
+    with pytest.raises(StateNotReached, match="element 'chat_row' not shown"):
+        wechat.tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")

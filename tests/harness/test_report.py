@@ -32,7 +32,8 @@ from shareflow.apps.base import ElementNotShown
 from shareflow.browser import WINDOW, open_headless, screenshot, trend_runs, wait_for
 from shareflow.launcher import LaunchError
 from shareflow.lease import LeaseTimeout
-from shareflow.screen import StateNotReached
+from shareflow.phone import AppNotInFront
+from shareflow.screen import StateNotReached, WrongState
 from shareflow.session import SessionError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -263,6 +264,8 @@ KINDS = {
     [
         StateNotReached("screen state 'wechat/chat' not reached within 20 s: best was 'wechat/chat' at 0.41"),
         ElementNotShown("taobao: element 'buy_now' not shown within 10 s (by id)"),
+        WrongState("提交订单 is disabled", "taobao/order_submit_disabled", None),
+        AppNotInFront("droid: no app under test is in front (taobao not running, wechat not running)"),
         AssertionError("the link opened 'blocked'; expected 'direct'\nassert 'blocked' == 'direct'"),
         NoSuchElementException("no such element: 立即购买"),
         SessionError("droid: cannot open a session at http://127.0.0.1:4723: refused"),

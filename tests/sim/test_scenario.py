@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from shareflow_sim.__main__ import main
 from shareflow_sim.scenario import ScenarioError, from_dict, load
 
 
@@ -59,3 +60,93 @@ def test_unreadable_and_non_mapping_files(tmp_path: Path) -> None:
     bad.write_text("- 1\n")
     with pytest.raises(ScenarioError, match="expected a mapping"):
         load(bad)
+
+
+# -- one message per bad file, naming where ---------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "seed: 7\nnoise:\n  transition_ms: [1, 2\n",
+            "s.yaml:4:1: not valid YAML: expected ',' or ']', but got '<stream end>'",
+        ),
+        ("seed: 7\n  noise: 1\n", "s.yaml:2:8: not valid YAML: mapping values are not allowed here"),
+        ("seed: 7\nclock: \x01\n", "s.yaml:2:8: not valid YAML: unacceptable character #x0001"),
+    ],
+    ids=["unclosed-list", "indented-key", "control-character"],
+)
+def test_a_file_that_is_not_yaml_is_named_with_line_and_column(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load(path)
+    assert str(caught.value) == f"{tmp_path}/{expected}"
+
+
+@pytest.mark.parametrize("start", ["yesterday", "2021-11-29T10:00:00", "2021-11-29", "29/11/2021 10:00 +08:00"])
+def test_a_clock_start_must_be_a_date_time_with_its_offset(start: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        from_dict({"clock": {"start": start}}, "s.yaml")
+    assert str(caught.value) == (
+        f"s.yaml: clock.start: {start!r} is not a date-time with a UTC offset, e.g. '2021-11-29T10:00:00+08:00'"
+    )
+
+
+def test_a_clock_start_is_read_quoted_or_not(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    for text in ('clock: {start: "2021-11-29T10:00:00+08:00"}\n', "clock: {start: 2021-11-29T10:00:00+08:00}\n"):
+        path.write_text(text, encoding="utf-8")
+        start = load(path).clock_start
+        assert start is not None and start.isoformat() == "2021-11-29T10:00:00+08:00"
+    path.write_text("clock: {start: 2021-11-29 10:00:00}\n", encoding="utf-8")  # YAML's, without an offset
+    with pytest.raises(ScenarioError) as caught:
+        load(path)
+    assert "clock.start: '2021-11-29T10:00:00' is not a date-time with a UTC offset" in str(caught.value)
+
+
+@pytest.mark.parametrize("path", ["noise.transition_ms", "faults.latency_ms"])
+def test_every_range_needs_low_at_most_high(path: str) -> None:
+    section, key = path.split(".")
+    with pytest.raises(ScenarioError) as caught:
+        from_dict({section: {key: [900, 100]}}, "s.yaml")
+    assert str(caught.value) == f"s.yaml: {path}: low 900 is above high 100"
+    assert getattr(getattr(from_dict({section: {key: [100, 100]}}), section), key) == (100, 100)
+
+
+def test_the_new_faults_and_noise_are_off_by_default_and_checked() -> None:
+    scenario = load(None)
+    faults = scenario.faults
+    assert (faults.server_error, faults.app_crash, faults.offline, faults.offline_s) == (0.0, 0.0, 0.0, 5.0)
+    assert scenario.noise.late_banner == 0.0
+    for section, key, value in [
+        ("faults", "server_error", 2),
+        ("faults", "app_crash", -0.1),
+        ("faults", "offline", "often"),
+        ("faults", "offline_s", -1),
+        ("noise", "late_banner", 1.5),
+    ]:
+        with pytest.raises(ScenarioError) as caught:
+            from_dict({section: {key: value}}, "s.yaml")
+        assert str(caught.value).startswith(f"s.yaml: {section}.{key}: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("clock: {start: yesterday}\n", "clock.start: 'yesterday' is not a date-time with a UTC offset"),
+        ("seed: 7\n  noise: 1\n", ":2:8: not valid YAML: mapping values are not allowed here"),
+    ],
+    ids=["bad-clock", "not-yaml"],
+)
+def test_the_farm_refuses_a_bad_scenario_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    """What the harness shows of a farm that would not start is the last line it printed."""
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["--devices", str(ROOT / "devices.yaml"), "--scenario", str(path), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"shareflow_sim: {path}") and expected in err

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from selenium.common.exceptions import StaleElementReferenceException
+from lxml import etree
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow.apps.locators import Locator, locators
@@ -15,12 +16,24 @@ from shareflow.screen import POLL_S, StateNotReached
 FIND_TIMEOUT_S = 15.0
 PROOF_TIMEOUT_S = 6.0  # how long a tap's effect may take before the tap is retried
 BANNER_SWIPE_MS = 150
-TAP_TRIES = 3
+# a tap caught by a banner that dropped in as it arrived is tried again: with one tap in three caught
+# (the soak's heavy noise), all five are caught once in 400 taps
+TAP_TRIES = 5
 INTERRUPTING_APPS = ("taobao", "wechat", "system")
 
 
 class ElementNotShown(StateNotReached):
     """An element the flow needs is neither in the node tree nor on screen."""
+
+
+TEXT_ATTRIBUTES = {"android": "text", "ios": "label"}
+
+
+def screen_texts(source: str, platform: str) -> list[str]:
+    """The texts a page source shows, in order, each once (for a failure's note)."""
+    tree = etree.fromstring(source.encode("utf-8"))
+    texts = (node.get(TEXT_ATTRIBUTES[platform], "").strip() for node in tree.iter())
+    return list(dict.fromkeys(t for t in texts if t))
 
 
 class PageObject:
@@ -35,10 +48,16 @@ class PageObject:
         self.platform = phone.platform
         self.locators = locators(self.app)
         self.version = phone.device.apps.get(self.app, "")
+        phone.apps[self.app] = self.package
 
     @property
     def package(self) -> str:
         return self.locators.package(self.platform)
+
+    def not_shown(self, message: str) -> ElementNotShown:
+        """The failure of an element the flow needs, once the phone's guard found its apps in front."""
+        self.screen.give_up()
+        return ElementNotShown(message)
 
     def locator(self, what: str, **fmt: str) -> Locator:
         return self.locators.get(what, self.platform, self.version, **fmt)
@@ -73,19 +92,33 @@ class PageObject:
             version = self.phone.device.apps.get(app, "")
             for name in other.data.get("transient", []):
                 for banner in self.driver.find_elements(*other.get(name, self.platform, version).selector):
-                    r = banner.rect
-                    x, y = r["x"] + r["width"] / 2, r["y"] + r["height"] / 2
-                    self.driver.swipe(x, y, x, max(1, r["y"] - r["height"]), BANNER_SWIPE_MS)
-                    cleared = True
+                    cleared = self._swipe_away(banner) or cleared
             for entry in other.data.get("interruptions", []):
                 shown = other.get(entry["shown"], self.platform, version).selector
                 close = other.get(entry["close"], self.platform, version).selector
                 if shown and close and self.driver.find_elements(*shown):
                     buttons = self.driver.find_elements(*close)
-                    if buttons:
-                        buttons[-1].click()
+                    if buttons and self._click(buttons[-1]):
                         return True
         return cleared
+
+    def _swipe_away(self, banner: WebElement) -> bool:
+        """Swipe a banner up and away; False when it went by itself first (an ordinary race: look again later)."""
+        try:
+            r = banner.rect
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+        x, y = r["x"] + r["width"] / 2, r["y"] + r["height"] / 2
+        self.driver.swipe(x, y, x, max(1, r["y"] - r["height"]), BANNER_SWIPE_MS)
+        return True
+
+    def _click(self, element: WebElement) -> bool:
+        """Click ``element``; False when it disappeared meanwhile (the pop-up closed by itself)."""
+        try:
+            element.click()
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+        return True
 
     def _tap_once(self, what: str, timeout: float, done: Sequence[str] = (), **fmt: str) -> bool:
         """Clear what came over the page, then tap ``what`` (its locator, else its template) once it shows.
@@ -99,12 +132,8 @@ class PageObject:
         while True:
             if locator.selector is not None:
                 found = self.driver.find_elements(*locator.selector)
-                if found:
-                    try:
-                        found[-1].click()
-                        return True
-                    except StaleElementReferenceException:
-                        continue
+                if found and self._click(found[-1]):
+                    return True
             if locator.template is not None:
                 look = self.screen.look(locator.template)
                 if look.match.found and look.match.center is not None:
@@ -121,7 +150,7 @@ class PageObject:
                     )
                     if part
                 )
-                raise ElementNotShown(f"{self.app}: element {what!r} not shown within {timeout:.0f} s (by {how})")
+                raise self.not_shown(f"{self.app}: element {what!r} not shown within {timeout:.0f} s (by {how})")
             self.dismiss_interruptions()
             time.sleep(POLL_S)
 

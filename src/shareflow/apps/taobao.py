@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from shareflow.apps.base import FIND_TIMEOUT_S, ElementNotShown, PageObject
+from shareflow.apps.base import FIND_TIMEOUT_S, ElementNotShown, PageObject, screen_texts
 from shareflow.apps.wechat import WECHAT_STATES
 from shareflow.screen import StateNotReached
+from shareflow.taopassword import parse
+
+ORDER_DISABLED = "taobao/order_submit_disabled"  # a known wrong state: 提交订单 greyed out
+NOTED_TEXTS = 12  # texts of a wrong page drawn beside it
 
 
 class Taobao(PageObject):
@@ -27,11 +31,31 @@ class Taobao(PageObject):
         return self.element(name, timeout=5, title=title) is not None
 
     def share_to_wechat(self) -> str:
-        """分享 → 微信: the Tao password lands on the clipboard; returns it."""
+        """分享 → 微信: the Tao password lands on the clipboard; returns it.
+
+        Fails with proof when the share panel shows no 微信 target, or when 淘口令已复制 shows but the
+        clipboard holds no Tao password (the clipboard's content is drawn beside the dialog).
+        """
         with self.phone.evidence.step(f"{self.phone.name}: share the item to WeChat"):
             self.tap("share_button", proof="taobao/share_panel")
-            self.tap("share_to_wechat", proof="taobao/password_copied")
-            return self.driver.get_clipboard_text()
+            try:
+                self.tap("share_to_wechat", proof="taobao/password_copied")
+            except ElementNotShown:
+                self.screen.prove_absent(
+                    "taobao/share_wechat", on="taobao/share_panel", message="Taobao's share panel offers no 微信 target"
+                )
+                raise
+            copied = self.screen.look("taobao/password_copied").match
+            text = self.driver.get_clipboard_text()
+            if parse(text) is None:
+                shown = repr(text) if text else "nothing (it is empty)"
+                self.screen.prove(
+                    "taobao/password_copied",
+                    copied,
+                    f"淘口令已复制 shows, but the clipboard holds {shown}: no Tao password was copied",
+                    note=["the dialog says: 淘口令已复制", "the clipboard holds:", shown],
+                )
+            return text
 
     def go_paste_in_wechat(self) -> str:
         """去微信粘贴: WeChat comes up where it was; returns the state it shows."""
@@ -39,9 +63,24 @@ class Taobao(PageObject):
             return self.tap("go_paste", proof=WECHAT_STATES)
 
     def buy_now(self) -> None:
-        """立即购买 → the order confirmation (确认订单 with 提交订单)."""
+        """立即购买 → the order confirmation (确认订单 with 提交订单); fails with proof when 提交订单 is disabled."""
         with self.phone.evidence.step(f"{self.phone.name}: 立即购买 → order confirmation"):
-            self.tap("buy_now", proof="taobao/order_confirm")
+            state = self.tap("buy_now", proof=["taobao/order_confirm", ORDER_DISABLED])
+            if state == ORDER_DISABLED:
+                self.screen.prove(
+                    state,
+                    self.screen.look(state).match,
+                    "the order confirmation's 提交订单 is disabled: the order cannot be submitted",
+                )
+
+    def expect_item(self, title: str) -> None:
+        """The item page shows exactly ``title``; else fail with proof: the page, and the texts it does show."""
+        if self.shows_title(title):
+            return
+        page = self.screen.expect("taobao/item")
+        texts = screen_texts(self.driver.page_source, self.platform)
+        note = [f"expected: {title}", "this page shows:", *texts[:NOTED_TEXTS]]
+        self.screen.prove("taobao/item", page, f"the item page is not {title!r}", note=note)
 
     def open_from_clipboard(self, allow_paste: bool = True) -> None:
         """Bring Taobao up with a password on the clipboard: answer the iOS paste alert, open the card."""
@@ -63,9 +102,9 @@ class Taobao(PageObject):
         label = "允许粘贴" if allow else "不允许粘贴"
         buttons = self.driver.execute_script("mobile: alert", {"action": "getButtons"})
         if label not in buttons:
-            raise ElementNotShown(f"the paste alert offers {buttons}, not {label!r}")
+            raise self.not_shown(f"the paste alert offers {buttons}, not {label!r}")
         self.driver.execute_script("mobile: alert", {"action": "accept", "buttonLabel": label})
         try:
             self.screen.expect_not("system/paste_alert", timeout=5)
         except StateNotReached as exc:
-            raise ElementNotShown(f"the paste alert stayed after {label}") from exc
+            raise self.not_shown(f"the paste alert stayed after {label}") from exc

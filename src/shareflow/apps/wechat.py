@@ -7,8 +7,8 @@ from contextlib import AbstractContextManager, nullcontext
 
 from selenium.webdriver.common.action_chains import ActionChains
 
-from shareflow.apps.base import PROOF_TIMEOUT_S, TAP_TRIES, ElementNotShown, PageObject
-from shareflow.screen import DEFAULT_TIMEOUT_S, POLL_S, StateNotReached
+from shareflow.apps.base import PROOF_TIMEOUT_S, TAP_TRIES, PageObject
+from shareflow.screen import DEFAULT_TIMEOUT_S, POLL_S, StateNotReached, WrongState
 
 LONG_PRESS_S = 0.8
 CHAT_QUIET_S = 1.0  # longer than a message takes from one phone to the others (the virtual farm: 0.3 s)
@@ -70,7 +70,7 @@ class WeChat(PageObject):
         with self.phone.evidence.step(f"{self.phone.name}: paste the Tao password and send it"):
             box = self.element("chat_input")
             if box is None:
-                raise ElementNotShown("wechat: the chat's input box is not in the node tree")
+                raise self.not_shown("wechat: the chat's input box is not in the node tree")
             ActionChains(self.driver).click_and_hold(box).pause(LONG_PRESS_S).release().perform()
             self.screen.expect("wechat/paste_menu")
             self.tap("paste", proof="wechat/send")
@@ -86,7 +86,7 @@ class WeChat(PageObject):
             for attempt in range(TAP_TRIES):
                 if not self._tap_link_once(host, shown_as):
                     if attempt == 0:
-                        raise ElementNotShown(f"wechat: no {shown_as!r} on screen")
+                        raise self.not_shown(f"wechat: no {shown_as!r} on screen")
                     break  # the chat is gone: an earlier tap took effect, only late
                 if attempt == TAP_TRIES - 1:
                     break
@@ -149,9 +149,18 @@ class WeChat(PageObject):
         return True
 
     def wait_for_link(self, shown_as: str = "wechat/their_link", timeout: float = 30) -> None:
-        """Wait until a link message shows in the open chat."""
+        """Wait until a link message shows in the open chat; fail with proof when the chat shows none."""
         with self.phone.evidence.step(f"{self.phone.name}: the link message arrives"):
-            self.screen.expect(shown_as, timeout)
+            try:
+                self.screen.expect(shown_as, timeout)
+            except StateNotReached as missing:
+                if not self.screen.sees("wechat/chat"):
+                    raise  # not even the chat: nothing is proven
+                best = missing.match.best if missing.match else None
+                where = self.chat or "the chat"
+                raise WrongState(
+                    f"{where}: no link message arrived within {timeout:.0f} s", "wechat/chat", best
+                ) from None
 
     def continue_past_interstitial(self, kind: str = "taobao") -> None:
         """继续访问 on 非微信官方网页 → the shop's H5 page."""
@@ -168,7 +177,7 @@ class WeChat(PageObject):
         with self.phone.evidence.step(f"{self.phone.name}: copy the message"), self._floor():
             newest = self._newest(shown_as)
             if newest is None:
-                raise ElementNotShown(f"wechat: no {shown_as!r} on screen")
+                raise self.not_shown(f"wechat: no {shown_as!r} on screen")
             (x, y, w, h), width = newest
             px, py = self.screen.to_tap_units(x + w * 0.25, y + h / 2, width)
             self.driver.tap([(px, py)], int(LONG_PRESS_S * 1000))

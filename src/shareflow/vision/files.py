@@ -86,16 +86,19 @@ class Matcher:
         """The match of one case, and the screen it was made on."""
         template = self.template(template_path)
         screen = self.screen(screen_path)
-        match = find(
-            screen,
-            template.image,
-            threshold=template.threshold if threshold is None else threshold,
-            capture_resolution=capture_resolution or template.capture_resolution,
-            region=region_box(template.region, screen.width, screen.height),
-            mask=template.mask,
-            text=template.text,
-            text_box=template.text_box,
-        )
+        try:
+            match = find(
+                screen,
+                template.image,
+                threshold=template.threshold if threshold is None else threshold,
+                capture_resolution=capture_resolution or template.capture_resolution,
+                region=region_box(template.region, screen.width, screen.height),
+                mask=template.mask,
+                text=template.text,
+                text_box=template.text_box,
+            )
+        except TemplateError as exc:
+            raise TemplateError(f"{template_path} on {screen_path}: {exc}") from None
         return match, screen.bgr
 
 
