@@ -44,6 +44,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from shareflow.yaml_errors import one_line
+
 SCENES = ("p2p", "group")
 LINK_KINDS = ("taobao", "tmall", "jd")
 OUTCOMES = ("direct", "interstitial", "blocked", "copy_to_browser")
@@ -262,19 +264,7 @@ def load(path: str | Path | None) -> Scenario:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ScenarioError(_yaml_problem(path, text, exc)) from exc
+        raise ScenarioError(one_line(path, exc, text)) from exc
     if data is not None and not isinstance(data, dict):
         raise ScenarioError(f"{path}: (top level): expected a mapping of keys")
     return from_dict(data, str(path))
-
-
-def _yaml_problem(path: Path, text: str, exc: yaml.YAMLError) -> str:
-    """One line: ``<file>:<line>:<col>: not valid YAML: <problem>``, line and column counted from 1."""
-    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow: a position, no mark
-        before = text[: exc.position]
-        line, column = before.count("\n"), exc.position - (before.rfind("\n") + 1)
-        return f"{path}:{line + 1}:{column + 1}: not valid YAML: unacceptable character #x{exc.character:04x}"
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
-    return f"{where}: not valid YAML: {problem}"
