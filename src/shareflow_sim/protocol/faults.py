@@ -1,5 +1,5 @@
-"""The scenario's infrastructure faults: when each strikes a session's commands, and what the drivers
-answer when it does."""
+"""The scenario's infrastructure faults: the time they add to requests and to starting sessions, when each
+chance strikes a session's commands, and what the drivers answer when it does."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         seed = scenario.seed
         self._latency = random.Random(f"latency:{seed}")
+        self._session_start = random.Random(f"session_start:{seed}")
         # one stream per fault, so that turning one on leaves the others' draws as they were
         self._streams = {
             "drop_session": random.Random(f"faults:{seed}"),
@@ -61,10 +62,22 @@ class FaultInjector:
         self._offline_until: dict[str, float] = {}  # phone name -> when the host sees it again (monotonic)
 
     def inject_latency(self) -> None:
-        lo, hi = self.faults.latency_ms
+        """The latency added to a request (``latency_ms``)."""
+        self._wait(self._latency, self.faults.latency_ms)
+
+    # Real phones make every new session wait while the driver starts its server on them: UiAutomator2's
+    # instrumentation (about 20 s on a Samsung S7, where ~30% of a suite's run went into creating sessions:
+    # appium/appium#11527) or WebDriverAgent (an iOS session in about 30 s with Appium 1: appium/appium#20317).
+    def start_session(self) -> None:
+        """The time a new session takes to start its driver's server on the phone (``session_start_ms``)."""
+        self._wait(self._session_start, self.faults.session_start_ms)
+
+    def _wait(self, stream: random.Random, range_ms: tuple[int, int]) -> None:
+        """Sleep for a draw of ``stream`` in ``range_ms``; nothing is drawn for a range of zero."""
+        lo, hi = range_ms
         if hi > 0:
             with self._lock:
-                delay = self._latency.uniform(lo, hi)
+                delay = stream.uniform(lo, hi)
             time.sleep(delay / 1000)
 
     def strikes(self, fault: str) -> bool:

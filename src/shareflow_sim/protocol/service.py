@@ -142,8 +142,10 @@ class FarmService:
             self._reap()
             phone = self._pick(platform, caps)
             session = Session(str(uuid.uuid4()), phone, session_caps(phone, caps), float(timeout))
+            session.busy += 1  # starting: the phone is taken, and the session is not idle
             self.sessions[session.id] = session
         try:
+            self.faults.start_session()
             with phone.lock:
                 session.cleanup = prepare_phone(phone, caps)
                 if platform == "ios" and isinstance(caps.get("appium:bundleId"), str):
@@ -152,6 +154,9 @@ class FarmService:
         except Exception:
             self.end(session, cleanup=False)
             raise
+        finally:
+            session.last_used = time.monotonic()  # newCommandTimeout counts from the session's start
+            session.busy -= 1
         log.info("session %s on %s", session.id, phone.name)
         return {"sessionId": session.id, "capabilities": session.caps}
 
