@@ -18,6 +18,8 @@ keys or values are errors that name the file and the key path::
                                  # a tap where the banner shows (the top of the screen) lands on it
     faults:                      # infrastructure faults; each chance is drawn per session command
       latency_ms: [0, 0]         # added to every command
+      session_start_ms: [0, 0]   # a new session takes this long, as starting UiAutomator2's or
+                                 # WebDriverAgent's server on a real phone does (5-30 s)
       drop_session: 0.0          # chance the session is gone: "invalid session id" 404
       server_error: 0.0          # chance the command is not done and answers "unknown error" 500
       app_crash: 0.0             # chance the app in front crashes first: its screens are gone and the
@@ -67,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "noise": {"transition_ms": [150, 600], "promo_popup": 0.3, "notification_banner": 0.2, "late_banner": 0.0},
     "faults": {
         "latency_ms": [0, 0],
+        "session_start_ms": [0, 0],
         "drop_session": 0.0,
         "server_error": 0.0,
         "app_crash": 0.0,
@@ -114,6 +117,7 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "latency_ms": _RANGE,
+                "session_start_ms": _RANGE,
                 "drop_session": _CHANCE,
                 "server_error": _CHANCE,
                 "app_crash": _CHANCE,
@@ -141,6 +145,7 @@ class Noise:
 @dataclass(frozen=True)
 class Faults:
     latency_ms: tuple[int, int]
+    session_start_ms: tuple[int, int]
     drop_session: float
     server_error: float
     app_crash: float

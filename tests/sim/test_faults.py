@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from typing import Any
 
@@ -190,6 +191,33 @@ def test_phones_go_offline_at_their_rate(own_farm: Any) -> None:
                     break
             driver.quit()
     assert 0.065 <= dropped / commands <= 0.15
+
+
+# -- session start cost -------------------------------------------------------------------------------------------
+def test_a_new_session_takes_the_session_start_cost_with_its_phone_taken(own_farm: Any, open_session: Any) -> None:
+    low_s = 1.0
+    quick = time.monotonic()
+    open_session("android", udid=UDID["android"])  # the shared farm's scenario: no session start cost
+    assert time.monotonic() - quick < low_s
+    with own_farm(faults(session_start_ms=[1000, 1200])) as open_costly:
+        began = time.monotonic()
+        iphone = open_costly("ios", udid=UDID["ios"])
+        assert time.monotonic() - began >= low_s
+        command = time.monotonic()
+        assert iphone.page_source  # its commands do not pay it
+        assert time.monotonic() - command < low_s
+        started: list[webdriver.Remote] = []  # a newCommandTimeout shorter than its start does not end it
+        starting = threading.Thread(
+            target=lambda: started.append(open_costly("android", udid=UDID["android"], newCommandTimeout=0.8))
+        )
+        starting.start()
+        seen_busy = False
+        while starting.is_alive():
+            seen_busy |= any(p["busy"] for p in iphone.get_status()["phones"] if p["udid"] == UDID["android"])
+            time.sleep(POLL_S)
+        starting.join()
+        assert seen_busy, "the phone was not taken while its session started"
+        assert started[0].current_package == "com.android.launcher3"
 
 
 # -- late banners -------------------------------------------------------------------------------------------------

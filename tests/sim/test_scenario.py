@@ -107,7 +107,7 @@ def test_a_clock_start_is_read_quoted_or_not(tmp_path: Path) -> None:
     assert "clock.start: '2021-11-29T10:00:00' is not a date-time with a UTC offset" in str(caught.value)
 
 
-@pytest.mark.parametrize("path", ["noise.transition_ms", "faults.latency_ms"])
+@pytest.mark.parametrize("path", ["noise.transition_ms", "faults.latency_ms", "faults.session_start_ms"])
 def test_every_range_needs_low_at_most_high(path: str) -> None:
     section, key = path.split(".")
     with pytest.raises(ScenarioError) as caught:
@@ -120,12 +120,14 @@ def test_the_new_faults_and_noise_are_off_by_default_and_checked() -> None:
     scenario = load(None)
     faults = scenario.faults
     assert (faults.server_error, faults.app_crash, faults.offline, faults.offline_s) == (0.0, 0.0, 0.0, 5.0)
+    assert faults.session_start_ms == (0, 0)
     assert scenario.noise.late_banner == 0.0
     for section, key, value in [
         ("faults", "server_error", 2),
         ("faults", "app_crash", -0.1),
         ("faults", "offline", "often"),
         ("faults", "offline_s", -1),
+        ("faults", "session_start_ms", [5000]),
         ("noise", "late_banner", 1.5),
     ]:
         with pytest.raises(ScenarioError) as caught:

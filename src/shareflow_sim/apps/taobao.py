@@ -9,7 +9,8 @@ pop-up may cover home and item pages (scenario noise).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from shareflow_sim import widgets as w
@@ -80,6 +81,22 @@ class TaobaoApp(App):
         super().__init__(phone, version)
         self.kit = Kit(phone.profile, PACKAGE)
         self._seen_clip = ""  # the clipboard text last looked at, so the card shows once
+        # screen kind -> its page ("pay", Alipay's cashier, is a sheet over its order's page: see layers)
+        self._pages: dict[str, Callable[[Screen], Node]] = {
+            "splash": self._splash_page,
+            "home": self._home_page,
+            "item": self._item_page,
+            "missing": self._missing_page,
+            "order": self._order_page,
+            "paid": self._paid_page,
+        }
+        # overlay name -> what shows over the page, given the overlay's value in Screen.overlays
+        self._overlays: dict[str, Callable[[Any, Screen], Node]] = {
+            "share": self._share_overlay,
+            "copied": self._copied_overlay,
+            "card": self._card_overlay,
+            "promo": self._promo_overlay,
+        }
 
     # -- lifecycle ----------------------------------------------------------------
     def launch(self) -> None:
@@ -251,9 +268,9 @@ class TaobaoApp(App):
         if screen.kind == "pay":
             layers = [self._layer("order", self._order_page(self.stack[-2])), self._pay_layer(screen)]
         else:
-            layers = [self._layer(screen.kind, getattr(self, f"_{screen.kind}_page")(screen))]
+            layers = [self._layer(screen.kind, self._pages[screen.kind](screen))]
         for name, value in screen.overlays.items():
-            root = getattr(self, f"_{name}_overlay")(value, screen)
+            root = self._overlays[name](value, screen)
             layers.append(self._layer(name, root, modal=True))
         return layers
 

@@ -13,6 +13,7 @@ from 8.0.55 on Android the node text is hidden from dumps.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -160,6 +161,13 @@ class WeChatApp(App):
         self.drafts: dict[str, str] = {}
         # The messages this phone has: those there at install, then those delivered or sent here.
         self.known = {m.id for chat in phone.world.chats.values() for m in chat.messages}
+        # main screen's tab -> its page
+        self._tab_pages: dict[str, Callable[[], Node]] = {
+            "chats": self._chats_page,
+            "contacts": self._contacts_page,
+            "discover": self._discover_page,
+            "me": self._me_page,
+        }
 
     # -- lifecycle ------------------------------------------------------------------------
     def launch(self) -> None:
@@ -329,8 +337,7 @@ class WeChatApp(App):
         screen = self.top
         if screen.kind == "main":
             tab = screen.params["tab"]
-            base = getattr(self, f"_{tab}_page")()
-            layers = [self._layer(tab, base)]
+            layers = [self._layer(tab, self._tab_pages[tab]())]
         elif screen.kind == "chat":
             bubbles = self._bubbles(screen)
             layers = [self._layer("chat", self._chat_page(screen, bubbles))]

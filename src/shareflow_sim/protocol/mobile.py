@@ -1,0 +1,230 @@
+"""Execute: the drivers' ``mobile:`` methods, each platform's table of them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from shareflow_sim.phone import LONG_PRESS_S
+from shareflow_sim.protocol.actions import MAX_GESTURE_WAIT_S
+from shareflow_sim.protocol.alerts import answer_alert, current_alert
+from shareflow_sim.protocol.arguments import NUMBER, arg, b64, element_id
+from shareflow_sim.protocol.capabilities import DRIVERS
+from shareflow_sim.protocol.device import DEVICE_TIME_FORMAT, device_time
+from shareflow_sim.protocol.errors import InvalidArgument, UnknownError, UnknownMethod, UnsupportedOperation
+from shareflow_sim.protocol.routes import Commands
+from shareflow_sim.protocol.sessions import NATIVE, Call
+
+command = Commands()
+
+MobileMethod = Callable[[Call, dict[str, Any]], Any]
+
+
+def _app_id(c: Call, a: dict[str, Any]) -> str:
+    app_id = arg(a, "appId" if c.android else "bundleId", str)
+    if not c.phone.has_app(app_id):
+        raise UnknownError(f"The application '{app_id}' is not installed on the device {c.phone.name}")
+    return app_id
+
+
+def m_activate_app(c: Call, a: dict[str, Any]) -> None:
+    c.phone.open_app(_app_id(c, a))
+
+
+def m_terminate_app(c: Call, a: dict[str, Any]) -> bool:
+    app_id = _app_id(c, a)
+    if app_id == c.session.aut:
+        c.session.aut_expected = False  # stopped on purpose: WDA no longer calls it crashed
+    return c.phone.terminate_app(app_id)
+
+
+def m_query_app_state(c: Call, a: dict[str, Any]) -> int:
+    return c.phone.app_state(arg(a, "appId" if c.android else "bundleId", str))
+
+
+def m_is_app_installed(c: Call, a: dict[str, Any]) -> bool:
+    return c.phone.has_app(arg(a, "appId" if c.android else "bundleId", str))
+
+
+def m_deep_link(c: Call, a: dict[str, Any]) -> None:
+    url = arg(a, "url", str)
+    app_id = arg(a, "package", str) if c.android else arg(a, "bundleId", str, None)
+    try:
+        c.phone.deep_link(url, app_id)
+    except KeyError as exc:
+        raise UnknownError(f"Cannot open '{url}': {exc.args[0]}") from exc
+
+
+def _plaintext(a: dict[str, Any]) -> None:
+    kind = arg(a, "contentType", str, "plaintext")
+    if kind.lower() != "plaintext":
+        raise InvalidArgument(f"The virtual phones' clipboard holds plain text only, not '{kind}'")
+
+
+def m_get_clipboard(c: Call, a: dict[str, Any]) -> str:
+    _plaintext(a)
+    return b64(c.phone.clipboard_text.encode("utf-8"))
+
+
+def m_set_clipboard(c: Call, a: dict[str, Any]) -> None:
+    _plaintext(a)
+    try:
+        text = base64.b64decode(arg(a, "content", str), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidArgument("'content' must be base64-encoded UTF-8 text") from exc
+    c.phone.set_clipboard(text)
+
+
+def m_press_key(c: Call, a: dict[str, Any]) -> None:
+    c.phone.press_key(arg(a, "keycode", int))
+
+
+def _gesture_point(c: Call, a: dict[str, Any]) -> tuple[float, float]:
+    """Where a mobile: gesture touches: an element (offsets from its top-left) or x/y."""
+    x, y = arg(a, "x", NUMBER, None), arg(a, "y", NUMBER, None)
+    if a.get("elementId") is None:
+        if x is None or y is None:
+            raise InvalidArgument("Either 'elementId' or both 'x' and 'y' must be provided")
+        return c.logical(x, y)
+    with c.phone.lock:
+        _, el, _ = c.element(element_id(a["elementId"]))
+    if x is None or y is None:
+        return c.center(el)
+    r = c.rect(el)
+    return c.logical(r["x"] + x, r["y"] + y)
+
+
+def _hold(c: Call, point: tuple[float, float], seconds: float) -> None:
+    time.sleep(min(max(seconds, 0.0), MAX_GESTURE_WAIT_S))
+    (c.phone.long_press if seconds >= LONG_PRESS_S else c.phone.tap)(*point)
+
+
+def m_click_gesture(c: Call, a: dict[str, Any]) -> None:
+    c.phone.tap(*_gesture_point(c, a))
+
+
+def m_long_click_gesture(c: Call, a: dict[str, Any]) -> None:
+    _hold(c, _gesture_point(c, a), arg(a, "duration", NUMBER, 500) / 1000)
+
+
+def m_touch_and_hold(c: Call, a: dict[str, Any]) -> None:
+    _hold(c, _gesture_point(c, a), arg(a, "duration", NUMBER))
+
+
+def m_press_button(c: Call, a: dict[str, Any]) -> None:
+    name = arg(a, "name", str).lower()
+    if name == "home":
+        c.phone.go_home()
+    elif name not in ("volumeup", "volumedown"):
+        raise InvalidArgument(f"The button '{name}' is unknown. Only home, volumeUp and volumeDown are supported")
+
+
+def m_alert(c: Call, a: dict[str, Any]) -> list[str] | None:
+    action = arg(a, "action", str)
+    if action == "getButtons":
+        return current_alert(c).buttons
+    if action not in ("accept", "dismiss"):
+        raise InvalidArgument(f"The alert action '{action}' is unknown. Use accept, dismiss or getButtons")
+    answer_alert(c, arg(a, "buttonLabel", str, None), action == "accept")
+    return None
+
+
+def m_accept_alert(c: Call, a: dict[str, Any]) -> None:
+    answer_alert(c, arg(a, "buttonLabel", str, None), True)
+
+
+def m_dismiss_alert(c: Call, a: dict[str, Any]) -> None:
+    answer_alert(c, arg(a, "buttonLabel", str, None), False)
+
+
+def m_device_time(c: Call, a: dict[str, Any]) -> str:
+    return device_time(c.phone.now(), arg(a, "format", str, DEVICE_TIME_FORMAT))
+
+
+def m_keyboard_shown(c: Call, a: dict[str, Any]) -> bool:
+    return any(e.node is not None and e.node.focused and e.node.role == "edit" for e in c.snapshot().entries.values())
+
+
+def m_hide_keyboard(c: Call, a: dict[str, Any]) -> bool:
+    return m_keyboard_shown(c, a)
+
+
+MOBILE: dict[str, dict[str, MobileMethod]] = {
+    "android": {
+        "activateApp": m_activate_app,
+        "terminateApp": m_terminate_app,
+        "queryAppState": m_query_app_state,
+        "isAppInstalled": m_is_app_installed,
+        "deepLink": m_deep_link,
+        "getClipboard": m_get_clipboard,
+        "setClipboard": m_set_clipboard,
+        "pressKey": m_press_key,
+        "clickGesture": m_click_gesture,
+        "longClickGesture": m_long_click_gesture,
+        "acceptAlert": m_accept_alert,
+        "dismissAlert": m_dismiss_alert,
+        "getDeviceTime": m_device_time,
+        "getCurrentActivity": lambda c, a: c.phone.current_activity,
+        "getCurrentPackage": lambda c, a: c.phone.current_package,
+        "isKeyboardShown": m_keyboard_shown,
+        "hideKeyboard": m_hide_keyboard,
+    },
+    "ios": {
+        "activateApp": m_activate_app,
+        "terminateApp": m_terminate_app,
+        "queryAppState": m_query_app_state,
+        "isAppInstalled": m_is_app_installed,
+        "deepLink": m_deep_link,
+        "getClipboard": m_get_clipboard,
+        "setClipboard": m_set_clipboard,
+        "tap": m_click_gesture,
+        "touchAndHold": m_touch_and_hold,
+        "pressButton": m_press_button,
+        "alert": m_alert,
+        "getDeviceTime": m_device_time,
+        "isKeyboardShown": m_keyboard_shown,
+        "hideKeyboard": m_hide_keyboard,
+    },
+}
+
+
+def _mobile(c: Call, name: str, args: list[Any]) -> Any:
+    methods = MOBILE[c.platform]
+    method = methods.get(name)
+    if method is None:
+        driver = DRIVERS[c.platform][1]
+        names = [f"mobile: {m}" for m in methods]
+        guess = difflib.get_close_matches(f"mobile: {name}", names, n=1, cutoff=0) or names
+        raise UnsupportedOperation(
+            f"Unsupported execute method 'mobile: {name}', did you mean '{guess[0]}'? Make sure the installed "
+            f"{driver} is up-to-date. Execute methods available in the current driver version are: {', '.join(names)}"
+        )
+    if len(args) > 1 or (args and not isinstance(args[0], dict)):
+        raise InvalidArgument(
+            "Did not get correct format of arguments for execute method. Expected zero or one arguments "
+            f"to execute script and instead received: {json.dumps(args)}"
+        )
+    return method(c, args[0] if args else {})
+
+
+@command("POST", "/execute/sync")
+def execute(c: Call) -> Any:
+    script = c.param("script", str)
+    args = c.param("args", list, [])
+    match = re.fullmatch(r"\s*mobile:\s*(\w+)\s*", script)
+    if match is not None:
+        return _mobile(c, match.group(1), args)
+    if c.session.context != NATIVE:
+        raise UnsupportedOperation("Scripts in web contexts are not supported by the virtual farm")
+    raise UnknownMethod("Method is not implemented")
+
+
+@command("POST", "/execute/async")
+def execute_async(c: Call) -> Any:
+    return execute(c)
