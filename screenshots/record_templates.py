@@ -16,6 +16,7 @@ Against real phones, use ``shareflow capture`` on a live session instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from shareflow.capture import TRIM_TOLERANCE, background, capture, screen_scale,
 from shareflow.devices import Device, load
 from shareflow.screen import decode_png
 from shareflow.session import options_for
+from shareflow.wait import TimedOut, until
 
 ROOT = Path(__file__).parent
 SCENARIO = """\
@@ -163,20 +165,20 @@ class Walker:
 
     def el(self, locator: tuple[str, str], timeout: float = 10) -> WebElement:
         """The element, once no notification banner (which catches taps) is over the screen."""
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         banner = by(
             self.platform,
             **({"desc_contains": "微信，"} if self.platform == "android" else {"label_contains": "微信，"}),
         )
-        while self.d.find_elements(*banner) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        while True:
+        with contextlib.suppress(TimedOut):  # the banner stayed: look for the element all the same
+            until(lambda: None if self.d.find_elements(*banner) else True, what="the banner to go", timeout=timeout)
+
+        def shown() -> WebElement | None:
             found = self.d.find_elements(*locator)
-            if found:
-                return found[-1]
-            if time.monotonic() > deadline:
-                raise LookupError(f"{self.device}: {locator[1]} not found")
-            time.sleep(0.1)
+            return found[-1] if found else None
+
+        left = max(0.0, timeout - (time.monotonic() - started))
+        return until(shown, what=f"{self.device}: {locator[1]}", timeout=left, fail=LookupError)
 
     def t(self, text: str, contains: bool = False) -> tuple[str, str]:
         if self.platform == "android":

@@ -1,9 +1,10 @@
 """Screen-state assertions by template matching: expect, expect_not, tap.
 
-Waits poll screenshots with a deadline. Each poll takes one screenshot for
-every state waited for, and a screenshot whose pixels did not change is not
-matched again. iOS screenshots are in pixels while taps are in points: taps
-convert with the ratio of the screenshot to the window size.
+Waits poll screenshots (:func:`shareflow.wait.until`). Each poll takes one
+screenshot for every state waited for, and a screenshot whose pixels did not
+change is not matched again. iOS screenshots are in pixels while taps are in
+points: a tap on a match converts with the ratio of the screenshot it was
+found on to the window size.
 """
 
 from __future__ import annotations
@@ -21,15 +22,20 @@ from appium import webdriver
 from shareflow.evidence import Evidence, annotate, beside
 from shareflow.vision.match import Box, Match, ScreenImage, find, find_all
 from shareflow.vision.templates import Template, TemplateLibrary
+from shareflow.wait import TimedOut, until
 
-POLL_S = 0.05  # pause between screenshots that showed nothing new
 MOVING_LIMIT_S = 0.6  # a screen still changing after this long is matched all the same
 DEFAULT_TIMEOUT_S = 20.0
 OnMiss = Callable[[], object] | None
 
 
-class StateNotReached(AssertionError):
-    """A screen state was not shown in time (or did not go away); ``match`` is its best candidate, when known."""
+class StateNotReached(TimedOut, AssertionError):
+    """A screen state was not shown in time (or did not go away); ``match`` is its best candidate, when known.
+
+    A :class:`~shareflow.wait.TimedOut` (its message reads "Timed out after 20 s while waiting for
+    screen state … Closest: …"), and an AssertionError: what the screen failed to show is the
+    product's failure, with the screenshot as its proof.
+    """
 
     def __init__(self, message: str, match: Match | None = None) -> None:
         super().__init__(message)
@@ -122,23 +128,13 @@ class Screen:
         density = self.density
         if density is None and self.platform == "ios":
             density = screen.width / self.window_size()[0]
-        return density / template.capture_scale if density else None
+        return density / template.capture_scale if density and template.capture_scale else None
 
     def _match(self, state: str, screen: ScreenImage) -> Match:
         """``state``'s template matched on ``screen`` (once per screenshot)."""
         if state not in self._matches:
             template = self.templates.get(self.platform, state)
-            self._matches[state] = find(
-                screen,
-                template.image,
-                threshold=template.threshold,
-                scale_hint=self._scale_hint(template, screen),
-                capture_resolution=template.capture_resolution,
-                region=template.region_box(screen.width, screen.height),
-                mask=template.mask,
-                text=template.text,
-                text_box=template.text_box,
-            )
+            self._matches[state] = find(screen, template, self._scale_hint(template, screen))
         return self._matches[state]
 
     def look(self, state: str) -> Look:
@@ -146,17 +142,10 @@ class Screen:
         screen = self.screenshot()
         return Look(screen.bgr, self._match(state, screen))
 
-    def find_all(self, state: str) -> tuple[list[Box], np.ndarray]:
-        """Every place ``state``'s template shows on a fresh screenshot, and that screenshot."""
+    def find_all(self, state: str) -> list[Match]:
+        """Every place ``state``'s template shows on a fresh screenshot, best first (each can be tapped)."""
         screen = self.screenshot()
-        match = self._match(state, screen)
-        if not match.found:
-            return [], screen.bgr
-        template = self.templates.get(self.platform, state)
-        found = find_all(
-            screen, template.image, match.scale, template.threshold, template.mask, template.text, template.text_box
-        )
-        return [m.box for m in found if m.box is not None], screen.bgr
+        return find_all(screen, self.templates.get(self.platform, state), found=self._match(state, screen))
 
     def sees(self, state: str) -> bool:
         """Whether ``state`` is on screen right now (no waiting)."""
@@ -173,60 +162,58 @@ class Screen:
     def expect_any(
         self, states: Sequence[str], timeout: float = DEFAULT_TIMEOUT_S, on_miss: OnMiss = None
     ) -> tuple[str, Match]:
-        """Wait until one of ``states`` is on screen; returns which, and where."""
-        deadline = time.monotonic() + timeout
-        best: dict[str, Look] = {}
-        last: dict[str, Look] = {}
-        while True:
-            screen = self.screenshot()
-            if not self.settled() and time.monotonic() < deadline:
-                time.sleep(POLL_S)
-                continue
-            for state in states:
-                look = last[state] = Look(screen.bgr, self._match(state, screen))
-                if look.match.found:
-                    if self.screenshots == "on":
-                        self.evidence.match(f"{state} found", look.screen, look.match, state)
-                    return state, look.match
-                if state not in best or look.match.confidence >= best[state].match.confidence:
-                    best[state] = look
-            if time.monotonic() >= deadline:
-                break
-            if on_miss is not None:
+        """Wait until one of ``states`` is on screen; returns which, and where.
+
+        Raises :class:`StateNotReached` naming the best candidate: the state, its confidence against
+        its threshold, and where (with the last screenshot and the side-by-side as evidence).
+        """
+        sighting = Sighting(self, states, timeout)
+
+        def between() -> None:
+            if on_miss is not None and sighting.looked:
                 on_miss()
-            time.sleep(POLL_S)
-        self.give_up()
-        state, look = max(best.items(), key=lambda kv: kv[1].match.confidence)
-        template = self.templates.get(self.platform, state)
-        if self.screenshots != "off":
-            final = last[state]
-            self.evidence.match(f"{state} not reached", final.screen, final.match, state, failure=True)
-            self.evidence.comparison(state, template.image, look.screen, look.match, template.threshold)
-        wanted = " or ".join(repr(s) for s in states)
-        raise StateNotReached(
-            f"screen state {wanted} not reached within {timeout:.0f} s: best was {state!r} at confidence "
-            f"{look.match.confidence:.2f} (needs {template.threshold:.2f}) "
-            f"at {list(look.match.best) if look.match.best else 'nowhere'}",
-            look.match,
+
+        state, look = until(
+            sighting,
+            what="screen state " + " or ".join(repr(s) for s in states),
+            timeout=timeout,
+            between=between,
+            closest=sighting.closest,
+            fail=sighting.fail,
         )
+        if self.screenshots == "on":
+            self.evidence.match(f"{state} found", look.screen, look.match, state)
+        return state, look.match
 
     def expect_not(self, state: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         """Wait until ``state`` is no longer on screen."""
-        deadline = time.monotonic() + timeout
-        while True:
+        shown: list[Look] = []
+
+        def gone() -> bool | None:
             look = self.look(state)
-            if not look.match.found:
-                return
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(POLL_S)
-        self.give_up()
-        if self.screenshots != "off":
-            self.evidence.match(f"{state} still shown", look.screen, look.match, state, failure=True)
-        raise StateNotReached(
-            f"screen state {state!r} still shown after {timeout:.0f} s "
-            f"(confidence {look.match.confidence:.2f} at {list(look.match.box or ())})"
-        )
+            if look.match.found:
+                shown[:] = [look]
+                return None
+            return True
+
+        def closest() -> str:
+            match = shown[0].match
+            return f"still shown at confidence {match.confidence:.2f} at {list(match.box or ())}"
+
+        def fail(message: str) -> StateNotReached:
+            self.give_up()
+            look = shown[0]
+            if self.screenshots != "off":
+                self.evidence.match(f"{state} still shown", look.screen, look.match, state, failure=True)
+            return StateNotReached(message, look.match)
+
+        until(gone, what=f"screen state {state!r} to go away", timeout=timeout, closest=closest, fail=fail)
+
+    def describe(self, state: str, match: Match) -> str:
+        """``state``'s candidate ``match`` in words: its confidence against the threshold, and where."""
+        threshold = self.templates.get(self.platform, state).threshold
+        where = list(match.best) if match.best else "nowhere"
+        return f"{state!r} at confidence {match.confidence:.2f} (needs {threshold:.2f}) at {where}"
 
     def give_up(self) -> None:
         """A wait is about to fail: the guard (the phone's check that the apps under test are in front) runs first."""
@@ -269,19 +256,76 @@ class Screen:
             self._window = (float(size["width"]), float(size["height"]))
         return self._window
 
-    def to_tap_units(self, x: float, y: float, screenshot_width: int) -> tuple[int, int]:
-        """Screenshot pixels → the units taps take (points on iOS)."""
-        k = points_per_pixel(screenshot_width, self.window_size()[0])
-        return round(x * k), round(y * k)
+    def tap(
+        self,
+        target: str | Match,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        *,
+        at: tuple[float, float] = (0.5, 0.5),
+        hold: float = 0.0,
+    ) -> Match:
+        """Tap a match at ``at`` (a point given as fractions of its box: the centre by default).
 
-    def tap_at(self, x: float, y: float, screenshot_width: int) -> None:
-        """Tap a place given in screenshot pixels."""
-        self.driver.tap([self.to_tap_units(x, y, screenshot_width)])
-
-    def tap(self, state: str, timeout: float = DEFAULT_TIMEOUT_S) -> Match:
-        """Wait for ``state`` and tap the middle of where it was found."""
-        match = self.expect(state, timeout)
-        assert match.center is not None
-        assert self._shot is not None
-        self.tap_at(*match.center, self._shot[1].width)
+        Given a state, wait for it first (:meth:`expect`) and tap where it was found. ``hold`` (seconds)
+        makes the tap a long press. Returns the match tapped.
+        """
+        match = self.expect(target, timeout) if isinstance(target, str) else target
+        if match.screen_size is None:
+            raise ValueError("a match without the size of its screenshot cannot be tapped")
+        x, y = match.point(at)
+        k = points_per_pixel(match.screen_size[0], self.window_size()[0])
+        position = (round(x * k), round(y * k))
+        if hold:
+            self.driver.tap([position], round(hold * 1000))
+        else:
+            self.driver.tap([position])
         return match
+
+
+class Sighting:
+    """The probe of a screen wait: a screenshot per poll, matched against each state once the screen holds still.
+
+    Frames of a transition still running are skipped (they are not looks that missed: pop-ups are not
+    dismissed after them), except when the time is up: then the screen is matched as it is.
+    """
+
+    def __init__(self, screen: Screen, states: Sequence[str], timeout: float) -> None:
+        self.screen, self.states = screen, list(states)
+        # at most the wait's own deadline (set just after), so that its last try is a look
+        self.deadline = time.monotonic() + timeout
+        self.looked = False  # whether the newest poll matched the states (not a transition's frame)
+        self.best: dict[str, Look] = {}  # each state's best look so far
+        self.last: dict[str, Look] = {}  # each state's newest look
+
+    def __call__(self) -> tuple[str, Look] | None:
+        screen = self.screen.screenshot()
+        self.looked = self.screen.settled() or time.monotonic() >= self.deadline
+        if not self.looked:
+            return None
+        for state in self.states:
+            look = self.last[state] = Look(screen.bgr, self.screen._match(state, screen))
+            if look.match.found:
+                return state, look
+            if state not in self.best or look.match.confidence >= self.best[state].match.confidence:
+                self.best[state] = look
+        return None
+
+    def nearest(self) -> tuple[str, Look]:
+        """The state that came closest, and its best look."""
+        return max(self.best.items(), key=lambda kv: kv[1].match.confidence)
+
+    def closest(self) -> str:
+        state, look = self.nearest()
+        return self.screen.describe(state, look.match)
+
+    def fail(self, message: str) -> StateNotReached:
+        """The guard runs first; then the last screenshot and the side-by-side of the best candidate are kept."""
+        screen = self.screen
+        screen.give_up()
+        state, look = self.nearest()
+        if screen.screenshots != "off":
+            template = screen.templates.get(screen.platform, state)
+            final = self.last[state]
+            screen.evidence.match(f"{state} not reached", final.screen, final.match, state, failure=True)
+            screen.evidence.comparison(state, template.image, look.screen, look.match, template.threshold)
+        return StateNotReached(message, look.match)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,8 +21,7 @@ from appium import webdriver
 from pools import DROID, pool
 
 from shareflow import evidence as evidence_module
-from shareflow import screen as screen_module
-from shareflow import secrets
+from shareflow import secrets, wait
 from shareflow.evidence import (
     BACKGROUND,
     CUT_MARK,
@@ -113,7 +113,7 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Screen, Still
     png.parent.mkdir(parents=True)
     cv2.imwrite(str(png), button(ORANGE))
     meta.write_text(META, encoding="utf-8")
-    monkeypatch.setattr(screen_module, "POLL_S", 0.0)
+    monkeypatch.setattr(wait, "POLL_S", 0.0)
     driver = StillDriver(screen_with(ORANGE))
     folder = tmp_path / "evidence"
     screen = Screen(cast(webdriver.Remote, driver), "android", library, Evidence(folder), "on", 1.5)
@@ -124,11 +124,17 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Screen, Still
 def test_found_steps_are_jpeg_and_failures_png(shop: tuple[Screen, StillDriver, Path], attached: Attachments) -> None:
     screen, driver, folder = shop
     assert screen.expect("shop/buy", timeout=10).found
-    with pytest.raises(StateNotReached):
+    with pytest.raises(StateNotReached, match=r"^Timed out after 0.2 s while waiting for screen state 'shop/buy' to"):
         screen.expect_not("shop/buy", timeout=0.2)
     driver.show(screen_with(GREY))
-    with pytest.raises(StateNotReached, match="best was 'shop/buy'"):
+    with pytest.raises(StateNotReached) as missed:
         screen.expect("shop/buy", timeout=0.2)
+    assert re.fullmatch(
+        r"Timed out after 0.2 s while waiting for screen state 'shop/buy'\. "
+        r"Closest: 'shop/buy' at confidence 0\.\d\d \(needs 0\.85\) at \[60, 600, 240, 60\]",
+        str(missed.value),
+    ), str(missed.value)
+    assert missed.value.match is not None and missed.value.match.best == BUTTON
     names = sorted(p.name for p in folder.iterdir())
     assert names == [
         "01-shop_buy_found.jpg",

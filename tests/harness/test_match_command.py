@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from shareflow.vision import verify
 from shareflow.vision.match import TemplateError, check_template, find
+from shareflow.vision.templates import Template
 
 SHAREFLOW = Path(sys.executable).parent / "shareflow"
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -90,16 +92,18 @@ def test_near_misses_are_not_found_and_exit_1(files: dict[str, Path], near_miss:
 
 
 def test_the_verification_says_which_check_failed(files: dict[str, Path]) -> None:
-    template = cv2.imread(str(files["template"]))
+    image = cv2.imread(str(files["template"]))
+    template = Template(image, text="立即购买", capture_resolution=(945, 1680))
     one_char = cv2.imread(str(files["one_char"]))
-    by_detail = find(one_char, template, text="立即购买", capture_resolution=(945, 1680))
+    by_detail = find(one_char, template)
     assert by_detail.scores["structure"] >= 0.85 > by_detail.scores["detail"] and "text" not in by_detail.scores
-    lenient = find(one_char, template, threshold=0.7, text="立即购买", capture_resolution=(945, 1680))
+    lenient = find(one_char, dataclasses.replace(template, threshold=0.7))
     assert not lenient.found and lenient.scores["detail"] >= 0.7 and lenient.scores["text"] <= 0.5
     assert lenient.text is not None and "卖" in lenient.text
-    disabled = find(cv2.imread(str(files["disabled"])), template, capture_resolution=(945, 1680))
+    template = Template(image, capture_resolution=(945, 1680))
+    disabled = find(cv2.imread(str(files["disabled"])), template)
     assert disabled.scores["colour"] < 0.85 and disabled.best is not None
-    badge = find(cv2.imread(str(files["badge"])), template, capture_resolution=(945, 1680))
+    badge = find(cv2.imread(str(files["badge"])), template)
     assert badge.scores["structure"] >= 0.85 > badge.scores["detail"]
 
 

@@ -49,7 +49,7 @@ class LateScreen:
     def expect_any(self, states: list[str], timeout: float, on_miss: object = None) -> tuple[str, None]:
         self.waits += 1
         if not self.looked:
-            raise StateNotReached(f"screen state {states[0]!r} not reached within {timeout:.0f} s")
+            raise StateNotReached(f"Timed out after {timeout:g} s while waiting for screen state {states[0]!r}")
         return states[0], None
 
     def sees(self, state: str) -> bool:
@@ -71,7 +71,9 @@ def test_a_tap_whose_element_and_proof_both_stay_away_fails_naming_the_element()
     driver, screen = LateDriver(), LateScreen()
     screen.sees = lambda state: False  # type: ignore[method-assign]
     wechat = WeChat(fake_phone(driver, screen))
-    with pytest.raises(StateNotReached, match="element 'chat_row' not shown within 0 s"):
+    with pytest.raises(
+        StateNotReached, match=r"^Timed out after 0.2 s while waiting for wechat: element 'chat_row' \(by locator '"
+    ):
         wechat.tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")
     assert driver.taps == 1
 
@@ -156,5 +158,5 @@ def test_an_element_not_shown_because_the_apps_are_gone_is_infrastructure_not_th
 def test_an_element_not_shown_while_an_app_is_in_front_stays_unreached(wechat_state: object) -> None:
     phone = guarded_phone({"com.tencent.mm": wechat_state, "com.taobao.taobao": 1})
     wechat, _ = WeChat(phone), Taobao(phone)
-    with pytest.raises(StateNotReached, match="element 'chat_row' not shown"):
+    with pytest.raises(StateNotReached, match="while waiting for wechat: element 'chat_row'"):
         wechat.tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")

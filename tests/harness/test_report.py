@@ -35,6 +35,7 @@ from shareflow.lease import LeaseTimeout
 from shareflow.phone import AppNotInFront
 from shareflow.screen import StateNotReached, WrongState
 from shareflow.session import SessionError
+from shareflow.wait import TimedOut
 
 REPO = Path(__file__).resolve().parents[2]
 # the two phones of tests/harness/test_plugin.py's FARM_POOL, with the app versions devices.yaml may give
@@ -262,8 +263,12 @@ KINDS = {
 @pytest.mark.parametrize(
     "error",
     [
-        StateNotReached("screen state 'wechat/chat' not reached within 20 s: best was 'wechat/chat' at 0.41"),
-        ElementNotShown("taobao: element 'buy_now' not shown within 10 s (by id)"),
+        StateNotReached(
+            "Timed out after 20 s while waiting for screen state 'wechat/chat'. "
+            "Closest: 'wechat/chat' at confidence 0.41 (needs 0.85) at [0, 152, 1080, 96]"
+        ),
+        ElementNotShown("Timed out after 10 s while waiting for taobao: element 'buy_now' (by locator 'id')"),
+        TimedOut("Timed out after 5 s while waiting for the chat to hold still for 1 s"),
         WrongState("提交订单 is disabled", "taobao/order_submit_disabled", None),
         AppNotInFront("droid: no app under test is in front (taobao not running, wechat not running)"),
         AssertionError("the link opened 'blocked'; expected 'direct'\nassert 'blocked' == 'direct'"),

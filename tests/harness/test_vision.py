@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,11 +15,12 @@ from appium import webdriver
 from PIL import Image, ImageDraw, ImageFont
 
 from shareflow import screen as screen_module
+from shareflow import wait
 from shareflow.capture import trim
 from shareflow.evidence import FOUND, MAX_EDGE, MISSED, Evidence, annotate
-from shareflow.screen import Screen, points_per_pixel
+from shareflow.screen import Screen, StateNotReached, points_per_pixel
 from shareflow.vision.match import Box, Match, TemplateError, check_template, find, find_all
-from shareflow.vision.templates import TemplateLibrary, TemplateMissing, read_image
+from shareflow.vision.templates import Template, TemplateLibrary, TemplateMissing, read_image
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 ORANGE, GREY, RED = (255, 80, 0), (204, 204, 204), (255, 0, 54)
@@ -62,34 +64,42 @@ def assert_near(actual: Box | None, expected: Box, tolerance: int) -> None:
 
 @pytest.fixture(scope="module")
 def buy_button() -> np.ndarray:
-    """The 立即购买 template, cut from a screen drawn at the capture scale."""
+    """The 立即购买 template's image, cut from a screen drawn at the capture scale."""
     return cut(draw_screen(CAPTURE_SCALE), button_box(CAPTURE_SCALE))
 
 
+@pytest.fixture(scope="module")
+def buy(buy_button: np.ndarray) -> Template:
+    """The 立即购买 template: its image alone, matched at the default threshold."""
+    return Template(buy_button)
+
+
 # -- find -------------------------------------------------------------------------------------
-def test_found_at_the_capture_scale(buy_button: np.ndarray) -> None:
+def test_found_at_the_capture_scale(buy: Template) -> None:
+    screen = draw_screen(CAPTURE_SCALE)
     started = time.perf_counter()
-    match = find(draw_screen(CAPTURE_SCALE), buy_button)
+    match = find(screen, buy)
     wall_ms = (time.perf_counter() - started) * 1000
     assert match.found and match.confidence >= 0.95
     assert_near(match.box, button_box(CAPTURE_SCALE), 2)
     assert match.scale == pytest.approx(1.0, abs=0.01)
     assert 0 < match.elapsed_ms <= wall_ms
+    assert match.screen_size == (screen.shape[1], screen.shape[0])  # what a tap on it converts from
 
 
 @pytest.mark.parametrize("hinted", [True, False], ids=["hint", "no-hint"])
 @pytest.mark.parametrize("scale", [2.0, 3.5])
-def test_found_at_other_scales(buy_button: np.ndarray, scale: float, hinted: bool) -> None:
+def test_found_at_other_scales(buy: Template, scale: float, hinted: bool) -> None:
     ratio = scale / CAPTURE_SCALE
-    match = find(draw_screen(scale), buy_button, scale_hint=ratio if hinted else None)
+    match = find(draw_screen(scale), buy, scale_hint=ratio if hinted else None)
     assert match.found and match.confidence >= 0.9
     assert_near(match.box, button_box(scale), 3)
     assert match.scale == pytest.approx(ratio, rel=0.02)
 
 
 @pytest.mark.parametrize("scale", [CAPTURE_SCALE, 2.0])
-def test_not_found_when_the_colour_state_differs(buy_button: np.ndarray, scale: float) -> None:
-    match = find(draw_screen(scale, colour=GREY), buy_button)
+def test_not_found_when_the_colour_state_differs(buy: Template, scale: float) -> None:
+    match = find(draw_screen(scale, colour=GREY), buy)
     assert not match.found and match.box is None
     assert match.confidence < 0.5
     assert_near(match.best, button_box(scale), 3)  # the shape was there: colour alone said no
@@ -100,19 +110,20 @@ def test_flat_template_is_refused() -> None:
     with pytest.raises(TemplateError, match="flat"):
         check_template(flat)
     with pytest.raises(TemplateError, match="flat"):
-        find(draw_screen(2.0), flat)
+        find(draw_screen(2.0), Template(flat))
     with pytest.raises(TemplateError, match="smaller than 4 px"):
         check_template(np.zeros((3, 40, 3), np.uint8))
 
 
-def test_region_limits_the_search(buy_button: np.ndarray) -> None:
+def test_region_limits_the_search(buy: Template) -> None:
     screen = draw_screen(CAPTURE_SCALE, buttons=(300, BUY_Y))
-    height, width = screen.shape[:2]
-    upper = find(screen, buy_button, region=(0, 0, width, 1000))
-    lower = find(screen, buy_button, region=(0, 1000, width, height - 1000))
+    height = screen.shape[0]
+    upper = find(screen, dataclasses.replace(buy, region=(0, 0, 1, 1000 / height)))
+    lower = find(screen, dataclasses.replace(buy, region=(0, 1000 / height, 1, 1 - 1000 / height)))
     assert_near(upper.box, button_box(CAPTURE_SCALE, 300), 2)
     assert_near(lower.box, button_box(CAPTURE_SCALE, BUY_Y), 2)  # in screen coordinates, not the region's
-    assert not find(screen, buy_button, region=(0, 0, width, 700)).found
+    assert lower.screen_size == (screen.shape[1], height)  # the whole screen's, not the region's
+    assert not find(screen, dataclasses.replace(buy, region=(0, 0, 1, 700 / height))).found
 
 
 @pytest.fixture(scope="module")
@@ -134,19 +145,26 @@ def test_mask_from_png_alpha_ignores_transparent_pixels(masked_png: Path) -> Non
     assert mask is not None and mask.shape == image.shape[:2]
     screen = draw_screen(CAPTURE_SCALE)
     x, y, w, h = button_box(CAPTURE_SCALE)
-    assert not find(screen, image).found  # the magenta margin is nowhere on the screen
-    match = find(screen, image, mask=mask)
+    assert not find(screen, Template(image)).found  # the magenta margin is nowhere on the screen
+    match = find(screen, Template(image, mask))
     assert match.found and match.confidence >= 0.95
     assert_near(match.box, (x - 30, y - 30, w + 60, h + 60), 2)
 
 
-def test_find_all_returns_every_occurrence(buy_button: np.ndarray) -> None:
+def test_find_all_returns_every_occurrence(buy: Template) -> None:
     screen = draw_screen(2.0, buttons=(100, 300, BUY_Y))
-    match = find(screen, buy_button)
-    boxes = sorted((m.box for m in find_all(screen, buy_button, match.scale, 0.85) if m.box), key=lambda b: b[1])
+    matches = find_all(screen, buy)
+    assert all(m.found and m.screen_size == (screen.shape[1], screen.shape[0]) for m in matches)
+    boxes = sorted((m.box for m in matches if m.box), key=lambda b: b[1])
     assert len(boxes) == 3
     for box, y in zip(boxes, (100, 300, BUY_Y), strict=True):
         assert_near(box, button_box(2.0, y), 3)
+    found = find(screen, buy)
+    assert [m.box for m in find_all(screen, buy, found=found)] == [m.box for m in matches]  # find's match reused
+
+
+def test_find_all_finds_nothing_where_find_does_not(buy: Template) -> None:
+    assert find_all(draw_screen(2.0, colour=GREY, buttons=(100, 300)), buy) == []
 
 
 def test_find_all_with_a_mask_returns_only_the_occurrences() -> None:
@@ -161,9 +179,7 @@ def test_find_all_with_a_mask_returns_only_the_occurrences() -> None:
     mask = np.zeros(template.shape[:2], np.uint8)
     mask[pad:-pad, pad:-pad] = 255
     template[mask == 0] = (255, 0, 255)
-    match = find(screen, template, mask=mask)
-    assert match.found
-    boxes = sorted((m.box for m in find_all(screen, template, match.scale, 0.85, mask) if m.box), key=lambda b: b[1])
+    boxes = sorted((m.box for m in find_all(screen, Template(template, mask)) if m.box), key=lambda b: b[1])
     assert [b[1] for b in boxes] == [40 - pad, 160 - pad, 280 - pad]
 
 
@@ -277,13 +293,16 @@ class StubDriver:
         self.size = {"width": width, "height": height}
         self.size_calls = 0
         self.taps: list[list[tuple[int, int]]] = []
+        self.durations: list[int] = []
 
     def get_window_size(self) -> dict[str, int]:
         self.size_calls += 1
         return self.size
 
-    def tap(self, positions: list[tuple[int, int]]) -> None:
+    def tap(self, positions: list[tuple[int, int]], duration: int | None = None) -> None:
         self.taps.append(positions)
+        if duration is not None:
+            self.durations.append(duration)
 
 
 def stub_screen(tmp_path: Path, platform: str, width: int, height: int) -> tuple[Screen, StubDriver]:
@@ -298,20 +317,40 @@ def test_points_per_pixel() -> None:
     assert points_per_pixel(1080, 1080) == 1
 
 
+def on_screen(box: Box, width: int, height: int) -> Match:
+    """A match found at ``box`` on a ``width`` × ``height`` screenshot."""
+    return Match(True, 0.99, box, box, 1.0, 1.0, screen_size=(width, height))
+
+
 def test_ios_taps_are_in_points(tmp_path: Path) -> None:
     screen, driver = stub_screen(tmp_path, "ios", 390, 844)
-    assert screen.to_tap_units(585, 1266, 1170) == (195, 422)
-    assert screen.to_tap_units(100, 200, 1170) == (33, 67)
-    screen.tap_at(1169, 2531, 1170)
-    assert driver.taps == [[(390, 844)]]
+    screen.tap(on_screen((570, 1256, 30, 20), 1170, 2532))  # centre (585, 1266) px
+    screen.tap(on_screen((100, 200, 30, 20), 1170, 2532), at=(0, 0))
+    screen.tap(on_screen((1069, 2431, 100, 100), 1170, 2532), at=(1, 1))
+    assert driver.taps == [[(195, 422)], [(33, 67)], [(390, 844)]]
     assert driver.size_calls == 1  # the window size is asked once
 
 
 def test_android_taps_are_in_pixels(tmp_path: Path) -> None:
     screen, driver = stub_screen(tmp_path, "android", 1080, 2400)
-    assert screen.to_tap_units(540, 1200, 1080) == (540, 1200)
-    screen.tap_at(1079.6, 3.2, 1080)
-    assert driver.taps == [[(1080, 3)]]
+    screen.tap(on_screen((520, 1190, 40, 20), 1080, 2400))
+    screen.tap(on_screen((1000, 0, 106, 16), 1080, 2400), at=(0.75, 0.2))
+    assert driver.taps == [[(540, 1200)], [(1080, 3)]]
+
+
+def test_a_long_press_holds_the_tap(tmp_path: Path) -> None:
+    screen, driver = stub_screen(tmp_path, "android", 1080, 2400)
+    screen.tap(on_screen((0, 1000, 400, 100), 1080, 2400), at=(0.25, 0.5), hold=0.8)
+    assert driver.taps == [[(100, 1050)]] and driver.durations == [800]
+
+
+def test_a_match_not_found_or_without_its_screen_is_not_tapped(tmp_path: Path) -> None:
+    screen, driver = stub_screen(tmp_path, "android", 1080, 2400)
+    with pytest.raises(ValueError, match="not found"):
+        screen.tap(Match(False, 0.4, None, (0, 0, 10, 10), 1.0, 1.0, screen_size=(1080, 2400)))
+    with pytest.raises(ValueError, match="size of its screenshot"):
+        screen.tap(Match(True, 0.99, (0, 0, 10, 10), (0, 0, 10, 10), 1.0, 1.0))
+    assert driver.taps == []
 
 
 # -- polling ---------------------------------------------------------------------------------------
@@ -344,7 +383,7 @@ def polled(tmp_path: Path, buy_button: np.ndarray, monkeypatch: pytest.MonkeyPat
         return real_find(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(screen_module, "find", counting_find)
-    monkeypatch.setattr(screen_module, "POLL_S", 0.0)
+    monkeypatch.setattr(wait, "POLL_S", 0.0)
     return tmp_path, calls
 
 
@@ -353,9 +392,11 @@ def test_an_unchanged_screen_is_not_matched_again(polled: tuple[Path, list[int]]
     blank = png(draw_screen(CAPTURE_SCALE, buttons=()))
     driver = FrameDriver([blank] * 6 + [png(draw_screen(CAPTURE_SCALE))])
     screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
-    match = screen.expect("taobao/buy", timeout=10)
+    misses: list[int] = []
+    match = screen.expect("taobao/buy", timeout=10, on_miss=lambda: misses.append(driver.shots))
     assert match.found and driver.shots == 8  # each new screen is matched once it shows twice (steady)
     assert len(calls) == 2  # the blank screen once, the screen with the button once
+    assert misses == [2, 3, 4, 5, 6]  # after each look that missed; not after a screen's first, changed frame
 
 
 def test_expect_any_takes_one_screenshot_per_round(polled: tuple[Path, list[int]]) -> None:
@@ -378,8 +419,10 @@ def test_frames_of_a_transition_are_not_matched(polled: tuple[Path, list[int]]) 
     root, calls = polled
     driver = FrameDriver([frame(1, False), frame(2, False), frame(3, False), frame(4)])
     screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
-    assert screen.expect("taobao/buy", timeout=10).found
+    misses: list[int] = []
+    assert screen.expect("taobao/buy", timeout=10, on_miss=lambda: misses.append(driver.shots)).found
     assert driver.shots == 5 and len(calls) == 1  # only the screen that stayed was matched
+    assert misses == []  # a transition's frames are not looks that missed: nothing to dismiss after them
 
 
 def test_a_screen_that_keeps_changing_is_matched_all_the_same(
@@ -393,6 +436,42 @@ def test_a_screen_that_keeps_changing_is_matched_all_the_same(
     assert driver.shots == 2 and len(calls) == 2  # each changing frame matched once the limit has passed
 
 
+def test_a_transition_still_running_when_the_time_is_up_is_matched_as_it_is(polled: tuple[Path, list[int]]) -> None:
+    root, calls = polled
+    driver = FrameDriver([frame(1, False), frame(2)])
+    screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
+    screen.screenshot()  # the blank frame, seen before the wait
+    assert screen.expect("taobao/buy", timeout=0).found  # the first frame of a change, but the last look
+    assert driver.shots == 2 and len(calls) == 1
+
+
+class NotInFront(Exception):
+    """What a phone's guard raises when none of the apps under test is in front."""
+
+
+def test_a_screen_wait_runs_the_guard_before_it_gives_up(polled: tuple[Path, list[int]]) -> None:
+    root, _ = polled
+    driver = FrameDriver([png(draw_screen(CAPTURE_SCALE, colour=GREY))])
+    screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
+    guarded: list[int] = []
+    screen.guard = lambda: guarded.append(driver.shots)
+    with pytest.raises(StateNotReached, match=r"^Timed out after 0.1 s while waiting for screen state 'taobao/buy' or"):
+        screen.expect_any(["taobao/buy", "taobao/other"], timeout=0.1)
+    assert guarded == [driver.shots]  # once, after the last look
+    with pytest.raises(StateNotReached, match=r"Closest: 'taobao/buy' at confidence 0\.\d\d \(needs 0\.85\) at \["):
+        screen.expect("taobao/buy", timeout=0)
+
+    def gone() -> None:
+        raise NotInFront("droid: no app under test is in front")
+
+    screen.guard = gone
+    with pytest.raises(NotInFront):
+        screen.expect("taobao/buy", timeout=0)
+    driver.frames = [png(draw_screen(CAPTURE_SCALE))]
+    with pytest.raises(NotInFront):
+        screen.expect_not("taobao/buy", timeout=0)
+
+
 def test_the_state_is_found_below_more_lookalikes_than_one_batch_of_places() -> None:
     """A group chat where four other phones posted the same link (white) above ours (green), seen in a CI run.
 
@@ -401,14 +480,8 @@ def test_the_state_is_found_below_more_lookalikes_than_one_batch_of_places() -> 
     """
     screen = cv2.imread(str(Path(__file__).parent / "screens" / "ios-group-own-link-below-four-alike.png"))
     template = TemplateLibrary(Path(__file__).parents[2] / "screenshots").get("ios", "wechat/my_taobao_url")
-    found = find(
-        screen,
-        template.image,
-        threshold=template.threshold,
-        scale_hint=3 / template.capture_scale,
-        text=template.text,
-        text_box=template.text_box,
-    )
+    assert template.capture_scale is not None
+    found = find(screen, template, scale_hint=3 / template.capture_scale)
     assert found.found, found
     x, y, _, _ = cast(Box, found.box)
     assert y > 1900 and x > 250  # the green bubble on the right, not a white one on the left

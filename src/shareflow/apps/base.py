@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from lxml import etree
@@ -11,7 +10,9 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow.apps.locators import Locator, locators
 from shareflow.phone import Phone
-from shareflow.screen import POLL_S, StateNotReached
+from shareflow.screen import StateNotReached
+from shareflow.vision.match import Match
+from shareflow.wait import TimedOut, tap_until, until
 
 FIND_TIMEOUT_S = 15.0
 PROOF_TIMEOUT_S = 6.0  # how long a tap's effect may take before the tap is retried
@@ -23,7 +24,7 @@ INTERRUPTING_APPS = ("taobao", "wechat", "system")
 
 
 class ElementNotShown(StateNotReached):
-    """An element the flow needs is neither in the node tree nor on screen."""
+    """An element the flow needs is neither in the node tree nor on screen (in time, when it was waited for)."""
 
 
 TEXT_ATTRIBUTES = {"android": "text", "ios": "label"}
@@ -67,14 +68,15 @@ class PageObject:
         selector = self.locator(what, **fmt).selector
         if selector is None:
             return None
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def shown() -> WebElement | None:
             found = self.driver.find_elements(*selector)
-            if found:
-                return found[-1]
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(POLL_S)
+            return found[-1] if found else None
+
+        try:
+            return until(shown, what=f"{self.app}: element {what!r}", timeout=timeout)
+        except TimedOut:
+            return None
 
     def reset(self) -> None:
         """Stop the app, so that the next step starts it afresh."""
@@ -124,35 +126,47 @@ class PageObject:
         """Clear what came over the page, then tap ``what`` (its locator, else its template) once it shows.
 
         Returns False, without tapping, when instead one of the states ``done`` shows: an earlier
-        tap took effect late and took ``what`` away.
+        tap took effect late and took ``what`` away. Raises :class:`ElementNotShown` when neither
+        shows within ``timeout`` (naming the template's best candidate, when ``what`` has a template).
         """
         locator = self.locator(what, **fmt)
-        deadline = time.monotonic() + timeout
-        self.dismiss_interruptions()
-        while True:
+        seen: list[Match] = []  # the template's newest candidate
+
+        def tapped() -> bool | None:
             if locator.selector is not None:
                 found = self.driver.find_elements(*locator.selector)
                 if found and self._click(found[-1]):
                     return True
             if locator.template is not None:
-                look = self.screen.look(locator.template)
-                if look.match.found and look.match.center is not None:
-                    self.screen.tap_at(*look.match.center, look.screen.shape[1])
+                match = self.screen.look(locator.template).match
+                if match.found:
+                    self.screen.tap(match)
                     return True
+                seen[:] = [match]
             if any(self.screen.sees(state) for state in done):
                 return False
-            if time.monotonic() >= deadline:
-                how = " or ".join(
-                    part
-                    for part in (
-                        f"locator {locator.selector[1]!r}" if locator.selector else "",
-                        f"template {locator.template!r}" if locator.template else "",
-                    )
-                    if part
-                )
-                raise self.not_shown(f"{self.app}: element {what!r} not shown within {timeout:.0f} s (by {how})")
-            self.dismiss_interruptions()
-            time.sleep(POLL_S)
+            return None
+
+        def closest() -> str | None:
+            return self.screen.describe(locator.template, seen[0]) if locator.template and seen else None
+
+        how = " or ".join(
+            part
+            for part in (
+                f"locator {locator.selector[1]!r}" if locator.selector else "",
+                f"template {locator.template!r}" if locator.template else "",
+            )
+            if part
+        )
+        self.dismiss_interruptions()
+        return until(
+            tapped,
+            what=f"{self.app}: element {what!r} (by {how})",
+            timeout=timeout,
+            between=self.dismiss_interruptions,
+            closest=closest,
+            fail=self.not_shown,
+        )
 
     def tap(self, what: str, proof: str | Sequence[str], timeout: float = FIND_TIMEOUT_S, **fmt: str) -> str:
         """Tap element ``what`` until screen state ``proof`` (or one of several) shows; returns which.
@@ -161,11 +175,11 @@ class PageObject:
         does not show, the interruption is dismissed and the tap repeated.
         """
         proofs = [proof] if isinstance(proof, str) else list(proof)
-        self._tap_once(what, timeout, **fmt)
-        for _ in range(TAP_TRIES - 1):
-            try:
-                return self.screen.expect_any(proofs, PROOF_TIMEOUT_S, self.dismiss_interruptions)[0]
-            except StateNotReached:
-                if not self._tap_once(what, timeout, proofs, **fmt):
-                    break  # the proof showed after all, while ``what`` was looked for again
-        return self.screen.expect_any(proofs, timeout, self.dismiss_interruptions)[0]
+        return tap_until(
+            # a tap after the first looks for the proof too: it may show after all, an earlier tap being late
+            lambda attempt: self._tap_once(what, timeout, proofs if attempt else (), **fmt),
+            lambda seconds: self.screen.expect_any(proofs, seconds, self.dismiss_interruptions)[0],
+            TAP_TRIES,
+            patience=PROOF_TIMEOUT_S,
+            timeout=timeout,
+        )

@@ -8,7 +8,9 @@ from contextlib import AbstractContextManager, nullcontext
 from selenium.webdriver.common.action_chains import ActionChains
 
 from shareflow.apps.base import PROOF_TIMEOUT_S, TAP_TRIES, PageObject
-from shareflow.screen import DEFAULT_TIMEOUT_S, POLL_S, StateNotReached, WrongState
+from shareflow.screen import DEFAULT_TIMEOUT_S, StateNotReached, WrongState
+from shareflow.vision.match import Match
+from shareflow.wait import TimedOut, tap_until, until
 
 LONG_PRESS_S = 0.8
 CHAT_QUIET_S = 1.0  # longer than a message takes from one phone to the others (the virtual farm: 0.3 s)
@@ -82,19 +84,16 @@ class WeChat(PageObject):
 
         A notification banner may catch the tap: then the tap is repeated.
         """
+
+        def tap(attempt: int) -> bool:
+            if self._tap_link_once(host, shown_as):
+                return True
+            if attempt == 0:
+                raise self.not_shown(f"wechat: no {shown_as!r} on screen")
+            return False  # the chat is gone: an earlier tap took effect, only late
+
         with self.phone.evidence.step(f"{self.phone.name}: tap the {kind} link"):
-            for attempt in range(TAP_TRIES):
-                if not self._tap_link_once(host, shown_as):
-                    if attempt == 0:
-                        raise self.not_shown(f"wechat: no {shown_as!r} on screen")
-                    break  # the chat is gone: an earlier tap took effect, only late
-                if attempt == TAP_TRIES - 1:
-                    break
-                try:
-                    return self._outcome(PROOF_TIMEOUT_S)
-                except StateNotReached:
-                    continue
-            return self._outcome(DEFAULT_TIMEOUT_S)
+            return tap_until(tap, self._outcome, TAP_TRIES, patience=PROOF_TIMEOUT_S, timeout=DEFAULT_TIMEOUT_S)
 
     def _outcome(self, timeout: float) -> str:
         states = [*OUTCOME_STATES]
@@ -109,34 +108,40 @@ class WeChat(PageObject):
             return True
         return self._tap_newest(shown_as)
 
-    def _newest(self, state: str) -> tuple[tuple[int, int, int, int], int] | None:
-        """The lowest occurrence of a template (the newest message) and the screenshot's width; None if none.
+    def _newest(self, state: str) -> Match | None:
+        """The lowest occurrence of a template (the newest message); None if none.
 
         Callers hold the chat's floor, so no phone of the run starts posting until they have
         tapped; a message posted just before may still be on its way, so the chat must first
-        hold still for CHAT_QUIET_S, and still be unmoved on a second screenshot after the search.
+        hold still for CHAT_QUIET_S, and still be unmoved on a second screenshot after the search
+        (within QUIET_TIMEOUT_S: then the newest is taken as it is).
         """
-        deadline = time.monotonic() + QUIET_TIMEOUT_S
-        while True:
-            self._quiet(deadline)
-            occurrences, screen = self.screen.find_all(state)
-            if not occurrences:
-                return None
-            self.screen.screenshot()
-            if self.screen.still() or time.monotonic() >= deadline:
-                return max(occurrences, key=lambda box: box[1]), screen.shape[1]
+        since = time.monotonic()  # when the chat was last seen changing
 
-    def _quiet(self, deadline: float) -> None:
-        """Poll screenshots until the chat has not changed for CHAT_QUIET_S, or until ``deadline``."""
-        self.screen.screenshot()
-        since = time.monotonic()
-        while time.monotonic() < deadline:
+        def found_in_a_quiet_chat() -> list[Match] | None:
+            nonlocal since
             self.screen.screenshot()
             if not self.screen.still():
                 since = time.monotonic()
-            elif time.monotonic() - since >= CHAT_QUIET_S:
-                return
-            time.sleep(POLL_S)
+                return None
+            if time.monotonic() - since < CHAT_QUIET_S:
+                return None
+            occurrences = self.screen.find_all(state)
+            if not occurrences:
+                return occurrences
+            self.screen.screenshot()
+            if not self.screen.still():  # a message arrived during the search
+                since = time.monotonic()
+                return None
+            return occurrences
+
+        try:
+            occurrences = until(
+                found_in_a_quiet_chat, what=f"the chat to hold still for {CHAT_QUIET_S:g} s", timeout=QUIET_TIMEOUT_S
+            )
+        except TimedOut:
+            occurrences = self.screen.find_all(state)
+        return max(occurrences, key=lambda match: match.point()[1]) if occurrences else None
 
     def _tap_newest(self, state: str) -> bool:
         """Tap the newest message shown as ``state``, holding the chat's floor; False when there is none."""
@@ -144,8 +149,7 @@ class WeChat(PageObject):
             newest = self._newest(state)
             if newest is None:
                 return False
-            (x, y, w, h), width = newest
-            self.screen.tap_at(x + w * 0.75, y + h / 2, width)
+            self.screen.tap(newest, at=(0.75, 0.5))
         return True
 
     def wait_for_link(self, shown_as: str = "wechat/their_link", timeout: float = 30) -> None:
@@ -178,8 +182,6 @@ class WeChat(PageObject):
             newest = self._newest(shown_as)
             if newest is None:
                 raise self.not_shown(f"wechat: no {shown_as!r} on screen")
-            (x, y, w, h), width = newest
-            px, py = self.screen.to_tap_units(x + w * 0.25, y + h / 2, width)
-            self.driver.tap([(px, py)], int(LONG_PRESS_S * 1000))
+            self.screen.tap(newest, at=(0.25, 0.5), hold=LONG_PRESS_S)
             self.screen.expect("wechat/copy_menu")
             self.tap("copy", proof="wechat/chat")

@@ -6,29 +6,16 @@ resolution, threshold, region and text; options given explicitly win.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from shareflow.vision.match import DEFAULT_THRESHOLD, Match, ScreenImage, TemplateError, find
-from shareflow.vision.templates import read_meta, read_template_image, region_box
-
-
-@dataclass(frozen=True)
-class TemplateFile:
-    """A template PNG and what its sidecar says about it."""
-
-    image: np.ndarray
-    mask: np.ndarray | None
-    capture_resolution: tuple[int, int] | None
-    threshold: float
-    region: tuple[float, float, float, float] | None
-    text: str
-    text_box: tuple[float, float, float, float] | None
+from shareflow.vision.match import Match, ScreenImage, TemplateError, find
+from shareflow.vision.templates import Template, read_meta, template_from
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
@@ -46,26 +33,16 @@ class Matcher:
     """Matches screens against templates, reading each template once and a repeated screen once."""
 
     def __init__(self) -> None:
-        self._templates: dict[Path, TemplateFile] = {}
+        self._templates: dict[Path, Template] = {}
         self._screen: tuple[Path, ScreenImage] | None = None
 
-    def template(self, path: Path) -> TemplateFile:
+    def template(self, path: Path) -> Template:
+        """The template in ``path``, as its sidecar (when it has one) says to match it."""
         if path not in self._templates:
             if not path.is_file():
                 raise TemplateError(f"{path}: no such template file")
-            image, mask = read_template_image(path)
             sidecar = path.with_suffix(".yaml")
-            meta = read_meta(sidecar) if sidecar.is_file() else {}
-            region = meta.get("region")
-            self._templates[path] = TemplateFile(
-                image=image,
-                mask=mask,
-                capture_resolution=tuple(meta["capture_resolution"]) if "capture_resolution" in meta else None,
-                threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
-                region=tuple(region) if region else None,
-                text=meta.get("text", ""),
-                text_box=tuple(meta["text_box"]) if "text_box" in meta else None,
-            )
+            self._templates[path] = template_from(path, read_meta(sidecar) if sidecar.is_file() else {})
         return self._templates[path]
 
     def screen(self, path: Path) -> ScreenImage:
@@ -86,17 +63,13 @@ class Matcher:
         """The match of one case, and the screen it was made on."""
         template = self.template(template_path)
         screen = self.screen(screen_path)
+        template = dataclasses.replace(
+            template,
+            threshold=template.threshold if threshold is None else threshold,
+            capture_resolution=capture_resolution or template.capture_resolution,
+        )
         try:
-            match = find(
-                screen,
-                template.image,
-                threshold=template.threshold if threshold is None else threshold,
-                capture_resolution=capture_resolution or template.capture_resolution,
-                region=region_box(template.region, screen.width, screen.height),
-                mask=template.mask,
-                text=template.text,
-                text_box=template.text_box,
-            )
+            match = find(screen, template)
         except TemplateError as exc:
             raise TemplateError(f"{template_path} on {screen_path}: {exc}") from None
         return match, screen.bgr

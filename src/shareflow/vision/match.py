@@ -27,11 +27,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from shareflow.vision import ocr, verify
+
+if TYPE_CHECKING:
+    from shareflow.vision.templates import Template
 
 Box = tuple[int, int, int, int]  # x, y, w, h in screen pixels
 TextBox = tuple[float, float, float, float]  # x, y, w, h as fractions of the template
@@ -87,14 +91,19 @@ class Match:
     scores: Mapping[str, float] = field(default_factory=dict)  # structure, colour, detail, text
     text: str | None = None  # the words read at the best place, when the template declares some
     near_miss: Candidate | None = None  # the best other place
+    screen_size: tuple[int, int] | None = None  # width, height of the screenshot matched on, in pixels
 
     @property
     def center(self) -> tuple[float, float] | None:
         """Centre of the found box, in screen pixels."""
+        return self.point() if self.box is not None else None
+
+    def point(self, at: tuple[float, float] = (0.5, 0.5)) -> tuple[float, float]:
+        """A point of the found box given as fractions of it (``(0.5, 0.5)``: its centre), in screen pixels."""
         if self.box is None:
-            return None
+            raise ValueError("a template that was not found has no place to point at")
         x, y, w, h = self.box
-        return x + w / 2, y + h / 2
+        return x + w * at[0], y + h * at[1]
 
 
 class ScreenImage:
@@ -182,37 +191,27 @@ def candidate_scales(
     return centre * SCALE_STEP**powers, centre, lambda scale: scale * fine_span
 
 
-def find(
-    screen: np.ndarray | ScreenImage,
-    template: np.ndarray,
-    *,
-    threshold: float = DEFAULT_THRESHOLD,
-    scale_hint: float | None = None,
-    capture_resolution: tuple[int, int] | None = None,
-    region: Box | None = None,
-    mask: np.ndarray | None = None,
-    text: str = "",
-    text_box: TextBox | None = None,
-) -> Match:
-    """Find ``template`` (BGR) on ``screen`` (BGR, or a prepared :class:`ScreenImage`).
+def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float | None = None) -> Match:
+    """Find ``template`` on ``screen`` (BGR, or a prepared :class:`ScreenImage`).
 
-    ``scale_hint`` is the expected template→screen scale (the phone's density
-    over the capture density); without it ``capture_resolution`` (the size of
-    the screen the template was cut from) guides the search, and without
-    either every phone scale is searched. ``region`` limits the search to a
-    box of the screen; ``mask`` (same size as the template, non-zero =
-    counts) ignores the template's transparent pixels; ``text`` is the words
-    the template shows, checked by OCR (in ``text_box``, fractions of the
-    template, when the words fill only part of it).
+    The template says how: its ``threshold``; its ``mask`` (non-zero = counts), which ignores its
+    transparent pixels; its ``region``, which limits the search to part of the screen; the ``text``
+    it shows, checked by OCR (in its ``text_box``, when the words fill only part of it); and
+    ``capture_resolution``, the size of the screen it was cut from. ``scale_hint`` is the expected
+    template→screen scale (the phone's density over the capture density); without it the capture
+    resolution guides the search, and without either every phone scale is searched.
     """
     started = time.perf_counter()
-    check_template(template)
+    threshold, mask, text, text_box = template.threshold, template.mask, template.text, template.text_box
+    check_template(template.image)
     image = screen if isinstance(screen, ScreenImage) else ScreenImage(screen)
+    screen_size = (image.width, image.height)
+    region = template.region_box(image.width, image.height)
     ox, oy = (region[0], region[1]) if region is not None else (0, 0)
     if region is not None:
         image = image.region(region)
-    t_grey = _grey(template)
-    scales, likeliest, fine = candidate_scales((image.width, image.height), capture_resolution, scale_hint)
+    t_grey = _grey(template.image)
+    scales, likeliest, fine = candidate_scales((image.width, image.height), template.capture_resolution, scale_hint)
     first = scales[[int(np.argmin(np.abs(np.log(scales / likeliest))))]]
     candidates: list[Candidate] = []
     for stage in (first, scales[scales != first[0]]):  # the likeliest scale first: most states are found there
@@ -220,7 +219,7 @@ def find(
         for start in range(0, len(places), PLACES):
             batch = places[start : start + PLACES]
             refined = sorted((_refine(image, t_grey, mask, p, fine(p[1])) for p in batch), key=lambda c: -c[0])
-            verified = _verify(image, template, mask, refined, threshold, text, text_box)
+            verified = _verify(image, template.image, mask, refined, threshold, text, text_box)
             candidates += verified
             if any(c.confidence >= threshold for c in verified) or not all(
                 c.scores["structure"] >= threshold for c in verified
@@ -246,6 +245,7 @@ def find(
         scores={k: round(v, 4) for k, v in best.scores.items()},
         text=best.read,
         near_miss=Candidate(_shift(near.box, ox, oy), near.scale, near.scores) if near else None,
+        screen_size=screen_size,
     )
 
 
@@ -404,25 +404,29 @@ def peaks(
 
 
 def find_all(
-    screen: np.ndarray | ScreenImage,
-    template: np.ndarray,
-    scale: float,
-    threshold: float,
-    mask: np.ndarray | None = None,
-    text: str = "",
-    text_box: TextBox | None = None,
+    screen: np.ndarray | ScreenImage, template: Template, scale_hint: float | None = None, *, found: Match | None = None
 ) -> list[Match]:
-    """Every place ``template`` shows at ``scale`` (as :func:`find` found it), best first, each verified."""
+    """Every place ``template`` shows on ``screen``, best first, each verified; none when :func:`find` finds it nowhere.
+
+    The places are looked for, over the whole screen, at the scale :func:`find` finds the template at;
+    ``found`` is what :func:`find` already returned for this template on this screen, when it did.
+    """
     started = time.perf_counter()
     image = screen if isinstance(screen, ScreenImage) else ScreenImage(screen)
-    t_soft = _soft(_resize(_grey(template), scale))
+    first = found if found is not None else find(image, template, scale_hint)
+    if not first.found:
+        return []
+    scale, threshold, mask = first.scale, template.threshold, template.mask
+    t_soft = _soft(_resize(_grey(template.image), scale))
     h, w = t_soft.shape
     result = _ncc(image.soft, t_soft, _resize(mask, scale) if mask is not None else None)
     places = [(value, scale, (x, y, w, h)) for x, y, value in peaks(result, (w, h), threshold, OCCURRENCES)]
-    verified = _verify(image, template, mask, [p for p in places if p[0] >= threshold], threshold, text, text_box)
+    candidates = [p for p in places if p[0] >= threshold]
+    verified = _verify(image, template.image, mask, candidates, threshold, template.text, template.text_box)
     elapsed = round((time.perf_counter() - started) * 1000, 2)
+    size = (image.width, image.height)
     return [
-        Match(True, c.confidence, c.box, c.box, scale, elapsed, c.scores, c.read)
+        Match(True, c.confidence, c.box, c.box, scale, elapsed, c.scores, c.read, screen_size=size)
         for c in sorted(verified, key=lambda c: -c.confidence)
         if c.confidence >= threshold
     ]

@@ -63,19 +63,23 @@ class TemplateMissing(FileNotFoundError):
 
 @dataclass(frozen=True)
 class Template:
-    """A reference image of a screen state and how to match it."""
+    """A reference image of a screen state and how to match it (what :func:`shareflow.vision.match.find` takes).
 
-    state: str  # "<app>/<state>"
-    platform: str
-    path: Path
+    Only the image is needed: ``Template(image)`` is looked for at the default threshold over every
+    scale phones use. The library fills in the rest from the template's sidecar.
+    """
+
     image: np.ndarray  # BGR
-    mask: np.ndarray | None  # from the PNG's alpha channel
-    capture_resolution: tuple[int, int]
-    capture_scale: float
-    threshold: float = DEFAULT_THRESHOLD
-    region: tuple[float, float, float, float] | None = None
-    text: str = ""
-    text_box: tuple[float, float, float, float] | None = None
+    mask: np.ndarray | None = None  # from the PNG's alpha channel: non-zero = counts
+    threshold: float = DEFAULT_THRESHOLD  # confidence needed to count as found
+    capture_resolution: tuple[int, int] | None = None  # pixels of the screen it was cut from
+    capture_scale: float | None = None  # that phone's pixels per dp / point
+    region: tuple[float, float, float, float] | None = None  # where to look, fractions of the screen
+    text: str = ""  # the words it shows, checked by OCR
+    text_box: tuple[float, float, float, float] | None = None  # where in the template those words are
+    state: str = ""  # "<app>/<state>"
+    platform: str = ""
+    path: Path | None = None
     source: dict[str, Any] = field(default_factory=dict)
 
     def region_box(self, width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -129,6 +133,25 @@ def read_template_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return image, mask
 
 
+def template_from(png: Path, meta: dict[str, Any], state: str = "", platform: str = "") -> Template:
+    """The template a PNG shows, matched as its (validated) sidecar ``meta`` says; errors name the file."""
+    image, mask = read_template_image(png)
+    return Template(
+        image=image,
+        mask=mask,
+        threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
+        capture_resolution=tuple(meta["capture_resolution"]) if "capture_resolution" in meta else None,
+        capture_scale=float(meta["capture_scale"]) if "capture_scale" in meta else None,
+        region=tuple(meta["region"]) if "region" in meta else None,
+        text=meta.get("text", ""),
+        text_box=tuple(meta["text_box"]) if "text_box" in meta else None,
+        state=state,
+        platform=platform,
+        path=png,
+        source=meta.get("source", {}),
+    )
+
+
 def shipped_library() -> Path:
     """The template library installed with shareflow (the repository's ``screenshots/``, as package data)."""
     return Path(str(resources.files("shareflow").joinpath("screenshots")))
@@ -175,22 +198,7 @@ class TemplateLibrary:
             raise TemplateMissing(f"template {png} is missing ({hint})")
         if not meta_path.exists():
             raise TemplateMissing(f"template metadata {meta_path} is missing ({hint})")
-        meta = read_meta(meta_path)
-        image, mask = read_template_image(png)
-        return Template(
-            state=state,
-            platform=platform,
-            path=png,
-            image=image,
-            mask=mask,
-            capture_resolution=tuple(meta["capture_resolution"]),
-            capture_scale=float(meta["capture_scale"]),
-            threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
-            region=tuple(meta["region"]) if "region" in meta else None,
-            text=meta.get("text", ""),
-            text_box=tuple(meta["text_box"]) if "text_box" in meta else None,
-            source=meta.get("source", {}),
-        )
+        return template_from(png, read_meta(meta_path), state, platform)
 
     def states(self, platform: str) -> list[str]:
         """Every state with a template on ``platform``, in any of the folders."""
