@@ -36,6 +36,7 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 sim: setup
 	$(BIN)/shareflow sim $(ARGS)

@@ -19,7 +19,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -56,6 +56,7 @@ _INFRA_TYPES = (
 )
 _INFRA_MODULES = (r"selenium\.common\.exceptions\.\w+", r"urllib3\.exceptions\.\w+")
 _INFRA_WORDS = ("cannot open a session", "is unreachable")  # what session.open_driver says of an endpoint
+_represent: Callable[[object], str] = represent  # allure-pytest's text of a parameter's value (untyped)
 
 
 def _one_of(*alternatives: str) -> str:
@@ -242,7 +243,7 @@ def identity(item: pytest.Item, params: Sequence[Param], original: Mapping[str, 
     allure-pytest hashes each parameter that is not excluded, by its pytest value when it has one
     (``original``), else by its text; so does this, with allure-pytest's own functions.
     """
-    parameters = [Parameter(name=p.name, value=represent(p.value), excluded=p.excluded or None) for p in params]
+    parameters = [Parameter(name=p.name, value=_represent(p.value), excluded=p.excluded or None) for p in params]
     full_name = allure_full_name(item)
     callspec = getattr(item, "callspec", None)
     return {

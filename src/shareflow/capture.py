@@ -17,8 +17,8 @@ from appium import webdriver
 
 from shareflow.phone import density_of
 from shareflow.screen import decode_png
-from shareflow.vision.match import check_template
-from shareflow.vision.templates import DEFAULT_THRESHOLD, read_meta
+from shareflow.vision.match import DEFAULT_THRESHOLD, check_template
+from shareflow.vision.templates import read_meta
 
 Rect = tuple[int, int, int, int]
 KEPT = ("threshold", "text", "text_box", "region")  # metadata a refresh keeps from the old sidecar
@@ -29,7 +29,8 @@ def background(crop: np.ndarray) -> np.ndarray:
     """The most common colour along the crop's edges."""
     edges = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
     colours, counts = np.unique(edges, axis=0, return_counts=True)
-    return colours[counts.argmax()].astype(int)
+    colour: np.ndarray = colours[counts.argmax()].astype(int)
+    return colour
 
 
 def trim(crop: np.ndarray, pad: int) -> np.ndarray:

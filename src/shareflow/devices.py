@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import yaml
@@ -63,7 +63,8 @@ class Device:
 def schema() -> dict[str, Any]:
     """The JSON Schema of devices.yaml (also shipped for editors)."""
     text = resources.files("shareflow").joinpath("schemas/devices.schema.json").read_text("utf-8")
-    return json.loads(text)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def _interpolate(value: Any, path: list[str | int], where: _Where) -> Any:
@@ -120,23 +121,24 @@ class _Where:
 
 def _explain(error: jsonschema.ValidationError) -> tuple[list[str | int], str]:
     path = list(error.absolute_path)
+    schema: dict[str, Any] = cast(dict[str, Any], error.schema)  # what jsonschema validated: a mapping here
+    instance, value = cast(Any, error.instance), cast(Any, error.validator_value)
     if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))[0]
+        allowed = sorted(schema.get("properties", {}))
+        extra = sorted(set(instance) - set(allowed))[0]
         return [*path, extra], f"unknown field (allowed: {', '.join(allowed)})"
     if error.validator == "required":
-        missing = next(m for m in error.validator_value if m not in error.instance)
+        missing = next(m for m in value if m not in instance)
         return [*path, missing], "missing required field"
     if error.validator == "enum":
-        options = ", ".join(map(str, error.validator_value))
-        return path, f"{error.instance!r} is not one of: {options}"
+        options = ", ".join(map(str, value))
+        return path, f"{instance!r} is not one of: {options}"
     if error.validator == "type":
-        return path, f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+        return path, f"expected {value}, got {type(instance).__name__} {instance!r}"
     if error.validator == "pattern":
         return (
             path,
-            f"{error.instance!r} does not have the expected form "
-            f"({error.schema.get('description', error.validator_value)})",
+            f"{instance!r} does not have the expected form ({schema.get('description', value)})",
         )
     return path, error.message
 

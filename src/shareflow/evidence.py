@@ -109,7 +109,7 @@ def _label(image: np.ndarray, text: str, origin: tuple[int, int], colour: tuple[
 def zoom_of(template: np.ndarray) -> int:
     """The whole-pixel zoom that shows ``template`` at a readable size in a side-by-side."""
     height, width = template.shape[:2]
-    return max(1, min(MAX_ZOOM, PANEL_HEIGHT // height, MAX_PANEL_WIDTH // width))
+    return int(max(1, min(MAX_ZOOM, PANEL_HEIGHT // height, MAX_PANEL_WIDTH // width)))
 
 
 def best_crop(screen: np.ndarray, box: Box, height: int) -> np.ndarray | None:

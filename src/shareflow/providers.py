@@ -78,7 +78,7 @@ def session_name() -> str:
     return current.rsplit(" (", 1)[0].rpartition("::")[2][:NAME_LIMIT]
 
 
-def _named(caps: dict[str, Any], **names: str) -> dict[str, Any]:
+def _named(caps: dict[str, Any], **names: Any) -> dict[str, Any]:
     """``caps`` with the names that are known (an empty name is left out)."""
     return {**caps, **{key: value for key, value in names.items() if value}}
 
@@ -156,7 +156,7 @@ def capabilities(device: Device) -> dict[str, Any]:
     platform = "Android" if device.platform == "android" else "iOS"
     match device.provider:
         case "browserstack":
-            block = {"deviceName": model, "osVersion": device.os_version, "projectName": PROJECT}
+            block: dict[str, Any] = {"deviceName": model, "osVersion": device.os_version, "projectName": PROJECT}
             return {"bstack:options": _named({**_credentials(device), **block}, buildName=build, sessionName=test)}
         case "saucelabs":
             block = _named({**_credentials(device), "appiumVersion": SAUCE_APPIUM}, build=build, name=test)

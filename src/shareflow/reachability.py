@@ -76,7 +76,8 @@ def identity(caps: Mapping[str, Any]) -> dict[str, str]:
 
 def request(device: Device) -> dict[str, Any]:
     """The capabilities ``device``'s new-session request sends."""
-    return options_for(device).to_w3c()["capabilities"]["alwaysMatch"]
+    caps: dict[str, Any] = options_for(device).to_w3c()["capabilities"]["alwaysMatch"]
+    return caps
 
 
 def same_phone(offered: Mapping[str, str], want: Mapping[str, str]) -> bool:
@@ -113,7 +114,7 @@ def _alike(offered: Any, asked: Any) -> bool:
     """Grid's comparison: strings without regard to case, anything else as equal values."""
     if isinstance(asked, str):
         return offered is not None and str(offered).lower() == asked.lower()
-    return offered == asked
+    return bool(offered == asked)
 
 
 def grid_slot_matches(stereotype: Mapping[str, Any], caps: Mapping[str, Any]) -> bool:
@@ -144,7 +145,8 @@ def grid_occupancy(status: Mapping[str, Any], caps: Mapping[str, Any]) -> Occupa
     would take it (the Grid would hold the request in its queue until the
     session-request timeout).
     """
-    free, in_session, unavailable = 0, 0, {}
+    free, in_session = 0, 0
+    unavailable: dict[str, int] = {}
     for node in status.get("nodes", []):
         for slot in node.get("slots", []):
             if not grid_slot_matches(slot.get("stereotype") or {}, caps):
@@ -214,7 +216,7 @@ def status_occupancy(http: urllib3.PoolManager, url: str, caps: Mapping[str, Any
         return Occupancy(note=f"/status answered HTTP {code} without a WebDriver status")
     if isinstance(value.get("nodes"), list):
         return grid_occupancy(value, caps)
-    build = value.get("build") if isinstance(value.get("build"), dict) else {}
+    build = value["build"] if isinstance(value.get("build"), dict) else {}
     server = f"{build.get('name', 'Appium')} {build.get('version', '')}".strip()
     if isinstance(value.get("phones"), list):
         occupancy = farm_occupancy(value, identity(caps))

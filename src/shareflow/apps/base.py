@@ -93,7 +93,8 @@ class PageObject:
             other = locators(app)
             version = self.phone.device.apps.get(app, "")
             for name in other.data.get("transient", []):
-                for banner in self.driver.find_elements(*other.get(name, self.platform, version).selector):
+                selector = other.get(name, self.platform, version).selector
+                for banner in self.driver.find_elements(*selector) if selector else []:
                     cleared = self._swipe_away(banner) or cleared
             for entry in other.data.get("interruptions", []):
                 shown = other.get(entry["shown"], self.platform, version).selector

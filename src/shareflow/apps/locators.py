@@ -74,7 +74,7 @@ class AppLocators:
 
     def package(self, platform: str) -> str:
         """The app's Android package or iOS bundle id."""
-        return self.data["app"][platform]
+        return str(self.data["app"][platform])
 
     def get(self, what: str, platform: str, version: str = "", **fmt: str) -> Locator:
         """The locator of element ``what``; ``fmt`` fills ``{placeholders}``."""

@@ -32,7 +32,8 @@ def _ground(lab: np.ndarray, grey: np.ndarray) -> np.ndarray:
     part = grey > level if lighter else grey <= level
     middle = np.median(grey[part])
     core = part & ((grey >= middle) if lighter else (grey <= middle))  # away from anti-aliased edges
-    return np.median(lab[core], axis=0)
+    ground: np.ndarray = np.median(lab[core], axis=0)
+    return ground
 
 
 class _Colours:
@@ -89,7 +90,8 @@ def colour_agreement(patch: np.ndarray, template: np.ndarray, mask: np.ndarray |
     ours, theirs = _Colours(template, keep), _Colours(patch, keep)
     score = 1.0 - max(0.0, float(np.linalg.norm(ours.ground - theirs.ground)) - COLOUR_TOLERANCE) / COLOUR_SPAN
     whole = (slice(0, template.shape[0]), slice(0, template.shape[1]))
-    for ys, xs in [whole, *_tiles(*template.shape[:2], fraction=1.0)]:
+    height, width = template.shape[:2]
+    for ys, xs in [whole, *_tiles(height, width, fraction=1.0)]:
         ink = ours.ink_of(ys, xs)
         if ink[0] >= MIN_INK:
             score = min(score, _ink_agreement(ink, theirs.ink_of(ys, xs)))
