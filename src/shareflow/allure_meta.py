@@ -34,6 +34,7 @@ from allure_pytest.utils import allure_full_name, allure_name, get_history_id
 
 from shareflow import secrets
 from shareflow.devices import Device
+from shareflow.links import APP_LABELS
 
 PRODUCT_DEFECTS = "Product defects"
 INFRASTRUCTURE_PROBLEMS = "Infrastructure problems"
@@ -75,7 +76,6 @@ INFRASTRUCTURE_REGEX = (
 
 CLOUDS = ("browserstack", "saucelabs", "lambdatest")
 FARM_KINDS = {"embedded": "embedded", "appium": "appium", "grid": "grid", "device-farm": "grid"}
-APPS = {"wechat": "WeChat", "taobao": "Taobao"}
 MATRIX_URL_VAR = "SHAREFLOW_MATRIX_URL"  # where the run's connectivity matrix will be; linked from each test
 
 
@@ -128,7 +128,7 @@ def environment(devices: Sequence[Device], scenario: Path | None = None) -> dict
     if scenario is not None:
         env["farm scenario"] = f"{scenario} (simulated by the virtual farm)"
     for device in devices:
-        apps = [f"{label} {device.apps[app]}" for app, label in APPS.items() if app in device.apps]
+        apps = [f"{label} {device.apps[app]}" for app, label in APP_LABELS.items() if app in device.apps]
         env[device.name] = ", ".join([device.kind, *apps])
     matrix = os.environ.get(MATRIX_URL_VAR)
     if matrix:

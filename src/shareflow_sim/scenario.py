@@ -46,11 +46,9 @@ from typing import Any
 import jsonschema
 import yaml
 
+from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
 from shareflow.yaml_errors import one_line
 
-SCENES = ("p2p", "group")
-LINK_KINDS = ("taobao", "tmall", "jd")
-OUTCOMES = ("direct", "interstitial", "blocked", "copy_to_browser")
 DEFECTS = {
     "share_panel_without_wechat": "Taobao's share panel lacks the WeChat target",
     "password_not_copied": "the 'copied' dialog shows but the clipboard stays empty",

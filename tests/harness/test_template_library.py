@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shareflow.links import LINK_KINDS
 from shareflow.vision import ocr
 from shareflow.vision.match import find
 from shareflow.vision.templates import TemplateLibrary
@@ -23,7 +24,6 @@ LIBRARY = TemplateLibrary(ROOT / "screenshots")
 SOURCES = [*(ROOT / "src/shareflow/apps").glob("*.py"), *(ROOT / "src/shareflow/apps").glob("*.yaml")]
 SOURCES += list((ROOT / "tests/e2e").glob("*.py"))
 STATE = re.compile(r"\b((?:taobao|wechat|system)/[a-z0-9_]+(?:\{kind\}[a-z0-9_]*)?)(?![\w{])")
-LINK_KINDS = ("taobao", "tmall", "jd")
 ONLY_ON = {"system/paste_alert": ("ios",)}  # iOS asks before an app reads the clipboard; Android does not
 PLATFORMS = ("android", "ios")
 

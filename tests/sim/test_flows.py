@@ -30,7 +30,7 @@ from flowkit import (
     share_item,
 )
 
-from shareflow_sim.scenario import LINK_KINDS, OUTCOMES, SCENES
+from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
 from shareflow_sim.world import Item
 
 PLATFORMS = ("android", "ios")

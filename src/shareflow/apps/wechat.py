@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, nullcontext
 from selenium.webdriver.common.action_chains import ActionChains
 
 from shareflow.apps.base import PROOF_TIMEOUT_S, TAP_TRIES, PageObject
+from shareflow.links import LINK_KINDS, Outcome
 from shareflow.screen import DEFAULT_TIMEOUT_S, StateNotReached, WrongState
 from shareflow.vision.match import Match
 from shareflow.wait import TimedOut, tap_until, until
@@ -16,15 +17,13 @@ LONG_PRESS_S = 0.8
 CHAT_QUIET_S = 1.0  # longer than a message takes from one phone to the others (the virtual farm: 0.3 s)
 QUIET_TIMEOUT_S = 5.0  # how long to wait for a chat to hold still before tapping a bubble anyway
 # What tapping a link may show: the outcome, by the screen state that proves it.
-OUTCOME_STATES = {
-    "wechat/h5_taobao": "direct",
-    "wechat/h5_tmall": "direct",
-    "wechat/h5_jd": "direct",
+OUTCOME_STATES: dict[str, Outcome] = {
+    **{f"wechat/h5_{kind}": "direct" for kind in LINK_KINDS},
     "wechat/interstitial": "interstitial",
     "wechat/blocked": "blocked",
     "wechat/copy_to_browser": "copy_to_browser",
 }
-H5_STATES = {"taobao": "wechat/h5_taobao", "tmall": "wechat/h5_tmall", "jd": "wechat/h5_jd"}
+H5_STATES: dict[str, str] = {kind: f"wechat/h5_{kind}" for kind in LINK_KINDS}
 OPEN_APP_LABELS = {"taobao": "打开淘宝App", "tmall": "打开天猫App", "jd": "打开京东App"}
 WECHAT_STATES = ["wechat/chat_list", "wechat/chat", *OUTCOME_STATES]  # where WeChat may come up
 BACK_STEPS = 4

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shareflow.matrix.model import OUTCOMES, Change, Key, Matrix, MatrixError, RunRef
+from shareflow.matrix.model import CELL_OUTCOMES, Change, Key, Matrix, MatrixError, RunRef
 from shareflow.matrix.run_files import read_jsonl, text_field
 
 FILE = "matrix-history.jsonl"
@@ -64,7 +64,7 @@ def _run(entry: dict[str, Any], where: str) -> PastRun:
         if not isinstance(cell, dict):
             raise MatrixError(f"{at}: expected an object")
         device, system, scene, kind = (text_field(cell, name, at) for name in ("device", "os", "scene", "kind"))
-        outcomes[(device, system, scene, kind)] = text_field(cell, "outcome", at, OUTCOMES)
+        outcomes[(device, system, scene, kind)] = text_field(cell, "outcome", at, CELL_OUTCOMES)
     return PastRun(_moment(entry, where), label, outcomes)
 
 

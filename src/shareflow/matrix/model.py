@@ -38,13 +38,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
+
 FORMAT = 1
-SCENES = ("p2p", "group")
-KINDS = ("taobao", "tmall", "jd")
-OBSERVED = ("direct", "interstitial", "blocked", "copy_to_browser")
 ERROR = "error"
-OUTCOMES = (*OBSERVED, ERROR)
-COLUMNS = tuple((scene, kind) for scene in SCENES for kind in KINDS)
+CELL_OUTCOMES = (*OUTCOMES, ERROR)  # what a cell shows: an outcome seen, or that no outcome could be seen
+COLUMNS = tuple((scene, kind) for scene in SCENES for kind in LINK_KINDS)
 
 Key = tuple[str, str, str, str]  # device, os, scene, kind
 
@@ -180,7 +179,7 @@ class Matrix:
             "report_url": self.report_url,
             "run_at": self.run_at.isoformat(),
             "generated_at": self.generated_at.isoformat(),
-            "outcomes": list(OUTCOMES),
+            "outcomes": list(CELL_OUTCOMES),
             "columns": [{"scene": scene, "kind": kind} for scene, kind in COLUMNS],
             "rows": [
                 {"device": row.device, "os": row.os, "cells": [cell.to_json() for cell in row.cells]}

@@ -6,7 +6,8 @@ from datetime import UTC
 from html import escape
 from urllib.parse import quote
 
-from shareflow.matrix.model import ERROR, KINDS, OUTCOMES, SCENES, Cell, Matrix, run_name, stamp
+from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
+from shareflow.matrix.model import ERROR, Cell, Matrix, run_name, stamp
 from shareflow.matrix.thumbs import WIDTH
 
 SCENE_TITLES = {"p2p": "1:1 chat (p2p)", "group": "group chat"}
@@ -107,8 +108,8 @@ def _cell(cell: Cell) -> str:
 
 def _grid(matrix: Matrix) -> str:
     head = '<tr><th class="phone" rowspan="2">phone (OS)</th>'
-    head += "".join(f'<th colspan="{len(KINDS)}">{SCENE_TITLES[scene]}</th>' for scene in SCENES) + "</tr>"
-    head += "<tr>" + "".join(f"<th>{kind}</th>" for _ in SCENES for kind in KINDS) + "</tr>"
+    head += "".join(f'<th colspan="{len(LINK_KINDS)}">{SCENE_TITLES[scene]}</th>' for scene in SCENES) + "</tr>"
+    head += "<tr>" + "".join(f"<th>{kind}</th>" for _ in SCENES for kind in LINK_KINDS) + "</tr>"
     body = "".join(
         f'<tr><th class="phone" scope="row">{escape(row.device)}<small>{escape(row.os)}</small></th>'
         + "".join(_cell(cell) for cell in row.cells)
@@ -116,7 +117,7 @@ def _grid(matrix: Matrix) -> str:
         for row in matrix.rows
     )
     if not matrix.rows:
-        body = f'<tr><td colspan="{1 + len(SCENES) * len(KINDS)}" class="quiet">no link-outcome test ran</td></tr>'
+        body = f'<tr><td colspan="{1 + len(SCENES) * len(LINK_KINDS)}" class="quiet">no link-outcome test ran</td></tr>'
     return f'<table class="matrix"><thead>{head}</thead><tbody>{body}</tbody></table>'
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from shareflow.matrix import page
-from shareflow.matrix.model import OUTCOMES, Matrix, run_name, stamp
+from shareflow.matrix.model import CELL_OUTCOMES, Matrix, run_name, stamp
 
 JSON_FILE = "matrix.json"
 HTML_FILE = "matrix.html"
@@ -36,7 +36,7 @@ def summary(matrix: Matrix) -> list[str]:
     """A few lines: the counts per outcome, and every cell that changed since the previous run."""
     cells = list(matrix.cells())
     counts = Counter(cell.outcome for cell in cells)
-    parts = [f"{counts[name]} {name}" for name in OUTCOMES if counts[name]]
+    parts = [f"{counts[name]} {name}" for name in CELL_OUTCOMES if counts[name]]
     if counts[None]:
         parts.append(f"{counts[None]} not run")
     head = f"matrix of {run_name(matrix.label, matrix.run_at)}: {len(cells)} cells"

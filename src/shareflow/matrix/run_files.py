@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from shareflow import secrets
-from shareflow.matrix.model import KINDS, OBSERVED, SCENES, MatrixError
+from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
+from shareflow.matrix.model import MatrixError
 from shareflow.summary import RESULTS
 
 LINK_OUTCOMES = "link-outcomes.jsonl"
@@ -112,9 +113,9 @@ def observations(output: Path) -> list[Observation] | None:
             device=text_field(row, "device", where),
             os=text_field(row, "os", where),
             scene=text_field(row, "scene", where, SCENES),
-            kind=text_field(row, "kind", where, KINDS),
-            expected=text_field(row, "expected", where, OBSERVED),
-            observed=text_field(row, "observed", where, OBSERVED),
+            kind=text_field(row, "kind", where, LINK_KINDS),
+            expected=text_field(row, "expected", where, OUTCOMES),
+            observed=text_field(row, "observed", where, OUTCOMES),
             folder=Path(str(row.get("evidence") or "")).name,
         )
         for where, row in read_jsonl(path)
