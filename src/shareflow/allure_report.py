@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from shareflow.errors import InfrastructureError
+
 CLI = Path(__file__).resolve().parents[2] / "ci" / "report" / "node_modules" / ".bin" / "allure"
 TIMEOUT_S = 600
 TAIL_LINES = 20
@@ -26,7 +28,7 @@ ANALYTICS = re.compile(
 )
 
 
-class ReportError(RuntimeError):
+class ReportError(InfrastructureError):
     """The report could not be built; the message names the file or folder at fault."""
 
 

@@ -18,6 +18,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
+from shareflow.errors import InfrastructureError
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WINDOW = (1440, 1000)
@@ -28,7 +30,7 @@ TO_TOP = "document.querySelectorAll('*').forEach(e => { e.scrollTop = 0 })"
 T = TypeVar("T")
 
 
-class BrowserError(RuntimeError):
+class BrowserError(InfrastructureError):
     """Chromium or its driver is missing, or would not start."""
 
 

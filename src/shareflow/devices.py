@@ -18,13 +18,14 @@ import jsonschema
 import yaml
 
 from shareflow import secrets
+from shareflow.errors import UsageError
 from shareflow.yaml_errors import one_line
 
 VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 EMBEDDED = "embedded"
 
 
-class DevicesError(ValueError):
+class DevicesError(UsageError):
     """A device pool that cannot be used; the message says where and why."""
 
 

@@ -42,6 +42,7 @@ from urllib3.exceptions import HTTPError
 
 from shareflow import secrets
 from shareflow.devices import Device
+from shareflow.errors import UsageError
 
 PROJECT = "shareflow"
 NAME_LIMIT = 255  # the vendors' longest build and session names
@@ -56,7 +57,7 @@ CREDENTIALS = {
 log = logging.getLogger(__name__)
 
 
-class CredentialsError(RuntimeError):
+class CredentialsError(UsageError):
     """A cloud credential is neither in the device entry nor in the environment."""
 
     def __init__(self, message: str, variable: str) -> None:

@@ -24,6 +24,7 @@ from selenium.common.exceptions import SUPPORT_MSG, WebDriverException
 
 from shareflow import launcher, providers, secrets
 from shareflow.devices import Device
+from shareflow.errors import InfrastructureError
 from shareflow.session import SessionError, open_driver, options_for
 
 USABLE, UNREACHABLE, BUSY, REFUSED = "usable", "unreachable", "busy", "refused"
@@ -32,7 +33,7 @@ MAX_WORKERS = 8
 COLUMNS = ("DEVICE", "OS", "ENDPOINT", "VERDICT", "DETAIL")
 
 
-class Unreachable(Exception):
+class Unreachable(InfrastructureError):
     """The endpoint did not answer; the message names the URL and why."""
 
 

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from appium import webdriver
 
+from shareflow.errors import ProductFailure
 from shareflow.evidence import Evidence, annotate, beside
 from shareflow.vision.match import Box, Match, ScreenImage, find, find_all
 from shareflow.vision.templates import Template, TemplateLibrary
@@ -29,7 +30,7 @@ DEFAULT_TIMEOUT_S = 20.0
 OnMiss = Callable[[], object] | None
 
 
-class StateNotReached(TimedOut, AssertionError):
+class StateNotReached(TimedOut, ProductFailure):
     """A screen state was not shown in time (or did not go away); ``match`` is its best candidate, when known.
 
     A :class:`~shareflow.wait.TimedOut` (its message reads "Timed out after 20 s while waiting for
@@ -42,7 +43,7 @@ class StateNotReached(TimedOut, AssertionError):
         self.match = match
 
 
-class WrongState(AssertionError):
+class WrongState(ProductFailure):
     """A known wrong state, positively recognised on screen: a product failure, with its proof.
 
     ``state`` is the state recognised; ``box`` (screenshot pixels) where the picture shows the problem.

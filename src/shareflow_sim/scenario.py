@@ -46,6 +46,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from shareflow.errors import UsageError
 from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
 from shareflow.yaml_errors import one_line
 
@@ -128,7 +129,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UsageError):
     """A scenario file that cannot be used; the message names file and key."""
 
 

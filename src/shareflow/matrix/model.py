@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shareflow.errors import UsageError
 from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
 
 FORMAT = 1
@@ -48,7 +49,7 @@ COLUMNS = tuple((scene, kind) for scene in SCENES for kind in LINK_KINDS)
 Key = tuple[str, str, str, str]  # device, os, scene, kind
 
 
-class MatrixError(ValueError):
+class MatrixError(UsageError):
     """Input the matrix cannot be built from; the message names the file, line and field."""
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from shareflow.errors import UsageError
 from shareflow.vision import ocr, verify
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ UPSCALE_BLUR = 0.6  # sigma per unit of scale when the template is enlarged, bef
 OCCURRENCES = 20  # find_all reports at most this many places
 
 
-class TemplateError(ValueError):
+class TemplateError(UsageError):
     """A template that cannot be matched reliably (flat, featureless, empty, too large)."""
 
 

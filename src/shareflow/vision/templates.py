@@ -24,6 +24,7 @@ import jsonschema
 import numpy as np
 import yaml
 
+from shareflow.errors import UsageError
 from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError, check_template
 
 META_SCHEMA: dict[str, Any] = {
@@ -57,7 +58,7 @@ META_SCHEMA: dict[str, Any] = {
 }
 
 
-class TemplateMissing(FileNotFoundError):
+class TemplateMissing(UsageError, FileNotFoundError):
     """A state has no template (or no metadata) for a platform."""
 
 
