@@ -305,7 +305,7 @@ def capture(
             device.platform,
             state,
             templates,
-            rect=tuple(round(v) for v in box),
+            rect=(round(box[0]), round(box[1]), round(box[2]), round(box[3])),
             inner=(inner_size[0], inner_size[1]) if inner_size else None,
             threshold=threshold,
             text=text,

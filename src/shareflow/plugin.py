@@ -29,7 +29,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -528,7 +528,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         allure.dynamic.parameter(param.name, param.value, excluded=param.excluded)
     matrix = os.environ.get(allure_meta.MATRIX_URL_VAR)
     if matrix and _devices_of(item):
-        allure.dynamic.link(matrix, name="connectivity matrix")
+        allure.dynamic.link(matrix, name="connectivity matrix")  # type: ignore[no-untyped-call]
     allure_dir = item.config.getoption("allure_report_dir", None)
     if allure_dir:  # what a crashed worker's test is reported under (see _ResultsWriter)
         callspec = getattr(item, "callspec", None)
@@ -538,7 +538,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 # -- reports ---------------------------------------------------------------------------------
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Masks secrets in the report before JUnit XML, the terminal, results.jsonl and allure-pytest see it.
 
     allure-pytest's wrapper, registered later, runs outside this one. A failure a test met before (a known
@@ -604,8 +606,8 @@ def _attach_what_was_tried(item: pytest.Item, report: pytest.TestReport, step: s
     allure.attach(text, "infrastructure problem", allure.attachment_type.TEXT)
     folder = dict(item.user_properties).get("evidence")
     if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / "infrastructure-problem.txt").write_text(text + "\n", encoding="utf-8")
+        Path(str(folder)).mkdir(parents=True, exist_ok=True)
+        (Path(str(folder)) / "infrastructure-problem.txt").write_text(text + "\n", encoding="utf-8")
 
 
 def _failure_message(report: pytest.TestReport) -> str:
@@ -637,8 +639,8 @@ class _ResultsWriter:
             _clear_earlier_run(self.run.output, self.allure_dir)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        crashed = report.when == XDIST_CRASH  # type: ignore[comparison-overlap]
-        if report.when != "call" and not (report.failed or report.skipped or report.outcome == "rerun"):
+        crashed = str(report.when) == XDIST_CRASH
+        if report.when != "call" and not (report.failed or report.skipped or str(report.outcome) == "rerun"):
             return
         props = dict(report.user_properties)
         if "output" not in props and not crashed:
@@ -662,7 +664,7 @@ class _ResultsWriter:
             "evidence": props.get("evidence", ""),
             "duration_s": round(report.duration, 2),
         }
-        output = Path(props.get("output", self.run.output))
+        output = Path(str(props.get("output", self.run.output)))
         output.mkdir(parents=True, exist_ok=True)
         with (output / summary.RESULTS).open("a", encoding="utf-8") as file:
             file.write(json.dumps(record, ensure_ascii=False) + "\n")

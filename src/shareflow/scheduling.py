@@ -21,7 +21,7 @@ from xdist.scheduler import LoadScopeScheduling
 from xdist.workermanage import WorkerController
 
 
-class PhoneScheduling(LoadScopeScheduling):
+class PhoneScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist has no type information
     """``loadscope`` whose scope is the phone a test runs on (its first, for a pair)."""
 
     def __init__(self, config: pytest.Config, log: object, phones: Sequence[str]) -> None:
@@ -33,7 +33,7 @@ class PhoneScheduling(LoadScopeScheduling):
         for phone in self.phones:
             if params == phone or params.startswith(phone + "-"):
                 return phone
-        return super()._split_scope(nodeid)
+        return str(super()._split_scope(nodeid))
 
     def remove_node(self, node: WorkerController) -> str | None:
         """Take a finished or crashed worker out; a crashed one's test is not to be run again."""
