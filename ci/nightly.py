@@ -39,6 +39,7 @@ import yaml
 from shareflow import allure_meta, allure_report, launcher, summary
 from shareflow.devices import DevicesError, load
 from shareflow.outcomes import INFRASTRUCTURE
+from shareflow.records import ResultRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 FARM = ROOT / "ci" / "farm"
@@ -82,12 +83,12 @@ def needs_stack(endpoints: list[str]) -> bool:
     )
 
 
-def exit_code(records: list[dict[str, object]]) -> int:
+def exit_code(records: list[ResultRecord]) -> int:
     """0 all passed; 3 when every failure is infrastructure's; 1 otherwise."""
-    failed = [r for r in records if r["outcome"] == "failed"]
+    failed = [r for r in records if r.outcome == "failed"]
     if not failed:
         return 0
-    return ONLY_INFRASTRUCTURE if all(r["category"] == INFRASTRUCTURE for r in failed) else PRODUCT_FAILED
+    return ONLY_INFRASTRUCTURE if all(r.category == INFRASTRUCTURE for r in failed) else PRODUCT_FAILED
 
 
 def keep_count(text: str) -> int:
@@ -97,12 +98,12 @@ def keep_count(text: str) -> int:
     return int(text)
 
 
-def tried(records: list[dict[str, object]]) -> list[dict[str, object]]:
+def tried(records: list[ResultRecord]) -> list[ResultRecord]:
     """The records of tests that ran to a verdict: passed or failed (not skipped, not a try run again)."""
-    return [r for r in records if r["outcome"] in ("passed", "failed")]
+    return [r for r in records if r.outcome in ("passed", "failed")]
 
 
-def not_run(code: int, records: list[dict[str, object]]) -> str | None:
+def not_run(code: int, records: list[ResultRecord]) -> str | None:
     """Why the tests did not run to the end, from pytest's exit code and the result records; None when they did."""
     if code not in RAN:
         try:
@@ -110,7 +111,7 @@ def not_run(code: int, records: list[dict[str, object]]) -> str | None:
         except ValueError:
             return f"exit {code}"
     if not tried(records):
-        skipped = sum(r["outcome"] == "skipped" for r in records)
+        skipped = sum(r.outcome == "skipped" for r in records)
         return "no test passed or failed" + (f"; {skipped} skipped" if skipped else "")
     return None
 
@@ -145,7 +146,7 @@ def publish(out: Path, run_dir: Path, report: Path | None) -> Path:
     return latest
 
 
-def give_up(out: Path, run_dir: Path, why: str, records: list[dict[str, object]]) -> NoReturn:
+def give_up(out: Path, run_dir: Path, why: str, records: list[ResultRecord]) -> NoReturn:
     """End a night whose tests did not run to the end: no report, matrix or history line; exit 3."""
     left = f"; what it left: {run_dir}" if tried(records) else ""
     if not left:  # no test's evidence in it: the night leaves no run folder

@@ -16,6 +16,7 @@ from shareflow import launcher, matrix, reachability, summary
 from shareflow.apps.locators import ANDROID_KEYS, IOS_KEYS, to_appium
 from shareflow.capture import capture as take_template
 from shareflow.devices import DevicesError, load
+from shareflow.errors import UsageError
 from shareflow.evidence import annotate, png_bytes, scores_text
 from shareflow.pool import SelectionError, select
 from shareflow.providers import build_name
@@ -154,7 +155,7 @@ def matrix_command(output: Path, history_dir: Path, devices_file: Path, label: s
         devices = load(devices_file)
         runs = matrix.history.load(history_dir)
         table = matrix.build(output, devices, build_name() if label is None else label)
-    except (DevicesError, matrix.MatrixError) as exc:
+    except UsageError as exc:  # the pool, the history or a result file
         fail(str(exc))
     table.report_url = report_url
     matrix.history.compare(table, runs)

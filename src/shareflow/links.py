@@ -20,3 +20,13 @@ OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 HOSTS: dict[LinkKind, str] = {"taobao": "item.taobao.com", "tmall": "detail.tmall.com", "jd": "item.m.jd.com"}
 APP_LABELS = {"wechat": "WeChat", "taobao": "Taobao"}  # the apps under test, by the names their stores give
+
+
+def as_scene(value: object) -> Scene | None:
+    """``value`` when it names a scene, else None."""
+    return next((scene for scene in SCENES if scene == value), None)
+
+
+def as_kind(value: object) -> LinkKind | None:
+    """``value`` when it names a link kind, else None."""
+    return next((kind for kind in LINK_KINDS if kind == value), None)

@@ -29,7 +29,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,13 +38,13 @@ import allure
 import pytest
 from filelock import FileLock
 
-from shareflow import allure_meta, launcher, providers, secrets, summary
+from shareflow import allure_meta, launcher, providers, records, secrets
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device, DevicesError, load
 from shareflow.evidence import Evidence, safe_name
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
-from shareflow.matrix.run_files import LINK_OUTCOMES
+from shareflow.links import SCENES, LinkKind, Outcome, Scene, as_kind, as_scene
 from shareflow.outcomes import HARNESS, INFRA_ERRORS, INFRASTRUCTURE, PRODUCT_ERRORS, classify
 from shareflow.phone import Phone, open_phone
 from shareflow.pool import SelectionError, pairs, select, substitute
@@ -72,7 +72,6 @@ MARKERS = {
     "p2p": "scene: a WeChat 1:1 chat",
     "pairs(mode)": "two-phone test pairing: 'cover' (default) or 'all' ordered pairs",
 }
-SCENES = ("group", "p2p")  # the markers that name a test's scene
 
 
 @dataclass(frozen=True)
@@ -373,7 +372,7 @@ def _clear_earlier_run(output: Path, allure_dir: Path | None) -> None:
 
     A --alluredir elsewhere is the user's own and left alone (allure-pytest's --clean-alluredir clears it).
     """
-    for name in (summary.RESULTS, LINK_OUTCOMES):
+    for name in (records.RESULTS, records.LINK_OUTCOMES):
         (output / name).unlink(missing_ok=True)
     if allure_dir is None or allure_dir.resolve() != (output / ALLURE_RESULTS).resolve() or not allure_dir.is_dir():
         return
@@ -512,17 +511,29 @@ def _parameters(item: pytest.Item) -> list[allure_meta.Param]:
         allure_meta.Param(name, allure_meta.as_text(value))
         for name, value in (callspec.params if callspec else {}).items()
     ]
-    scene = next((s for s in SCENES if item.get_closest_marker(s)), None)
+    scene, _ = _link_of(item)
     if scene is not None:
         found.append(allure_meta.Param("scene", scene))
     found += [allure_meta.Param(f"{d.name} OS", d.kind, excluded=True) for d in _devices_of(item)]
     return found
 
 
+def _link_of(item: pytest.Item) -> tuple[Scene | None, LinkKind | None]:
+    """A link-outcome test's scene (its ``p2p`` or ``group`` marker) and link kind (its ``kind`` parameter)."""
+    scene = next((s for s in SCENES if item.get_closest_marker(s)), None)
+    callspec = getattr(item, "callspec", None)
+    value = callspec.params.get("kind") if callspec else None
+    return scene, as_kind(value)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if POOL not in item.config.stash:
         return
+    scene, kind = _link_of(item)
+    phones = _devices_of(item)
+    item.user_properties += [("device", phones[0].name)] if phones else []
+    item.user_properties += [("scene", scene), ("kind", kind)] if scene and kind else []  # for the matrix
     params = _parameters(item)
     for param in params:
         allure.dynamic.parameter(param.name, param.value, excluded=param.excluded)
@@ -653,21 +664,21 @@ class _ResultsWriter:
         else:
             message = _failure_message(report) if report.outcome in ("failed", "rerun") else ""
         self.phones.update(dict.fromkeys(p for p in str(props.get("phones", "")).split(", ") if p))
-        record = {
-            "nodeid": report.nodeid,
-            "when": report.when,
-            "outcome": report.outcome,
-            "phones": props.get("phones", ""),
-            "category": HARNESS if crashed else props.get("category", ""),
-            "step": props.get("step", ""),
-            "message": secrets.redact(message),
-            "evidence": props.get("evidence", ""),
-            "duration_s": round(report.duration, 2),
-        }
-        output = Path(str(props.get("output", self.run.output)))
-        output.mkdir(parents=True, exist_ok=True)
-        with (output / summary.RESULTS).open("a", encoding="utf-8") as file:
-            file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        record = records.ResultRecord(
+            nodeid=report.nodeid,
+            when=str(report.when),
+            outcome=report.outcome,
+            phones=str(props.get("phones", "")),
+            category=HARNESS if crashed else str(props.get("category", "")),
+            step=str(props.get("step", "")),
+            message=secrets.redact(message),
+            evidence=str(props.get("evidence", "")),
+            duration_s=round(report.duration, 2),
+            device=str(props.get("device", "")),
+            scene=as_scene(props.get("scene")),
+            kind=as_kind(props.get("kind")),
+        )
+        records.append(Path(str(props.get("output", self.run.output))) / records.RESULTS, record)
 
     def pytest_sessionfinish(self) -> None:
         if self.allure_dir is None:
@@ -781,6 +792,28 @@ def phone(phone_device: Device, _phones: list[Phone]) -> Phone:
 def phone_pair(phone_device_pair: tuple[Device, Device], _phones: list[Phone]) -> tuple[Phone, Phone]:
     """The two phones of a two-phone test: (sender, receiver)."""
     return _phones[-2], _phones[-1]
+
+
+@pytest.fixture
+def record_link_outcome(
+    request: pytest.FixtureRequest, shareflow_run: RunConfig
+) -> Callable[[Phone, Outcome, Outcome], None]:
+    """Records what tapping the test's link showed on a phone: a row of link-outcomes.jsonl (the matrix's)
+    and the observed outcome as an Allure parameter (excluded from the test's identity: it changes with the
+    result). The scene and link kind are the test's: its ``p2p``/``group`` marker and its ``kind`` parameter.
+    """
+    scene, kind = _link_of(request.node)
+    if scene is None or kind is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: record_link_outcome needs a p2p or group marker and a kind")
+
+    def record(phone: Phone, expected: Outcome, observed: Outcome) -> None:
+        allure.dynamic.parameter("observed outcome", observed, excluded=True)
+        row = records.LinkOutcome(
+            phone.name, phone.device.kind, scene, kind, expected, observed, str(phone.evidence.folder)
+        )
+        records.append(shareflow_run.output / records.LINK_OUTCOMES, row)
+
+    return record
 
 
 @pytest.fixture

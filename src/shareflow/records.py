@@ -47,6 +47,7 @@ class ResultRecord:
     message: str = ""  # the failure's first line, secrets masked
     evidence: str = ""  # the try's evidence folder
     duration_s: float = 0.0
+    device: str = ""  # the phone the test is for (its parameter); a retry may run on another, see ``phones``
     scene: Scene | None = None  # a link-outcome test's scene and link kind, from its markers
     kind: LinkKind | None = None
 
@@ -136,6 +137,7 @@ def results(output: Path) -> list[ResultRecord] | None:
             message=str(entry.get("message") or ""),
             evidence=str(entry.get("evidence") or ""),
             duration_s=float(entry.get("duration_s") or 0.0),
+            device=str(entry.get("device") or ""),
             scene=_optional(entry, "scene", where, SCENES),
             kind=_optional(entry, "kind", where, LINK_KINDS),
         )

@@ -10,12 +10,10 @@ import pytest
 import yaml
 from selenium.common.exceptions import NoAlertPresentException
 
+from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
 from shareflow.yaml_errors import one_line
 
 HERE = Path(__file__).parent
-SCENES = ("p2p", "group")
-LINK_KINDS = ("taobao", "tmall", "jd")
-OUTCOMES = {"direct", "interstitial", "blocked", "copy_to_browser"}
 
 
 @dataclass(frozen=True)

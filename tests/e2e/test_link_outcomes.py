@@ -8,35 +8,21 @@ copy_to_browser — as an Allure parameter and in ``link-outcomes.jsonl``.
 
 from __future__ import annotations
 
-import json
-
 import allure
 import pytest
 
-from conftest import LINK_KINDS
-
-HOSTS = {"taobao": "item.taobao.com", "tmall": "detail.tmall.com", "jd": "item.m.jd.com"}
+from shareflow.links import HOSTS, LINK_KINDS
 
 
-def _record(output, phone, scene: str, kind: str, expected: str, observed: str) -> None:
-    """One row of link-outcomes.jsonl: the phone that ran the try (a retry may use another) and its evidence."""
-    output.mkdir(parents=True, exist_ok=True)
-    row = {"device": phone.name, "os": phone.device.kind, "scene": scene, "kind": kind, "expected": expected}
-    row |= {"observed": observed, "evidence": str(phone.evidence.folder)}
-    with (output / "link-outcomes.jsonl").open("a", encoding="utf-8") as file:
-        file.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _check(wechat, data, expectations, shareflow_run, scene: str, kind: str, chat: str) -> None:
+def _check(wechat, data, expectations, record_link_outcome, scene: str, kind: str, chat: str) -> None:
     expected = expectations[scene][kind]
-    allure.dynamic.parameter("expected outcome", expected, excluded=True)  # changes with the result: not part
+    allure.dynamic.parameter("expected outcome", expected, excluded=True)  # not part of the test's identity
     wechat.open()
     wechat.open_chat(chat)
     wechat.driver.set_clipboard_text(data.items[kind].url)
     wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
     observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
-    allure.dynamic.parameter("observed outcome", observed, excluded=True)  # of the test's identity
-    _record(shareflow_run.output, wechat.phone, scene, kind, expected, observed)
+    record_link_outcome(wechat.phone, expected, observed)
     assert observed == expected, f"a {kind} link in a {scene} chat opened {observed!r}; expected {expected!r}"
 
 
@@ -46,8 +32,8 @@ def _check(wechat, data, expectations, shareflow_run, scene: str, kind: str, cha
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.group
 @pytest.mark.parametrize("kind", LINK_KINDS)
-def test_group_link_outcome(kind, wechat, data, expectations, shareflow_run) -> None:
-    _check(wechat, data, expectations, shareflow_run, "group", kind, data.group)
+def test_group_link_outcome(kind, wechat, data, expectations, record_link_outcome) -> None:
+    _check(wechat, data, expectations, record_link_outcome, "group", kind, data.group)
 
 
 @allure.epic("Link outcomes")
@@ -56,5 +42,5 @@ def test_group_link_outcome(kind, wechat, data, expectations, shareflow_run) -> 
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
 @pytest.mark.parametrize("kind", LINK_KINDS)
-def test_p2p_link_outcome(kind, wechat, data, expectations, shareflow_run) -> None:
-    _check(wechat, data, expectations, shareflow_run, "p2p", kind, data.friend)
+def test_p2p_link_outcome(kind, wechat, data, expectations, record_link_outcome) -> None:
+    _check(wechat, data, expectations, record_link_outcome, "p2p", kind, data.friend)

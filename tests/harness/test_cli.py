@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from pools import DROID, pool
 
 from shareflow import cli, summary
+from shareflow.records import ResultRecord
 from shareflow.taopassword import TaoPassword, parse
 from shareflow.vision.templates import TemplateLibrary, TemplateMissing
 
@@ -133,19 +134,19 @@ def test_plain_text_is_no_tao_password(text: str) -> None:
 
 # -- the run summary -------------------------------------------------------------------------
 def test_summary_lists_failures_first_with_step_category_and_evidence(tmp_path: Path) -> None:
-    common = {"when": "call", "phones": "droid", "step": "", "message": "", "category": "", "evidence": ""}
-    records: list[dict[str, object]] = [
-        {**common, "nodeid": "t.py::test_ok[droid]", "outcome": "passed", "duration_s": 1.5},
-        {
-            **common,
-            "nodeid": "t.py::test_group[droid]",
-            "outcome": "failed",
-            "duration_s": 9.0,
-            "step": "tap the link",
-            "category": "product",
-            "message": "StateNotReached: wechat/chat",
-            "evidence": "out/test_group_droid",
-        },
+    records = [
+        ResultRecord("t.py::test_ok[droid]", "call", "passed", phones="droid", duration_s=1.5),
+        ResultRecord(
+            "t.py::test_group[droid]",
+            "call",
+            "failed",
+            phones="droid",
+            duration_s=9.0,
+            step="tap the link",
+            category="product",
+            message="StateNotReached: wechat/chat",
+            evidence="out/test_group_droid",
+        ),
     ]
     text = summary.render(records, tmp_path, None)
     lines = text.splitlines()

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from shareflow import cli, matrix, secrets
 from shareflow.devices import Device
-from shareflow.matrix.model import COLUMNS, OUTCOMES, Cell
+from shareflow.matrix.model import CELL_OUTCOMES, COLUMNS, Cell
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAREFLOW = Path(sys.executable).parent / "shareflow"
@@ -67,6 +67,7 @@ def write_run(out: Path, at: datetime, changed: dict[Spot, str] | None = None) -
             folder = out / f"test_link_outcomes-test_{scene}_link_outcome_{device.name}-{kind}"
             _image(folder / "01-wechat_chat_found.jpg", (230, 230, 230))
             record = {"nodeid": f"tests/e2e/test_link_outcomes.py::{test}", "when": "call", "phones": device.name}
+            record |= {"device": device.name, "scene": scene, "kind": kind}
             record |= {"outcome": "passed", "category": "", "step": "", "message": "", "evidence": str(folder)}
             if outcome in ("error", "retried"):
                 _image(folder / f"02-{device.name}_screen_at_failure.png", (90, 90, 200))
@@ -76,13 +77,13 @@ def write_run(out: Path, at: datetime, changed: dict[Spot, str] | None = None) -
                 results.append(record | {"outcome": "rerun"})
                 folder = folder.with_name(folder.name + "-retry1")
                 _image(folder / f"05-{_state(kind, expected)}_found.jpg", (120, 200, 120))
-                rows.append({"device": SUBSTITUTE.name, "os": SUBSTITUTE.kind, "scene": scene, "kind": kind})
+                rows.append({"phone": SUBSTITUTE.name, "os": SUBSTITUTE.kind, "scene": scene, "kind": kind})
                 rows[-1] |= {"expected": expected, "observed": expected, "evidence": str(folder)}
                 record = record | {"outcome": "passed", "phones": SUBSTITUTE.name, "message": "", "category": ""}
                 record["evidence"] = str(folder)
             elif outcome != "error":
                 _image(folder / f"02-{_state(kind, outcome)}_found.jpg", (120, 200, 120))
-                rows.append({"device": device.name, "os": device.kind, "scene": scene, "kind": kind})
+                rows.append({"phone": device.name, "os": device.kind, "scene": scene, "kind": kind})
                 rows[-1] |= {"expected": expected, "observed": outcome, "evidence": str(folder)}
                 if outcome != expected:
                     message = f"AssertionError: a {kind} link in a {scene} chat opened {outcome!r}"
@@ -201,7 +202,7 @@ def test_without_results_the_observed_rows_make_the_cells(tmp_path: Path) -> Non
     (out / "results.jsonl").unlink()
     table = matrix.build(out, POOL)
     assert cells(table)[("iphone-13", "ios 16.7", "group", "jd")].outcome == "copy_to_browser"
-    assert all(c.outcome in OUTCOMES for c in table.cells())
+    assert all(c.outcome in CELL_OUTCOMES for c in table.cells())
 
 
 def test_a_run_of_some_tests_leaves_the_other_cells_not_run(tmp_path: Path) -> None:
@@ -292,7 +293,7 @@ def test_the_page_holds_every_cell_coloured_by_outcome_and_the_legend(tmp_path: 
     assert colours.count("o-blocked") == 1 and colours.count("o-error") == 1
     assert sum("mismatch" in classes for classes in parsed.cells) == 2  # blocked ≠ interstitial; the error
     text = " ".join(parsed.text)
-    assert parsed.legend and all(name in text for name in OUTCOMES)
+    assert parsed.legend and all(name in text for name in CELL_OUTCOMES)
     assert "<script" not in (out / "matrix.html").read_text(encoding="utf-8")
 
 
@@ -356,7 +357,7 @@ def test_a_folder_without_run_files_exits_2_naming_both(tmp_path: Path, pool_fil
     [
         ("hist/matrix-history.jsonl", "{not json", "not a JSON line"),
         ("hist/matrix-history.jsonl", '{"run_at": "yesterday", "label": "", "cells": []}', "field 'run_at'"),
-        ("run/link-outcomes.jsonl", '{"device": "x", "os": "y", "scene": "group", "kind": "qq"}', "field 'kind'"),
+        ("run/link-outcomes.jsonl", '{"phone": "x", "os": "y", "scene": "group", "kind": "qq"}', "field 'kind'"),
     ],
     ids=["history-not-json", "history-bad-time", "outcomes-bad-kind"],
 )

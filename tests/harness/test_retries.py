@@ -47,9 +47,9 @@ def test_a_dead_phone_is_retried_on_another_phone_and_the_retry_shows(pytester: 
     output, allure_dir, result = run(pytester)
     assert result.parseoutcomes() == {"passed": 2, "failed": 2, "rerun": 2}  # both tests of "gone" ran again, on droid
     records = summary.read(output)
-    gone = [r for r in records if r["nodeid"].endswith("test_reads_the_window[gone]")]
-    assert [(r["outcome"], r["phones"]) for r in gone] == [("rerun", "gone"), ("passed", "droid")]
-    assert gone[0]["category"] == "infrastructure" and "127.0.0.1:9" in gone[0]["message"]
+    gone = [r for r in records if r.nodeid.endswith("test_reads_the_window[gone]")]
+    assert [(r.outcome, r.phones) for r in gone] == [("rerun", "gone"), ("passed", "droid")]
+    assert gone[0].category == "infrastructure" and "127.0.0.1:9" in gone[0].message
     first, retry = allure_results(allure_dir, "test_reads_the_window[gone]")
     assert (first["status"], retry["status"]) == ("broken", "passed")
     assert first["historyId"] == retry["historyId"]  # Allure shows the first run under the retry's "Retries"
@@ -57,7 +57,7 @@ def test_a_dead_phone_is_retried_on_another_phone_and_the_retry_shows(pytester: 
     assert "1 on droid" in shown["value"] and shown["excluded"]  # excluded: not part of the history id
     tried = (output / "test_retried-test_reads_the_window_gone" / "infrastructure-problem.txt").read_text()
     assert "session on gone at http://127.0.0.1:9 (appium)" in tried  # the failed run's evidence stays on disk
-    assert gone[1]["evidence"] == str(output / "test_retried-test_reads_the_window_gone-retry1")
+    assert gone[1].evidence == str(output / "test_retried-test_reads_the_window_gone-retry1")
     text = summary.render(records, output, None)
     assert "2 retried after an infrastructure failure" in text
     assert "retried: the first run on gone failed: shareflow.session.SessionError: gone:" in text
@@ -66,12 +66,12 @@ def test_a_dead_phone_is_retried_on_another_phone_and_the_retry_shows(pytester: 
 def test_a_product_failure_is_never_retried(pytester: pytest.Pytester) -> None:
     output, allure_dir, result = run(pytester, "--phone", "droid")
     result.assert_outcomes(passed=1, failed=1)
-    wrong = [r for r in summary.read(output) if "test_sees_a_wrong_screen" in r["nodeid"]]
-    assert [(r["outcome"], r["category"]) for r in wrong] == [("failed", "product")]
+    wrong = [r for r in summary.read(output) if "test_sees_a_wrong_screen" in r.nodeid]
+    assert [(r.outcome, r.category) for r in wrong] == [("failed", "product")]
     assert [r["status"] for r in allure_results(allure_dir, "test_sees_a_wrong_screen[droid]")] == ["failed"]
 
 
 def test_no_retry_when_asked_for_none(pytester: pytest.Pytester) -> None:
     output, _, result = run(pytester, "--phone", "gone", "--infra-retries", "0")
     result.assert_outcomes(errors=2)
-    assert [r["outcome"] for r in summary.read(output)] == ["failed", "failed"]
+    assert [r.outcome for r in summary.read(output)] == ["failed", "failed"]

@@ -120,7 +120,7 @@ def test_the_workflow_uploads_tonight_s_run_and_nothing_older(nights: Nights) ->
 
 
 def test_the_report_is_within_its_size_budget(nights: Nights) -> None:
-    tests = [r for r in summary.read(nights.runs[1]) if r["outcome"] != "rerun"]
+    tests = [r for r in summary.read(nights.runs[1]) if r.outcome != "rerun"]
     assert len(tests) == len(PHONES) * 6
     size = (nights.runs[1] / "report" / "index.html").stat().st_size
     assert size <= REPORT_BUDGET * len(tests), f"{size / MB:.1f} MB for {len(tests)} tests"

@@ -13,12 +13,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shareflow import records
 from shareflow.devices import Device
 from shareflow.evidence import safe_name
 from shareflow.matrix import run_files, thumbs
 from shareflow.matrix.model import COLUMNS, ERROR, Cell, Key, Matrix, MatrixError, Row
-from shareflow.matrix.run_files import LINK_OUTCOMES, Observation, ResultLine, Spot
-from shareflow.summary import RESULTS
+from shareflow.matrix.run_files import ResultLine, Spot
+from shareflow.records import LINK_OUTCOMES, RESULTS, LinkOutcome
 
 UNKNOWN_OS = "os unknown"
 
@@ -30,13 +31,13 @@ def build(output_dir: Path, devices: Sequence[Device], label: str = "", run_at: 
     earlier build). ``run_at`` defaults to when the run's result files were last written.
     """
     tests = run_files.results(output_dir)
-    rows = run_files.observations(output_dir)
+    rows = records.link_outcomes(output_dir)
     if tests is None and rows is None:
         raise MatrixError(
             f"{output_dir}: neither {LINK_OUTCOMES} nor {RESULTS} is there: "
             f"not the output folder of a run (shareflow run --output {output_dir})"
         )
-    systems = {device.name: device.kind for device in devices} | {row.device: row.os for row in rows or []}
+    systems = {device.name: device.kind for device in devices} | {row.phone: row.os for row in rows or []}
     if tests is None:  # the observed rows are all there is (the last one of each phone, scene and kind)
         found = [_seen(output_dir, row) for row in {row.spot: row for row in rows or []}.values()]
     else:
@@ -57,11 +58,11 @@ def build(output_dir: Path, devices: Sequence[Device], label: str = "", run_at: 
 class _Rows:
     """link-outcomes.jsonl rows by the try's evidence folder (by phone, scene and kind for rows without one)."""
 
-    def __init__(self, rows: list[Observation]) -> None:
-        self.by_folder = {row.folder: row for row in rows if row.folder}
-        self.by_spot = {row.spot: row for row in rows if not row.folder}
+    def __init__(self, rows: list[LinkOutcome]) -> None:
+        self.by_folder = {Path(row.evidence).name: row for row in rows if row.evidence}
+        self.by_spot = {row.spot: row for row in rows if not row.evidence}
 
-    def of(self, attempt: ResultLine, spot: Spot) -> Observation | None:
+    def of(self, attempt: ResultLine, spot: Spot) -> LinkOutcome | None:
         return self.by_folder.get(attempt.folder) or self.by_spot.get(spot)
 
 
@@ -87,7 +88,7 @@ def _tried(output: Path, spot: Spot, tries: list[ResultLine], rows: _Rows, syste
     return cell
 
 
-def _belongs(output: Path, row: Observation, final: ResultLine) -> bool:
+def _belongs(output: Path, row: LinkOutcome, final: ResultLine) -> bool:
     """Whether a link-outcomes row was written by this run's last try (the file is only ever appended to).
 
     A passed try wrote it. A failed one wrote it only if it failed on the outcome itself (observed ≠ expected),
@@ -103,11 +104,11 @@ def _belongs(output: Path, row: Observation, final: ResultLine) -> bool:
     return run_files.outcome_shot(folder, row.kind, row.observed) is not None
 
 
-def _seen(output: Path, row: Observation, test: str | None = None) -> Cell:
+def _seen(output: Path, row: LinkOutcome, test: str | None = None) -> Cell:
     """A cell with the outcome a row observed, linking the screenshot where it was found."""
-    test = test or f"test_{row.scene}_link_outcome[{row.device}-{row.kind}]"
-    cell = Cell(row.device, row.os, row.scene, row.kind, row.observed, row.expected, test)
-    folder = _folder(output, row.folder)
+    test = test or f"test_{row.scene}_link_outcome[{row.phone}-{row.kind}]"
+    cell = Cell(row.phone, row.os, row.scene, row.kind, row.observed, row.expected, test)
+    folder = _folder(output, Path(row.evidence).name)
     cell.screenshot = _relative(run_files.outcome_shot(folder, row.kind, row.observed) if folder else None, output)
     cell.evidence = cell.screenshot or _relative(folder, output)
     return cell

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from shareflow.matrix.model import CELL_OUTCOMES, Change, Key, Matrix, MatrixError, RunRef
-from shareflow.matrix.run_files import read_jsonl, text_field
+from shareflow.records import read_jsonl, text_field
 
 FILE = "matrix-history.jsonl"
 

@@ -6,8 +6,8 @@ from datetime import UTC
 from html import escape
 from urllib.parse import quote
 
-from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
-from shareflow.matrix.model import ERROR, Cell, Matrix, run_name, stamp
+from shareflow.links import LINK_KINDS, SCENES
+from shareflow.matrix.model import CELL_OUTCOMES, ERROR, Cell, Matrix, run_name, stamp
 from shareflow.matrix.thumbs import WIDTH
 
 SCENE_TITLES = {"p2p": "1:1 chat (p2p)", "group": "group chat"}
@@ -71,7 +71,7 @@ def _legend() -> str:
     items = [
         f'<li><span class="swatch" style="background:{COLOURS[name][0]}"></span>'
         f"<b>{name}</b> <span class='quiet'>{escape(MEANINGS[name])}</span></li>"
-        for name in OUTCOMES
+        for name in CELL_OUTCOMES
     ]
     items.append('<li><span class="swatch" style="background:#f6f6f6"></span><b>not run</b></li>')
     items.append('<li><span class="marker mismatch">≠ expected</span> not what expectations.yaml says</li>')
