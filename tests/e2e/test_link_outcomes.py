@@ -13,9 +13,10 @@ import json
 import allure
 import pytest
 
-from conftest import LINK_KINDS
+from shareflow.expectations import LINK_KINDS
 
 HOSTS = {"taobao": "item.taobao.com", "tmall": "detail.tmall.com", "jd": "item.m.jd.com"}
+KINDS = [pytest.param(kind, marks=pytest.mark.link(kind), id=kind) for kind in LINK_KINDS]
 
 
 def _record(output, phone, scene: str, kind: str, expected: str, observed: str) -> None:
@@ -27,16 +28,16 @@ def _record(output, phone, scene: str, kind: str, expected: str, observed: str) 
         file.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _check(wechat, data, expectations, shareflow_run, scene: str, kind: str, chat: str) -> None:
-    expected = expectations[scene][kind]
+def _check(phone, item, expected: str, output, scene: str, chat: str) -> None:
     allure.dynamic.parameter("expected outcome", expected, excluded=True)  # changes with the result: not part
+    kind, wechat = item.kind, phone.wechat
     wechat.open()
     wechat.open_chat(chat)
-    wechat.driver.set_clipboard_text(data.items[kind].url)
+    wechat.driver.set_clipboard_text(item.url)
     wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
     observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
     allure.dynamic.parameter("observed outcome", observed, excluded=True)  # of the test's identity
-    _record(shareflow_run.output, wechat.phone, scene, kind, expected, observed)
+    _record(output, phone, scene, kind, expected, observed)
     assert observed == expected, f"a {kind} link in a {scene} chat opened {observed!r}; expected {expected!r}"
 
 
@@ -45,9 +46,9 @@ def _check(wechat, data, expectations, shareflow_run, scene: str, kind: str, cha
 @allure.title("A {kind} link in a group chat on {phone_device} opens as expected")
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.group
-@pytest.mark.parametrize("kind", LINK_KINDS)
-def test_group_link_outcome(kind, wechat, data, expectations, shareflow_run) -> None:
-    _check(wechat, data, expectations, shareflow_run, "group", kind, data.group)
+@pytest.mark.parametrize("kind", KINDS)
+def test_group_link_outcome(kind, phone, item, data, expectations, scene, shareflow_run) -> None:
+    _check(phone, item, expectations.of(scene, kind), shareflow_run.output, scene, data.group)
 
 
 @allure.epic("Link outcomes")
@@ -55,6 +56,6 @@ def test_group_link_outcome(kind, wechat, data, expectations, shareflow_run) -> 
 @allure.title("A {kind} link in a 1:1 chat on {phone_device} opens as expected")
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
-@pytest.mark.parametrize("kind", LINK_KINDS)
-def test_p2p_link_outcome(kind, wechat, data, expectations, shareflow_run) -> None:
-    _check(wechat, data, expectations, shareflow_run, "p2p", kind, data.friend)
+@pytest.mark.parametrize("kind", KINDS)
+def test_p2p_link_outcome(kind, phone, item, data, expectations, scene, shareflow_run) -> None:
+    _check(phone, item, expectations.of(scene, kind), shareflow_run.output, scene, data.friend)

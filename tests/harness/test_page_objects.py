@@ -146,7 +146,7 @@ def test_an_element_not_shown_because_the_apps_are_gone_is_infrastructure_not_th
     phone = guarded_phone({"com.tencent.mm": 1, "com.taobao.taobao": 3})
     wechat, _ = WeChat(phone), Taobao(phone)
     with pytest.raises(
-        AppNotInFront, match="droid: no app under test is in front .wechat not running, taobao in the background."
+        AppNotInFront, match=r"droid: no app under test is in front .wechat not running, taobao in the background."
     ) as caught:
         wechat.tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")
     assert classify(caught.value) == INFRASTRUCTURE
