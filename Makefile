@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 STACK := ci/appium/node_modules/.installed
 REPORT := ci/report/node_modules/.installed
 
-.PHONY: setup run test lint sim bench-vision bench-expect bench-stack soak
+.PHONY: setup run test lint sim bench-vision bench-expect bench-stack bench-run soak
 
 setup: $(STAMP) $(STACK) $(REPORT)
 
@@ -27,6 +27,7 @@ $(REPORT): ci/setup-report ci/report/package.json ci/report/package-lock.json
 	./ci/setup-report
 	touch $@
 
+# a pytest-xdist worker per phone unless ARGS has -n (ARGS="-n 0": one test at a time)
 run: setup
 	$(BIN)/shareflow run $(ARGS)
 
@@ -52,6 +53,10 @@ bench-expect: setup
 # the e2e suite over 1, 2 and 4 phones, embedded vs Appium vs Grid; per-command cost of each hop
 bench-stack: setup
 	$(BIN)/python benchmarks/stack_speed.py $(ARGS)
+
+# the main job's wall time: a worker per phone against one test at a time, sessions kept against per test
+bench-run: setup
+	$(BIN)/python benchmarks/run_speed.py $(ARGS)
 
 # the reporter's suites again and again under heavy noise (ARGS="--faults": under faults); see benchmarks/README.md
 soak: setup

@@ -80,6 +80,15 @@ def _has_option(args: tuple[str, ...], name: str) -> bool:
     return any(a == name or a.startswith(name + "=") for a in args)
 
 
+def _workers_given(args: tuple[str, ...]) -> bool:
+    """Whether the pytest arguments say how workers run: -n, --numprocesses, --tx, --pdb, or no xdist."""
+    if any(_has_option(args, name) for name in ("--numprocesses", "--tx", "--pdb")):
+        return True
+    if any(a.startswith("-n") and not a.startswith("--") for a in args):
+        return True
+    return any(a in ("no:xdist", "-pno:xdist") for a in args)
+
+
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
 @click.option("--device", "names", multiple=True, help="Run on this phone only (repeatable).")
@@ -103,7 +112,9 @@ def run(
 ) -> None:
     """Run the share-flow suites (tests/e2e) and print a summary.
 
-    Any other argument goes to pytest: -n 4, -k group, --alluredir DIR, --junitxml F, ...
+    Any other argument goes to pytest: -n 4, -k group, --alluredir DIR, --junitxml F, ... Without -n, the
+    tests run on a pytest-xdist worker per selected phone (as many as the machine allows; -n 0 runs them
+    one at a time).
     """
     try:
         devices = select(load(devices_file), names, platform)
@@ -123,6 +134,7 @@ def run(
     for option, value in (("--phone-platform", platform), ("--shareflow-screenshot", screenshot)):
         args += [option, value] if value else []
     args += ["--shareflow-video", video] if video else []
+    args += [] if _workers_given(pytest_args) else ["-n", "auto"]  # a worker per phone: see the plugin
     args += list(pytest_args)
     allure_dir: Path | None = None
     if not _has_option(pytest_args, "--alluredir"):
@@ -285,7 +297,7 @@ def capture(
     selector = _locator(locator, device.platform)
     given = _numbers(rect, "--rect", ("x", "y", "w", "h")) if rect is not None else None
     inner_size = _numbers(inner, "--inner", ("W", "H")) if inner is not None else None
-    endpoint = url or (None if device.embedded else device.endpoint)
+    endpoint = url or launcher.endpoint(device)
     if endpoint is None:
         fail(f"{device_name} is an embedded phone: start `shareflow sim` and pass its URL with --url")
     try:

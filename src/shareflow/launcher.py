@@ -1,7 +1,9 @@
-"""Starts and stops the embedded virtual farm as a separate process.
+"""Starts and stops the embedded virtual farm as a separate process, and says where each phone is served.
 
 The harness talks to the farm only over HTTP, like to any Appium server;
-this module is the one place that knows how to start it.
+this module is the one place that knows how to start it (:func:`start`, or
+:class:`SharedFarm` for a test run's processes), how to check its inputs
+(:func:`check`) and which URL a phone's sessions go to (:func:`endpoint`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
+
+from shareflow.devices import Device
 
 READY_TIMEOUT_S = 60.0
 POLL_S = 0.05
@@ -44,17 +51,97 @@ class EmbeddedFarm:
             self.process.wait()
 
 
+def endpoint(device: Device, farm: Callable[[], str] | None = None) -> str | None:
+    """The URL ``device``'s sessions go to: its own endpoint, or for a phone of the embedded farm the farm's.
+
+    ``farm`` gives the farm's URL (and may start the farm); without it, an embedded phone's endpoint is
+    not known yet (None). The one place where that rule is written.
+    """
+    if not device.embedded:
+        return device.endpoint
+    return farm() if farm is not None else None
+
+
+class SharedFarm:
+    """The embedded farm of one test run, shared by all its processes (the controller and every xdist worker).
+
+    The processes share ``folder``. The first that needs the farm starts it, under a file lock, and
+    writes its URL and pid there; the others read them. The run's owner (:meth:`own`, the controller)
+    stops it at the end (:meth:`stop`), and the farm stops by itself once the owner is gone, however
+    the run ended. Its inputs are checked once per run, by the owner, before anything starts (:meth:`check`).
+    """
+
+    def __init__(self, folder: Path, devices: Path, scenario: Path | None, log_dir: Path) -> None:
+        self.folder, self.devices, self.scenario, self.log_dir = folder, devices, scenario, log_dir
+
+    def own(self) -> None:
+        """Make this process the run's owner: the farm lives no longer than it."""
+        (self.folder / "owner.pid").write_text(str(os.getpid()))
+
+    def check(self) -> None:
+        """Have the farm validate the pool and the scenario; :class:`LaunchError` with its words if they are bad."""
+        check(self.devices, self.scenario)
+
+    @property
+    def started(self) -> bool:
+        return (self.folder / "farm.url").exists()
+
+    def url(self) -> str:
+        """The farm's URL, starting it if no process of the run has."""
+        with FileLock(self.folder / "farm.lock"):
+            url_file = self.folder / "farm.url"
+            if not url_file.exists():
+                owner = int((self.folder / "owner.pid").read_text())
+                farm = start(self.devices, self.scenario, self.log_dir, owner_pid=owner)
+                (self.folder / "farm.pid").write_text(str(farm.process.pid))
+                url_file.write_text(farm.url)
+            return url_file.read_text()
+
+    def endpoint(self, device: Device) -> str:
+        """The URL ``device``'s sessions go to (see :func:`endpoint`), starting the farm when it serves ``device``."""
+        url = endpoint(device, self.url)
+        assert url is not None  # the farm was given
+        return url
+
+    def stop(self) -> None:
+        """Stop the farm, if a process of the run started it."""
+        pid_file = self.folder / "farm.pid"
+        if pid_file.exists():
+            stop_pid(int(pid_file.read_text()))
+
+
 def _argv(devices: Path, scenario: Path | None) -> list[str]:
     argv = [sys.executable, "-m", "shareflow_sim", "--devices", str(devices)]
     return argv + (["--scenario", str(scenario)] if scenario is not None else [])
 
 
+def _contents(path: Path | None) -> tuple[str, bytes | None]:
+    if path is None:
+        return "", None
+    try:
+        return str(path.resolve()), path.read_bytes()
+    except OSError:
+        return str(path), None  # unreadable: never taken as checked
+
+
 def check(devices: Path, scenario: Path | None) -> None:
-    """Have the farm validate its inputs without serving; raise its message if they are bad."""
+    """Have the farm validate its inputs without serving; raise its message if they are bad.
+
+    Inputs found good are not checked again in this process while their files hold the same bytes:
+    ``shareflow run`` checks them before it starts pytest in-process, whose plugin asks again.
+    """
+    inputs = (_contents(devices), _contents(scenario))
+    if inputs in _CHECKED:
+        return
     done = subprocess.run([*_argv(devices, scenario), "--check"], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         words = (done.stderr or done.stdout).strip().splitlines()
         raise LaunchError(words[-1] if words else f"virtual farm check exited with code {done.returncode}")
+    if inputs[0][1] is not None and (scenario is None or inputs[1][1] is not None):
+        _CHECKED.append(inputs)
+
+
+_CHECKED: list[tuple[tuple[str, bytes | None], tuple[str, bytes | None]]] = []  # inputs found good
 
 
 def stop_pid(pid: int, timeout: float = 10.0) -> None:

@@ -1,18 +1,24 @@
-"""A phone under test: its device entry, Appium session, screen and evidence."""
+"""A phone under test: its device entry, Appium session, screen, evidence and apps.
+
+A :class:`Phone` lives for one test; its session may live longer (see :mod:`shareflow.keeper`).
+"""
 
 from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from appium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 
+from shareflow.apps.locators import locators
 from shareflow.devices import Device
 from shareflow.evidence import Evidence
 from shareflow.lease import chat_floor
@@ -20,12 +26,17 @@ from shareflow.screen import Screen, decode_png
 from shareflow.session import open_driver
 from shareflow.vision.templates import TemplateLibrary
 
+if TYPE_CHECKING:  # the page objects import this module
+    from shareflow.apps.taobao import Taobao
+    from shareflow.apps.wechat import WeChat
+
 LOG_TYPES = {"android": "logcat", "ios": "syslog"}
 VIDEO_LIMIT_S = 1800
 # Appium's app states (mobile: queryAppState, both drivers): 0 not installed, 1 not running,
 # 2 running in the background suspended, 3 running in the background, 4 running in the foreground
 APP_STATES = {0: "not installed", 1: "not running", 2: "suspended", 3: "in the background", 4: "in front"}
 IN_FRONT = 4
+APPS_UNDER_TEST = ("taobao", "wechat")  # stopped before each test
 
 
 class AppNotInFront(RuntimeError):
@@ -37,7 +48,7 @@ class AppNotInFront(RuntimeError):
 
 @dataclass
 class Phone:
-    """One phone's session for the length of a test."""
+    """One phone for the length of a test: its session, and a screen and page objects that report to the test."""
 
     device: Device
     driver: webdriver.Remote
@@ -48,6 +59,22 @@ class Phone:
     extras: dict[str, object] = field(default_factory=dict)
     apps: dict[str, str] = field(default_factory=dict)  # the apps the test drives: name -> package / bundle id
 
+    @classmethod
+    def on(
+        cls,
+        device: Device,
+        driver: webdriver.Remote,
+        templates: TemplateLibrary,
+        evidence: Evidence,
+        screenshots: str,
+        floors: Path,
+    ) -> Phone:
+        """``device``'s session ``driver`` wrapped for one test, its screen shooting as ``screenshots`` says."""
+        screen = Screen(driver, device.platform, templates, evidence, screenshots, density_of(driver, device.platform))
+        phone = cls(device, driver, screen, evidence, floors)
+        screen.guard = phone.check_in_front
+        return phone
+
     @property
     def name(self) -> str:
         return self.device.name
@@ -56,9 +83,40 @@ class Phone:
     def platform(self) -> str:
         return self.device.platform
 
+    @cached_property
+    def taobao(self) -> Taobao:
+        """Taobao on this phone (one page object per test)."""
+        from shareflow.apps.taobao import Taobao  # here: the page objects import this module
+
+        return Taobao(self)
+
+    @cached_property
+    def wechat(self) -> WeChat:
+        """WeChat on this phone (one page object per test)."""
+        from shareflow.apps.wechat import WeChat  # here: the page objects import this module
+
+        return WeChat(self)
+
     def chat_floor(self, chat: str) -> AbstractContextManager[None]:
         """Hold ``chat``'s floor: no other phone of the run posts to it or taps its messages by place."""
         return chat_floor(self.floors, chat)
+
+    def start_afresh(self, read_log: bool = False) -> None:
+        """Taobao and WeChat stopped, the clipboard empty and no system alert up: how every test starts.
+
+        A Tao password left on the clipboard by an earlier test makes Taobao show its clipboard card, and
+        on iOS 16+ leaves its paste alert over whichever app comes up next. With ``read_log`` (a session
+        kept from an earlier test), the device log is read to date, so that a failure's log is this test's.
+        """
+        key = "appId" if self.platform == "android" else "bundleId"
+        for app in APPS_UNDER_TEST:
+            self.driver.execute_script("mobile: terminateApp", {key: locators(app).package(self.platform)})
+        self.driver.set_clipboard_text("")
+        if self.platform == "ios":
+            with contextlib.suppress(NoAlertPresentException):
+                self.driver.execute_script("mobile: alert", {"action": "dismiss"})
+        if read_log:
+            self.device_log()
 
     def attach_failure_evidence(self, screen: bool = True) -> None:
         """Screen at failure (PNG, unless ``screen`` is False), page source and device log (cut to size).
@@ -111,6 +169,11 @@ class Phone:
         """The device log lines the session has not handed out yet (logcat / syslog)."""
         return "\n".join(entry["message"] for entry in self.driver.get_log(LOG_TYPES[self.platform]))
 
+    def start_video(self) -> None:
+        """Record the screen (at most ``VIDEO_LIMIT_S``) until :meth:`stop_video`."""
+        self.driver.start_recording_screen(timeLimit=VIDEO_LIMIT_S)
+        self.recording = True
+
     def stop_video(self, keep: bool) -> None:
         """Stop recording; attach the MP4 and write it to the evidence folder when ``keep``."""
         if not self.recording:
@@ -154,14 +217,31 @@ def open_phone(
     """
     driver = open_driver(device, url)
     try:
-        screen = Screen(driver, device.platform, templates, evidence, screenshots, density_of(driver, device.platform))
-        phone = Phone(device, driver, screen, evidence, floors)
-        screen.guard = phone.check_in_front
+        phone = Phone.on(device, driver, templates, evidence, screenshots, floors)
         if video != "off":
-            driver.start_recording_screen(timeLimit=VIDEO_LIMIT_S)
-            phone.recording = True
+            phone.start_video()
     except BaseException:
         with contextlib.suppress(WebDriverException, OSError):
             driver.quit()
         raise
     return phone
+
+
+@contextmanager
+def conversation(sender: Phone, receiver: Phone, chat: str | None = None) -> Iterator[WeChat]:
+    """``sender`` posts what it copied into ``chat``; ``receiver`` opens that chat and sees the post.
+
+    ``chat`` is a group both are in; None means the two phones' 1:1 chat. Yields the receiver's WeChat,
+    on the chat, with the post arrived. The chat's floor is held from the post to the block's end: no
+    other phone of the run posts there meanwhile, so the receiver's newest message is the sender's.
+    """
+    to = chat or receiver.device.wechat_nickname  # the chat as the sender's WeChat names it
+    back = chat or sender.device.wechat_nickname  # ... and as the receiver's does
+    with receiver.chat_floor(to):  # the floor the sender's WeChat takes as it posts
+        sender.wechat.open_chat(to)
+        sender.wechat.paste_and_send()
+        wechat = receiver.wechat
+        wechat.open()
+        wechat.open_chat(back)
+        wechat.wait_for_link()
+        yield wechat

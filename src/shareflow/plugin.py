@@ -1,10 +1,14 @@
 """The pytest plugin: options, phone parametrization, fixtures, evidence, results.
 
 Fixtures are layered pool → ``phone_device`` (parametrized; ids name the phone) →
-session (``phone``) → screen and apps; ``phone_device_pair``/``phone_pair`` give
-ordered pairs of different phones. Phones are leased across xdist workers.
-The embedded farm is started once per run, by the first test that needs
-it, and shared by all xdist workers; the controller stops it at the end.
+``phone_lease`` (the test's phones, leased to it) → ``new_phone`` (a factory that
+opens a leased phone for the test) → ``phone`` → screen and apps;
+``phone_device_pair``/``phone_pair`` give ordered pairs of different phones.
+``artifacts`` decides what evidence a test keeps. Phones are leased across xdist
+workers per test; a phone's Appium session is kept for the worker's next test on
+it while no other worker had the phone (:mod:`shareflow.keeper`). The embedded
+farm is started once per run, by the first test that needs it, and shared by
+all xdist workers; the controller stops it at the end (:class:`launcher.SharedFarm`).
 
 Installed in a project that does not use it, the plugin stays inert: it
 acts only when a devices file is at the rootdir or a shareflow option is
@@ -37,29 +41,32 @@ from typing import Any
 import allure
 import pytest
 from filelock import FileLock
+from selenium.common.exceptions import WebDriverException
+from urllib3.exceptions import HTTPError
 
 from shareflow import allure_meta, launcher, providers, records, secrets
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
+from shareflow.artifacts import Artifacts
 from shareflow.devices import Device, DevicesError, load
-from shareflow.evidence import Evidence, safe_name
+from shareflow.evidence import safe_name
+from shareflow.keeper import SessionKeeper
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
-from shareflow.links import SCENES, LinkKind, Outcome, Scene, as_kind, as_scene
+from shareflow.links import LINK_KINDS, SCENES, LinkKind, Outcome, Scene, as_kind, as_scene
 from shareflow.outcomes import HARNESS, INFRA_ERRORS, INFRASTRUCTURE, PRODUCT_ERRORS, classify
-from shareflow.phone import Phone, open_phone
+from shareflow.phone import Phone
 from shareflow.pool import SelectionError, pairs, select, substitute
 from shareflow.providers import CredentialsError, report_status
 from shareflow.scheduling import PhoneScheduling
 from shareflow.screen import Screen
-from shareflow.session import SessionError, endpoint_key, options_for
+from shareflow.session import SessionError, endpoint_key, open_driver, options_for
 from shareflow.vision.templates import TemplateLibrary, shipped_library
 
 POOL = pytest.StashKey["RunConfig"]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 STEP = pytest.StashKey[str]()
 TRIED = pytest.StashKey[list[str]]()
-PHONES = pytest.StashKey[list[Phone]]()
-EVIDENCE_TAKEN = pytest.StashKey[bool]()
+ARTIFACTS = pytest.StashKey[Artifacts]()
 BY_PHONE = pytest.StashKey[bool]()
 XDIST_CRASH = "???"  # the phase pytest-xdist gives the report of a test its worker died in
 DEVICES_FILE = "devices.yaml"  # looked for at the rootdir: its presence turns the plugin on
@@ -71,7 +78,10 @@ MARKERS = {
     "group": "scene: a WeChat group chat",
     "p2p": "scene: a WeChat 1:1 chat",
     "pairs(mode)": "two-phone test pairing: 'cover' (default) or 'all' ordered pairs",
+    "link(kind)": "the kind of shop link the test shares: taobao, tmall or jd",
 }
+LINK = "link"  # the marker that names a test's link kind
+WORKERS_PER_CPU = 3  # -n auto: a worker per phone, at most this many per CPU (a test mostly waits on its phones)
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,14 @@ OPTIONS = (
         (("type", float),),
     ),
     _Option(
+        "--phone-sessions",
+        None,
+        "kept",
+        "how long a phone's Appium session lives: kept (for the worker's next test on the phone, while no other "
+        "worker had it) or per-test (default: kept)",
+        (("choices", ["kept", "per-test"]),),
+    ),
+    _Option(
         "--infra-retries",
         None,
         1,
@@ -162,9 +180,11 @@ class RunConfig:
     """What the run was asked to use, shared by the fixtures.
 
     ``run_dir`` is shared by the controller and all xdist workers: phone
-    leases, the embedded farm's address and the failures certain to repeat
-    (each with the first test that met it) live there. The farm is started
-    by the first test that needs it and stopped by the controller at the end.
+    leases (with the note of the session left on each phone), the embedded
+    farm's address and the failures certain to repeat (each with the first
+    test that met it) live there. ``farm`` is the run's embedded farm, started
+    by the first test that needs it and stopped by the controller at the end;
+    ``sessions`` are this process's kept sessions.
     """
 
     devices_file: Path
@@ -177,24 +197,17 @@ class RunConfig:
     pairs: str
     run_dir: Path
     lease_timeout: float
+    farm: launcher.SharedFarm
+    sessions: SessionKeeper
     infra_retries: int = 0
 
-    def url(self, device: Device) -> str:
-        """Where ``device``'s Appium endpoint is (starting the embedded farm if needed)."""
-        return self.farm_url() if device.embedded else device.endpoint
-
-    def farm_url(self) -> str:
-        with FileLock(self.run_dir / "farm.lock"):
-            url_file = self.run_dir / "farm.url"
-            if not url_file.exists():
-                farm = launcher.start(self.devices_file, self.scenario, self.output, owner_pid=self.owner_pid)
-                (self.run_dir / "farm.pid").write_text(str(farm.process.pid))
-                url_file.write_text(farm.url)
-            return url_file.read_text()
+    def endpoint(self, device: Device) -> str:
+        """Where ``device``'s sessions go (starting the embedded farm when it serves ``device``)."""
+        return self.farm.endpoint(device)
 
     @property
-    def owner_pid(self) -> int:
-        return int((self.run_dir / "owner.pid").read_text())
+    def leases(self) -> Path:
+        return self.run_dir / "leases"
 
     # failures certain to repeat (SessionError.certain), kept in the run folder for every process
     def _met(self, cause: str) -> Path:
@@ -262,11 +275,11 @@ def pytest_load_initial_conftests(parser: pytest.Parser) -> Iterator[None]:
             group.addoption(option.old, dest=option.old_dest, default=None, help=f"deprecated: {option.name}", **kwargs)
 
 
-def _value(config: pytest.Config, option: _Option) -> Any:
+def _value(config: pytest.Config, option: _Option, warn: bool = True) -> Any:
     """An option's value: its own name, else its older name (with a deprecation note), else the default."""
     value = config.getoption(option.dest, None)
     old = config.getoption(option.old_dest, None) if option.old else None
-    if old is not None:
+    if old is not None and warn:
         config.issue_config_time_warning(
             pytest.PytestDeprecationWarning(f"shareflow: {option.old} is deprecated; use {option.name}"), stacklevel=2
         )
@@ -323,29 +336,33 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_values(config, value)
     worker = getattr(config, "workerinput", None)
     scenario = _from_root(config, value["--sim-scenario"]) if value["--sim-scenario"] else None
+    output = _from_root(config, value["--shareflow-output"])
     if not worker and scenario is not None:
         try:
-            launcher.check(devices_file, scenario)
+            launcher.check(devices_file, scenario)  # once per run (`shareflow run` has checked them already)
         except launcher.LaunchError as exc:
             raise pytest.UsageError(f"embedded virtual farm: {exc}") from None
+    run_dir = Path(worker["shareflow_run_dir"]) if worker else Path(tempfile.mkdtemp(prefix="shareflow-run-"))
     run = RunConfig(
         devices_file=devices_file,
         devices=devices,
-        output=_from_root(config, value["--shareflow-output"]),
+        output=output,
         templates=TemplateLibrary(*(_from_root(config, t) for t in value["--shareflow-templates"]), shipped_library()),
         screenshot=value["--shareflow-screenshot"],
         video=value["--shareflow-video"],
         scenario=scenario,
         pairs=value["--phone-pairs"],
-        run_dir=Path(worker["shareflow_run_dir"]) if worker else Path(tempfile.mkdtemp(prefix="shareflow-run-")),
+        run_dir=run_dir,
         lease_timeout=value["--lease-timeout"],
+        farm=launcher.SharedFarm(run_dir, devices_file, scenario, output),
+        sessions=SessionKeeper(run_dir / "leases", enabled=value["--phone-sessions"] == "kept"),
         infra_retries=value["--infra-retries"],
     )
     config.stash[POOL] = run  # from here on, pytest_unconfigure removes the run folder
     config.stash[REPORTS] = {}
     allure_dir = config.getoption("allure_report_dir", None)
     if not worker:
-        (run.run_dir / "owner.pid").write_text(str(os.getpid()))
+        run.farm.own()
         writer = _ResultsWriter(run, Path(allure_dir) if allure_dir else None)
         config.pluginmanager.register(writer, "shareflow-results")
     if allure_dir:
@@ -383,10 +400,45 @@ def _clear_earlier_run(output: Path, allure_dir: Path | None) -> None:
             entry.unlink()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> None:
-    """Remember whether ``--dist`` was left to xdist's default (before xdist sets it to ``load``)."""
-    config.stash[BY_PHONE] = getattr(config.option, "dist", "") == "no"
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, int | pytest.ExitCode, int | pytest.ExitCode]:
+    """Remember whether ``--dist`` was left to xdist's default, before xdist's own hook sets it to ``load``.
+
+    A wrapper, since xdist's hook is ``tryfirst`` too and may be called first.
+    """
+    left = getattr(config.option, "dist", "") == "no" and not getattr(config.option, "distload", False)
+    config.stash[BY_PHONE] = left
+    return (yield)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # pytest-xdist's hook: unknown without it (-p no:xdist)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (``shareflow run``'s default): a worker per selected phone, at most ``WORKERS_PER_CPU`` per CPU.
+
+    Tests are dealt out by phone, so more workers than phones would idle; and a test mostly waits on
+    its phones, so a CPU serves several. One phone runs without xdist. Left to xdist when
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` is set or shareflow is not used here; a bad pool or option is
+    said later, by :func:`pytest_configure`.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    try:
+        devices_file = _devices_file(config)
+        if devices_file is None:
+            return None
+        value = {o.name: _value(config, o, warn=False) for o in OPTIONS}
+        selected = select(load(devices_file), value["--phone"], value["--phone-platform"])
+    except (pytest.UsageError, DevicesError, SelectionError):
+        return None
+    return auto_workers(len(selected))
+
+
+def auto_workers(phones: int, cpus: int | None = None) -> int:
+    """Workers for ``phones`` phones on ``cpus`` CPUs (this machine's by default): 0 means no xdist."""
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = min(phones, max(1, cpus) * WORKERS_PER_CPU)
+    return workers if workers > 1 else 0
 
 
 class _XdistHooks:
@@ -420,14 +472,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
             terminalreporter.line(f"{record['message']}\n    first met by {record['test']}")
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each process ends the sessions it kept (before the controller stops the farm)."""
+    if POOL in session.config.stash:
+        session.config.stash[POOL].sessions.close()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The controller stops the farm and removes the run folder: after a pass, a failure or Ctrl-C alike."""
     if POOL not in config.stash or _is_worker(config):
         return
     run = config.stash[POOL]
-    pid_file = run.run_dir / "farm.pid"
-    if pid_file.exists():
-        launcher.stop_pid(int(pid_file.read_text()))
+    run.sessions.close()
+    run.farm.stop()
     shutil.rmtree(run.run_dir, ignore_errors=True)
 
 
@@ -496,12 +553,23 @@ class _RetryHelps:
             return True
         named = {d.name for d in self.devices}
         retry = [substitute(d, self.run.devices, named) for d in self.devices]
-        return all(self.run.known_failure(d, None if d.embedded else d.endpoint) is None for d in retry)
+        return all(self.run.known_failure(d, launcher.endpoint(d)) is None for d in retry)
 
 
 # -- the report's identity of a test -----------------------------------------------------------
+def scene_of(item: pytest.Item) -> Scene | None:
+    """The scene a test's marker names (``group``, ``p2p``); None without one."""
+    return next((s for s in SCENES if item.get_closest_marker(s)), None)
+
+
+def link_kind_of(item: pytest.Item) -> LinkKind | None:
+    """The link kind a test's ``link`` marker names; None without one (or when it names no known kind)."""
+    marker = item.get_closest_marker(LINK)
+    return as_kind(marker.args[0]) if marker and marker.args else None
+
+
 def _parameters(item: pytest.Item) -> list[allure_meta.Param]:
-    """The Allure parameters the plugin gives a test: its phones and other parameters as text, its scene.
+    """The Allure parameters the plugin gives a test: its phones and other parameters as text, its scene, its link kind.
 
     These are the parameters that make a test's identity (its history across runs); the OS of each
     phone is shown but excluded. A test's own parameters (an outcome observed, expected) must be excluded.
@@ -511,26 +579,21 @@ def _parameters(item: pytest.Item) -> list[allure_meta.Param]:
         allure_meta.Param(name, allure_meta.as_text(value))
         for name, value in (callspec.params if callspec else {}).items()
     ]
-    scene, _ = _link_of(item)
+    scene = scene_of(item)
     if scene is not None:
         found.append(allure_meta.Param("scene", scene))
+    kind = link_kind_of(item)
+    if kind is not None:  # shown, not part of the identity (as a test's own parameters that say it are)
+        found.append(allure_meta.Param("link kind", kind, excluded=True))
     found += [allure_meta.Param(f"{d.name} OS", d.kind, excluded=True) for d in _devices_of(item)]
     return found
-
-
-def _link_of(item: pytest.Item) -> tuple[Scene | None, LinkKind | None]:
-    """A link-outcome test's scene (its ``p2p`` or ``group`` marker) and link kind (its ``kind`` parameter)."""
-    scene = next((s for s in SCENES if item.get_closest_marker(s)), None)
-    callspec = getattr(item, "callspec", None)
-    value = callspec.params.get("kind") if callspec else None
-    return scene, as_kind(value)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if POOL not in item.config.stash:
         return
-    scene, kind = _link_of(item)
+    scene, kind = scene_of(item), link_kind_of(item)
     phones = _devices_of(item)
     item.user_properties += [("device", phones[0].name)] if phones else []
     item.user_properties += [("scene", scene), ("kind", kind)] if scene and kind else []  # for the matrix
@@ -587,24 +650,10 @@ def _mask(report: pytest.TestReport) -> None:
 
 
 def _take_evidence(item: pytest.Item, failed: bool) -> None:
-    """The test's closing evidence, attached to the test itself (not to a fixture's teardown).
-
-    A failure adds a "failure evidence" step (screen, page source, device log of each phone); the
-    recording is kept for a failure, or always with ``--shareflow-video on``.
-    """
-    phones = item.stash.get(PHONES, [])
-    if not phones or item.stash.get(EVIDENCE_TAKEN, False):
-        return
-    item.stash[EVIDENCE_TAKEN] = True
-    run = item.config.stash[POOL]
-    if not failed:
-        for phone in phones:
-            phone.stop_video(keep=run.video == "on")
-        return
-    with allure.step("failure evidence"):
-        for phone in phones:
-            phone.attach_failure_evidence(screen=run.screenshot != "off")
-            phone.stop_video(keep=run.video != "off")
+    """The test's closing evidence, attached to the test itself (not to a fixture's teardown): :class:`Artifacts`."""
+    artifacts = item.stash.get(ARTIFACTS, None)
+    if artifacts is not None:
+        artifacts.finish(failed)
 
 
 def _attach_what_was_tried(item: pytest.Item, report: pytest.TestReport, step: str) -> None:
@@ -733,8 +782,24 @@ def _asked(device: Device) -> str:
 
 
 @pytest.fixture
-def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_dir: Path) -> Iterator[list[Phone]]:
-    """Leases the test's phones and opens a session on each; closes them at the end."""
+def artifacts(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_dir: Path) -> Artifacts:
+    """What evidence this test keeps (``--shareflow-screenshot``, ``--shareflow-video``), in its evidence folder."""
+    found = Artifacts(evidence_dir, shareflow_run.screenshot, shareflow_run.video)
+    found.evidence.on_step = lambda title: request.node.stash.__setitem__(STEP, title)
+    request.node.stash[ARTIFACTS] = found  # its closing evidence is taken as the test's report is made
+    return found
+
+
+@pytest.fixture
+def phone_lease(
+    request: pytest.FixtureRequest, shareflow_run: RunConfig, artifacts: Artifacts
+) -> Iterator[list[Device]]:
+    """The test's phones (sender first for a pair), leased to this test for its length.
+
+    On a retry after an infrastructure failure, another phone of the platform where the pool has one.
+    A phone whose endpoint or credential a test met failing already fails the test at once, unleased
+    (the test's ``artifacts`` are set up first: a failure here has its record and evidence folder).
+    """
     devices = _devices_of(request.node)
     attempt = getattr(request.node, "execution_count", 1)
     if attempt > 1:  # an infrastructure failure: run again on a fresh session, another phone if there is one
@@ -742,44 +807,90 @@ def _phones(request: pytest.FixtureRequest, shareflow_run: RunConfig, evidence_d
         devices = [substitute(d, shareflow_run.devices, named) for d in devices]
         allure.dynamic.parameter("retry", f"{attempt - 1} on {', '.join(d.name for d in devices)}", excluded=True)
     request.node.user_properties.append(("phones", ", ".join(d.name for d in devices)))
-    evidence = Evidence(evidence_dir)
-    evidence.on_step = lambda title: request.node.stash.__setitem__(STEP, title)
-    opened = request.node.stash[PHONES] = []
-    request.node.stash[EVIDENCE_TAKEN] = False
     tried = request.node.stash.setdefault(TRIED, [])
     for device in devices:  # a cause an earlier test met, certain to fail this one too: at once, not leased
-        known = shareflow_run.known_failure(device, shareflow_run.url(device))
+        known = shareflow_run.known_failure(device, shareflow_run.endpoint(device))
         if known is not None:
             raise known
-    with lease(shareflow_run.run_dir / "leases", devices, shareflow_run.lease_timeout) as waited:
+    with lease(shareflow_run.leases, devices, shareflow_run.lease_timeout) as waited:
         tried.append(f"leased {', '.join(d.name for d in devices)} after {waited:.1f} s")
+        yield devices
+
+
+@pytest.fixture
+def new_phone(
+    request: pytest.FixtureRequest, shareflow_run: RunConfig, phone_lease: list[Device], artifacts: Artifacts
+) -> Iterator[Callable[[Device], Phone]]:
+    """A factory that opens a phone of the test's lease for the test (as pytest-playwright's ``new_context``).
+
+    ``new_phone(device)`` gives the phone with a session (the one this worker kept from its last test on
+    it, else a new one; always a new one on a retry), Taobao and WeChat stopped, the clipboard empty, no
+    system alert up, and its screen recorded when a video may be kept. At the test's end each phone's
+    session is kept for the next test, or quit after an infrastructure failure: still under the lease.
+    """
+    opened: list[Phone] = []
+    fresh = getattr(request.node, "execution_count", 1) > 1
+    tried = request.node.stash.setdefault(TRIED, [])
+
+    def open_phone(device: Device) -> Phone:
+        if device not in phone_lease:
+            raise ValueError(f"{device.name} is not leased to this test (it has {', '.join(map(str, phone_lease))})")
+        phone = _open(shareflow_run, device, artifacts, fresh, tried, request.node.nodeid)
+        opened.append(phone)
+        return phone
+
+    yield open_phone
+    failure = _failure(request)
+    broken = failure is not None and dict(failure.user_properties).get("category") == INFRASTRUCTURE
+    artifacts.discard()  # still recording only when the test never reached its call
+    for phone in opened:
+        report_status(phone.driver, phone.device, failure is None, _failure_message(failure) if failure else "")
+        shareflow_run.sessions.give_back(phone.device, phone.driver, keep=not broken)
+
+
+def _open(run: RunConfig, device: Device, artifacts: Artifacts, fresh: bool, tried: list[str], test: str) -> Phone:
+    """``device`` ready for a test: its kept session when it still answers, else a new one."""
+    url = run.endpoint(device)
+    where = f"{secrets.redact(url)} ({device.provider})"
+    driver = run.sessions.take(device, url, fresh)
+    if driver is not None:
         try:
-            for device in devices:
-                where = f"{secrets.redact(shareflow_run.url(device))} ({device.provider})"
-                tried.append(f"session on {device.name} at {where}, asking {_asked(device)}")
-                try:
-                    phone = open_phone(
-                        device,
-                        shareflow_run.url(device),
-                        shareflow_run.templates,
-                        evidence,
-                        shareflow_run.screenshot,
-                        shareflow_run.video,
-                        shareflow_run.run_dir / "chats",
-                    )
-                except SessionError as exc:
-                    if exc.certain:  # later tests that meet it fail at once, referring to this one
-                        shareflow_run.met(exc.certain, request.node.nodeid, str(exc))
-                    raise
-                tried[-1] += f": opened {phone.driver.session_id}"
-                opened.append(phone)
-            yield opened
-        finally:
-            failure = _failure(request)
-            for phone in opened:
-                phone.stop_video(keep=False)  # still recording only when the test never reached its call
-                report_status(phone.driver, phone.device, failure is None, _failure_message(failure) if failure else "")
-                phone.close()
+            phone = _ready(run, device, driver, artifacts, kept=True)
+        except (WebDriverException, HTTPError, OSError) as exc:
+            said = secrets.redact((str(exc).strip().splitlines() or [type(exc).__name__])[0])
+            tried.append(f"session {driver.session_id} kept on {device.name} no longer answered ({said}): quit")
+            run.sessions.drop(device, driver)
+        else:
+            tried.append(f"session on {device.name} at {where}: kept from an earlier test: {driver.session_id}")
+            return phone
+    tried.append(f"session on {device.name} at {where}, asking {_asked(device)}")
+    try:
+        driver = open_driver(device, url)
+    except SessionError as exc:
+        if exc.certain:  # later tests that meet it fail at once, referring to this one
+            run.met(exc.certain, test, str(exc))
+        raise
+    run.sessions.opened(device, driver)
+    tried[-1] += f": opened {driver.session_id}"
+    try:
+        return _ready(run, device, driver, artifacts, kept=False)
+    except BaseException:  # not left busy until the server's new-command timeout
+        run.sessions.drop(device, driver)
+        raise
+
+
+def _ready(run: RunConfig, device: Device, driver: Any, artifacts: Artifacts, kept: bool) -> Phone:
+    """A session wrapped for the test, its phone started afresh and watched by the test's artifacts."""
+    phone = Phone.on(device, driver, run.templates, artifacts.evidence, artifacts.screen_mode, run.run_dir / "chats")
+    phone.start_afresh(read_log=kept)
+    artifacts.watch(phone)
+    return phone
+
+
+@pytest.fixture
+def _phones(phone_lease: list[Device], new_phone: Callable[[Device], Phone]) -> list[Phone]:
+    """Every phone of the test's lease, opened."""
+    return [new_phone(device) for device in phone_lease]
 
 
 @pytest.fixture
@@ -800,11 +911,13 @@ def record_link_outcome(
 ) -> Callable[[Phone, Outcome, Outcome], None]:
     """Records what tapping the test's link showed on a phone: a row of link-outcomes.jsonl (the matrix's)
     and the observed outcome as an Allure parameter (excluded from the test's identity: it changes with the
-    result). The scene and link kind are the test's: its ``p2p``/``group`` marker and its ``kind`` parameter.
+    result). The scene and link kind are the test's markers: ``p2p``/``group`` and ``link(kind)``.
     """
-    scene, kind = _link_of(request.node)
+    scene, kind = scene_of(request.node), link_kind_of(request.node)
     if scene is None or kind is None:
-        raise pytest.UsageError(f"{request.node.nodeid}: record_link_outcome needs a p2p or group marker and a kind")
+        raise pytest.UsageError(
+            f"{request.node.nodeid}: record_link_outcome needs a p2p or group marker and a link(kind) marker"
+        )
 
     def record(phone: Phone, expected: Outcome, observed: Outcome) -> None:
         allure.dynamic.parameter("observed outcome", observed, excluded=True)
@@ -825,10 +938,29 @@ def screen(phone: Phone) -> Screen:
 @pytest.fixture
 def taobao(phone: Phone) -> Taobao:
     """Taobao on the test's phone."""
-    return Taobao(phone)
+    return phone.taobao
 
 
 @pytest.fixture
 def wechat(phone: Phone) -> WeChat:
     """WeChat on the test's phone."""
-    return WeChat(phone)
+    return phone.wechat
+
+
+@pytest.fixture
+def scene(request: pytest.FixtureRequest) -> Scene:
+    """The test's scene, from its marker: ``group`` or ``p2p``."""
+    found = scene_of(request.node)
+    if found is None:
+        pytest.fail(f"{request.node.name} has no scene: mark it @pytest.mark.group or @pytest.mark.p2p", False)
+    return found
+
+
+@pytest.fixture
+def link_kind(request: pytest.FixtureRequest) -> LinkKind:
+    """The kind of shop link the test shares, from its marker: ``@pytest.mark.link("taobao")``."""
+    found = link_kind_of(request.node)
+    if found is None:
+        kinds = ", ".join(LINK_KINDS)
+        pytest.fail(f"{request.node.name} has no link kind: mark it @pytest.mark.link(kind), one of {kinds}", False)
+    return found

@@ -300,7 +300,7 @@ def check(devices: Sequence[Device], devices_file: Path, timeout: float) -> list
                 return Verdict(
                     device.name, device.platform, device.os_version, device.endpoint, UNREACHABLE, farm_error
                 )
-            return check_device(device, farm_url if device.embedded else device.endpoint.rstrip("/"), timeout, http)
+            return check_device(device, (launcher.endpoint(device, lambda: farm_url) or "").rstrip("/"), timeout, http)
 
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(devices))) as workers:
             return list(workers.map(one, devices))

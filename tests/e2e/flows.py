@@ -1,53 +1,73 @@
-"""Steps the share-flow suites have in common."""
+"""Steps the share-flow suites have in common, and the test data they take."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import allure
 
-from shareflow.apps.taobao import Taobao
-from shareflow.apps.wechat import WeChat
+from shareflow.phone import Phone
 from shareflow.taopassword import parse
 
 
-def share_item_into_chat(taobao: Taobao, wechat: WeChat, item_id: str, title: str, chat: str) -> str:
-    """Open the item in Taobao, share it to WeChat and send it into ``chat``; returns the password."""
-    password = share_item_to_wechat(taobao, wechat, item_id, title)
-    wechat.open_chat(chat)
-    wechat.paste_and_send()
+@dataclass(frozen=True)
+class Item:
+    """An item of the test data (data.yaml): its link kind, id, title and page."""
+
+    kind: str
+    id: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Data:
+    """The suites' test data: the group every phone is in, the 1:1 friend, an item per link kind."""
+
+    group: str
+    friend: str
+    items: dict[str, Item]
+
+
+def share_item_into_chat(phone: Phone, item: Item, chat: str) -> str:
+    """Open ``item`` in Taobao, share it to WeChat and send it into ``chat``; returns the password."""
+    password = share_item_to_wechat(phone, item)
+    phone.wechat.open_chat(chat)
+    phone.wechat.paste_and_send()
     return password
 
 
-def share_item_to_wechat(taobao: Taobao, wechat: WeChat, item_id: str, title: str) -> str:
-    """Open the item in Taobao and share it to WeChat, which is left at its chat list; returns the password."""
+def share_item_to_wechat(phone: Phone, item: Item) -> str:
+    """Open ``item`` in Taobao and share it to WeChat, which is left at its chat list; returns the password."""
+    taobao, wechat = phone.taobao, phone.wechat
     taobao.reset()
     wechat.reset()
-    taobao.open_item(item_id)
-    taobao.expect_item(title)
+    taobao.open_item(item.id)
+    taobao.expect_item(item.title)
     password = taobao.share_to_wechat()
     parsed = parse(password)
     assert parsed is not None, f"the clipboard holds no Tao password: {password!r}"
-    assert parsed.title == title, f"the Tao password names {parsed.title!r}, not {title!r}"
+    assert parsed.title == item.title, f"the Tao password names {parsed.title!r}, not {item.title!r}"
     allure.attach(password, name="Tao password", attachment_type=allure.attachment_type.TEXT)
     if taobao.go_paste_in_wechat() != "wechat/chat_list":
         wechat.back_to_chat_list()
     return password
 
 
-def open_link_and_buy(
-    taobao: Taobao, wechat: WeChat, title: str, expected: str, shown_as: str = "wechat/my_link"
-) -> None:
-    """Tap the Tao-password link: it must open as expected, land on the item and reach the order."""
-    buy_from_link(taobao, wechat, title, expected, wechat.tap_link("taobao", shown_as=shown_as))
+def open_link_and_buy(phone: Phone, item: Item, expected: str, shown_as: str = "wechat/my_link") -> None:
+    """Tap the Tao-password link: it must open as expected, land on ``item`` and reach the order."""
+    buy_from_link(phone, item, expected, phone.wechat.tap_link("taobao", shown_as=shown_as))
 
 
-def buy_from_link(taobao: Taobao, wechat: WeChat, title: str, expected: str, outcome: str) -> None:
-    """After the link was tapped: it opened as expected, lands on the item and reaches the order."""
+def buy_from_link(phone: Phone, item: Item, expected: str, outcome: str) -> None:
+    """After the link was tapped: it opened as expected, lands on ``item`` and reaches the order."""
     allure.dynamic.parameter("expected outcome", expected, excluded=True)  # they change with the result: not
     allure.dynamic.parameter("observed outcome", outcome, excluded=True)  # part of the test's identity
     assert outcome == expected, f"the link opened {outcome!r}; expected {expected!r}"
+    taobao, wechat = phone.taobao, phone.wechat
     if outcome == "interstitial":
         wechat.continue_past_interstitial("taobao")
     wechat.open_in_app("taobao")
-    taobao.expect_item(title)
+    taobao.expect_item(item.title)
     taobao.buy_now()
-    assert taobao.shows_title(title, on_order=True), f"the order confirmation is not for {title!r}"
+    assert taobao.shows_title(item.title, on_order=True), f"the order confirmation is not for {item.title!r}"

@@ -3,7 +3,8 @@
 Each test sends a link of one kind into a chat of one scene and taps it; it
 asserts the outcome the expectations file names (default: late-2021 policy)
 and records what was observed — direct, interstitial, blocked or
-copy_to_browser — as an Allure parameter and in ``link-outcomes.jsonl``.
+copy_to_browser — through the ``record_link_outcome`` fixture (an Allure
+parameter and a row of ``link-outcomes.jsonl``, the matrix's input).
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import pytest
 
 from shareflow.links import HOSTS, LINK_KINDS
 
+KINDS = [pytest.param(kind, marks=pytest.mark.link(kind), id=kind) for kind in LINK_KINDS]
 
-def _check(wechat, data, expectations, record_link_outcome, scene: str, kind: str, chat: str) -> None:
-    expected = expectations[scene][kind]
-    allure.dynamic.parameter("expected outcome", expected, excluded=True)  # not part of the test's identity
+
+def _check(phone, item, expected: str, record_link_outcome, scene: str, chat: str) -> None:
+    allure.dynamic.parameter("expected outcome", expected, excluded=True)  # changes with the result: not part
+    kind, wechat = item.kind, phone.wechat
     wechat.open()
     wechat.open_chat(chat)
-    wechat.driver.set_clipboard_text(data.items[kind].url)
+    wechat.driver.set_clipboard_text(item.url)
     wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
     observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
-    record_link_outcome(wechat.phone, expected, observed)
+    record_link_outcome(phone, expected, observed)
     assert observed == expected, f"a {kind} link in a {scene} chat opened {observed!r}; expected {expected!r}"
 
 
@@ -31,9 +34,9 @@ def _check(wechat, data, expectations, record_link_outcome, scene: str, kind: st
 @allure.title("A {kind} link in a group chat on {phone_device} opens as expected")
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.group
-@pytest.mark.parametrize("kind", LINK_KINDS)
-def test_group_link_outcome(kind, wechat, data, expectations, record_link_outcome) -> None:
-    _check(wechat, data, expectations, record_link_outcome, "group", kind, data.group)
+@pytest.mark.parametrize("kind", KINDS)
+def test_group_link_outcome(kind, phone, item, data, expectations, scene, record_link_outcome) -> None:
+    _check(phone, item, expectations.of(scene, kind), record_link_outcome, scene, data.group)
 
 
 @allure.epic("Link outcomes")
@@ -41,6 +44,6 @@ def test_group_link_outcome(kind, wechat, data, expectations, record_link_outcom
 @allure.title("A {kind} link in a 1:1 chat on {phone_device} opens as expected")
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
-@pytest.mark.parametrize("kind", LINK_KINDS)
-def test_p2p_link_outcome(kind, wechat, data, expectations, record_link_outcome) -> None:
-    _check(wechat, data, expectations, record_link_outcome, "p2p", kind, data.friend)
+@pytest.mark.parametrize("kind", KINDS)
+def test_p2p_link_outcome(kind, phone, item, data, expectations, scene, record_link_outcome) -> None:
+    _check(phone, item, expectations.of(scene, kind), record_link_outcome, scene, data.friend)

@@ -13,11 +13,10 @@ from flows import open_link_and_buy, share_item_into_chat
 @allure.title("The reporter's test on {phone_device}: a Taobao item shared into a group opens and reaches the order")
 @allure.severity(allure.severity_level.BLOCKER)
 @pytest.mark.group
-def test_group_share_link_opens_item_and_reaches_order(taobao, wechat, data, expectations) -> None:
-    item = data.items["taobao"]
-    allure.dynamic.parameter("link kind", "taobao", excluded=True)
-    share_item_into_chat(taobao, wechat, item.id, item.title, data.group)
-    open_link_and_buy(taobao, wechat, item.title, expectations["group"]["taobao"])
+@pytest.mark.link("taobao")
+def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
+    share_item_into_chat(phone, item, data.group)
+    open_link_and_buy(phone, item, expectations.of(scene, link_kind))
 
 
 @allure.epic("Share flows")
@@ -26,8 +25,7 @@ def test_group_share_link_opens_item_and_reaches_order(taobao, wechat, data, exp
 @allure.title("On {phone_device}: a Taobao item shared into a 1:1 chat opens and reaches the order")
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
-def test_p2p_share_link_opens_item_and_reaches_order(taobao, wechat, data, expectations) -> None:
-    item = data.items["taobao"]
-    allure.dynamic.parameter("link kind", "taobao", excluded=True)
-    share_item_into_chat(taobao, wechat, item.id, item.title, data.friend)
-    open_link_and_buy(taobao, wechat, item.title, expectations["p2p"]["taobao"])
+@pytest.mark.link("taobao")
+def test_p2p_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
+    share_item_into_chat(phone, item, data.friend)
+    open_link_and_buy(phone, item, expectations.of(scene, link_kind))

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import allure
 import pytest
-from flows import buy_from_link, open_link_and_buy, share_item_into_chat, share_item_to_wechat
+from flows import buy_from_link, share_item_to_wechat
 
-from shareflow.apps.taobao import Taobao
-from shareflow.apps.wechat import WeChat
-
-
-def _member_sees_the_post(posting: WeChat, receiver, group: str) -> WeChat:
-    """The sender posts into the group; the member opens the group on their phone. The member's WeChat.
-
-    The caller holds the group's floor: no other phone posts until the member has taken the message.
-    """
-    posting.open_chat(group)
-    posting.paste_and_send()
-    wechat = WeChat(receiver)
-    wechat.open()
-    wechat.open_chat(group)
-    wechat.wait_for_link()
-    return wechat
+from shareflow.phone import conversation
 
 
 @allure.epic("Share flows")
@@ -30,16 +15,13 @@ def _member_sees_the_post(posting: WeChat, receiver, group: str) -> WeChat:
 @allure.title("A group member opens the link another phone shared: {phone_device_pair}")
 @allure.severity(allure.severity_level.BLOCKER)
 @pytest.mark.group
-def test_group_member_on_another_phone_opens_the_link(phone_pair, data, expectations) -> None:
+@pytest.mark.link("taobao")
+def test_group_member_on_another_phone_opens_the_link(phone_pair, item, data, expectations, scene, link_kind) -> None:
     sender, receiver = phone_pair
-    allure.dynamic.parameter("link kind", "taobao", excluded=True)
-    item = data.items["taobao"]
-    posting = WeChat(sender)
-    share_item_to_wechat(Taobao(sender), posting, item.id, item.title)
-    with receiver.chat_floor(data.group):
-        wechat = _member_sees_the_post(posting, receiver, data.group)
+    share_item_to_wechat(sender, item)
+    with conversation(sender, receiver, data.group) as wechat:  # nobody else posts there until the tap
         outcome = wechat.tap_link("taobao", shown_as="wechat/their_link")
-    buy_from_link(Taobao(receiver), wechat, item.title, expectations["group"]["taobao"], outcome)
+    buy_from_link(receiver, item, expectations.of(scene, link_kind), outcome)
 
 
 @allure.epic("Share flows")
@@ -48,16 +30,13 @@ def test_group_member_on_another_phone_opens_the_link(phone_pair, data, expectat
 @allure.title("A friend opens the link another phone shared in a 1:1 chat: {phone_device_pair}")
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
-def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, data, expectations) -> None:
+@pytest.mark.link("taobao")
+def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, item, expectations, scene, link_kind) -> None:
     sender, receiver = phone_pair
-    allure.dynamic.parameter("link kind", "taobao", excluded=True)
-    item = data.items["taobao"]
-    share_item_into_chat(Taobao(sender), WeChat(sender), item.id, item.title, receiver.device.wechat_nickname)
-    wechat = WeChat(receiver)
-    wechat.open()
-    wechat.open_chat(sender.device.wechat_nickname)
-    wechat.wait_for_link()
-    open_link_and_buy(Taobao(receiver), wechat, item.title, expectations["p2p"]["taobao"], shown_as="wechat/their_link")
+    share_item_to_wechat(sender, item)
+    with conversation(sender, receiver) as wechat:  # their 1:1 chat
+        outcome = wechat.tap_link("taobao", shown_as="wechat/their_link")
+    buy_from_link(receiver, item, expectations.of(scene, link_kind), outcome)
 
 
 @allure.epic("Share flows")
@@ -66,15 +45,11 @@ def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, data, expectatio
 @allure.title("A group member copies the Tao password into Taobao: {phone_device_pair}")
 @allure.severity(allure.severity_level.NORMAL)
 @pytest.mark.group
-def test_group_member_copies_the_password_into_taobao(phone_pair, data) -> None:
+@pytest.mark.link("taobao")
+def test_group_member_copies_the_password_into_taobao(phone_pair, item, data) -> None:
     sender, receiver = phone_pair
-    allure.dynamic.parameter("link kind", "taobao", excluded=True)
-    item = data.items["taobao"]
-    posting = WeChat(sender)
-    share_item_to_wechat(Taobao(sender), posting, item.id, item.title)
-    with receiver.chat_floor(data.group):
-        wechat = _member_sees_the_post(posting, receiver, data.group)
+    share_item_to_wechat(sender, item)
+    with conversation(sender, receiver, data.group) as wechat:
         wechat.copy_newest_message()
-    taobao = Taobao(receiver)
-    taobao.open_from_clipboard(allow_paste=True)
-    assert taobao.shows_title(item.title), f"Taobao's clipboard card did not open {item.title!r}"
+    receiver.taobao.open_from_clipboard(allow_paste=True)
+    assert receiver.taobao.shows_title(item.title), f"Taobao's clipboard card did not open {item.title!r}"

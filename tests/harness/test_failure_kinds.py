@@ -85,7 +85,8 @@ def test_dead_endpoint_and_refused_session_are_broken_and_the_other_phone_passes
     assert "Espresso" in tried and "session on picky at http://127.0.0.1:" in tried
 
 
-def test_a_session_dropped_mid_test_is_broken_not_a_product_failure(pytester: pytest.Pytester) -> None:
+def test_a_dropped_session_is_broken_not_a_product_failure(pytester: pytest.Pytester) -> None:
+    """Every command finds the session gone: the first is the plugin's, starting the phone afresh in set-up."""
     pool = pytester.path / "devices.yaml"
     pool.write_text(POOL, encoding="utf-8")
     scenario = pytester.path / "scenario.yaml"
@@ -97,13 +98,13 @@ def test_a_session_dropped_mid_test_is_broken_not_a_product_failure(pytester: py
         "--shareflow-output", str(output), "--alluredir", str(allure_dir), "-p", "no:cacheprovider",
         "--infra-retries", "0",
     )  # fmt: skip
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)
     record = records(output)["droid"]
-    assert (record["when"], record["category"]) == ("call", "infrastructure")
+    assert (record["when"], record["category"]) == ("setup", "infrastructure")
     dropped = allure_results(allure_dir)["droid"]
     assert dropped["status"] == "broken"
     tried = attachment(allure_dir, dropped, "infrastructure problem")
-    assert "during call" in tried and "session on droid at http://127.0.0.1:" in tried and ": opened " in tried
+    assert "during setup" in tried and "session on droid at http://127.0.0.1:" in tried and ": opened " in tried
 
 
 CRASHING = """

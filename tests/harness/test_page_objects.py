@@ -160,3 +160,30 @@ def test_an_element_not_shown_while_an_app_is_in_front_stays_unreached(wechat_st
     wechat, _ = WeChat(phone), Taobao(phone)
     with pytest.raises(StateNotReached, match="while waiting for wechat: element 'chat_row'"):
         wechat.tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")
+
+
+class TwoPopUps:
+    """Taobao's promotion under its clipboard card; both close by a round × labelled 关闭 (iOS)."""
+
+    def __init__(self) -> None:
+        self.closed: list[str] = []
+
+    def button(self, name: str, y: int) -> SimpleNamespace:
+        return SimpleNamespace(
+            rect={"x": 170, "y": y, "width": 36, "height": 36}, click=lambda: self.closed.append(name)
+        )
+
+    def find_elements(self, by: str, value: str) -> list[Any]:
+        if "双12狂欢" in value:  # the promotion's title, in the middle of the screen
+            return [SimpleNamespace(rect={"x": 48, "y": 260, "width": 280, "height": 40})]
+        if "关闭" in value:  # the promotion's × first in the tree, then the card's, drawn over it
+            return [self.button("promo", 610), self.button("card", 690)]
+        return []
+
+
+def test_a_pop_up_is_closed_by_its_own_close_button_not_another_s() -> None:
+    driver = TwoPopUps()
+    ios = Device("ios", "ios", os_version="16", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
+    phone = SimpleNamespace(driver=driver, screen=None, platform="ios", device=ios, apps={})
+    assert Taobao(phone).dismiss_interruptions()
+    assert driver.closed == ["promo"]

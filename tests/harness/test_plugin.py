@@ -400,7 +400,7 @@ def record(request, shareflow_run):
 @pytest.fixture
 def status(shareflow_run):
     """GET /status of the farm the run uses."""
-    url = shareflow_run.farm_url()
+    url = shareflow_run.farm.url()
     with urllib.request.urlopen(url + "/status", timeout=10) as answer:
         return url, json.load(answer)["value"]
 '''

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from lxml import etree
@@ -99,11 +100,31 @@ class PageObject:
             for entry in other.data.get("interruptions", []):
                 shown = other.get(entry["shown"], self.platform, version).selector
                 close = other.get(entry["close"], self.platform, version).selector
-                if shown and close and self.driver.find_elements(*shown):
-                    buttons = self.driver.find_elements(*close)
-                    if buttons and self._click(buttons[-1]):
-                        return True
+                found = self.driver.find_elements(*shown) if shown and close else []
+                button = self._nearest(self.driver.find_elements(*close), found[0]) if found and close else None
+                if button is not None and self._click(button):
+                    return True
         return cleared
+
+    @staticmethod
+    def _nearest(buttons: Sequence[WebElement], shown: WebElement) -> WebElement | None:
+        """The close button of the pop-up ``shown`` belongs to: of those found, the one nearest to it.
+
+        Pop-ups share their close button's label (iOS: every round × is 关闭, Taobao's clipboard card's
+        as well as its promotion's), so the last one in the tree may close another pop-up; a pop-up's own
+        × sits next to it. None when the pop-up or every button went meanwhile (an ordinary race).
+        """
+
+        def centre(element: WebElement) -> tuple[float, float]:
+            r = element.rect
+            return r["x"] + r["width"] / 2, r["y"] + r["height"] / 2
+
+        try:
+            at = centre(shown)
+            distances = [(math.dist(at, centre(b)), i) for i, b in enumerate(buttons)]
+        except (StaleElementReferenceException, NoSuchElementException):
+            return None
+        return buttons[min(distances)[1]] if distances else None
 
     def _swipe_away(self, banner: WebElement) -> bool:
         """Swipe a banner up and away; False when it went by itself first (an ordinary race: look again later)."""
