@@ -191,7 +191,7 @@ def main(
     if scenario is not None and not stack:  # ci/farm checks its own
         try:
             launcher.check(devices_file, scenario)
-        except launcher.LaunchError as exc:
+        except launcher.FarmInputsError as exc:
             fail(str(exc))
     home = out.resolve()
     shutil.rmtree(home / LATEST, ignore_errors=True)  # whatever happens tonight, last night's is not published again

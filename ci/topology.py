@@ -29,6 +29,7 @@ import urllib3
 import yaml
 
 from shareflow.devices import DevicesError, load
+from shareflow.wait import until
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGY = ROOT / "ci" / "farm.yaml"
@@ -123,14 +124,19 @@ def is_ready(part: Part, phones: int) -> bool:
 
 
 def wait_until(what: str, check: Callable[[], bool], pid: int, log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
+    def ready() -> bool | None:
         if check():
-            return
+            return True
         if not alive(pid):
             raise TopologyError(f"{what} exited while starting; last lines of {log}:\n{tail(log)}")
-        time.sleep(POLL_S)
-    raise TopologyError(f"{what} was not ready within {READY_TIMEOUT_S:.0f} s; last lines of {log}:\n{tail(log)}")
+        return None
+
+    until(
+        ready,
+        what=f"{what} to be ready",
+        timeout=READY_TIMEOUT_S,
+        fail=lambda m: TopologyError(f"{m}; last lines of {log}:\n{tail(log)}"),
+    )
 
 
 def tail(log: Path, lines: int = 8) -> str:

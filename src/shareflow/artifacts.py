@@ -17,27 +17,30 @@ the test's folder and into Allure, through :attr:`Artifacts.evidence`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import allure
 
+from shareflow.errors import UsageError
 from shareflow.evidence import Evidence
 
 if TYPE_CHECKING:
     from shareflow.phone import Phone
 
-SCREENSHOT_MODES = ("on", "off", "only-on-failure")
-VIDEO_MODES = ("on", "off", "retain-on-failure")
+ScreenshotMode = Literal["on", "off", "only-on-failure"]  # pytest-playwright's --screenshot
+VideoMode = Literal["on", "off", "retain-on-failure"]  # pytest-playwright's --video
+SCREENSHOT_MODES: tuple[ScreenshotMode, ...] = get_args(ScreenshotMode)
+VIDEO_MODES: tuple[VideoMode, ...] = get_args(VideoMode)
 
 
 class Artifacts:
     """One test's evidence recorder: its folder, and what to take and keep on pass and on failure."""
 
-    def __init__(self, folder: Path, screenshot: str = "on", video: str = "off") -> None:
+    def __init__(self, folder: Path, screenshot: ScreenshotMode = "on", video: VideoMode = "off") -> None:
         if screenshot not in SCREENSHOT_MODES:
-            raise ValueError(f"screenshot mode {screenshot!r}: expected one of {', '.join(SCREENSHOT_MODES)}")
+            raise UsageError(f"screenshot mode {screenshot!r}: expected one of {', '.join(SCREENSHOT_MODES)}")
         if video not in VIDEO_MODES:
-            raise ValueError(f"video mode {video!r}: expected one of {', '.join(VIDEO_MODES)}")
+            raise UsageError(f"video mode {video!r}: expected one of {', '.join(VIDEO_MODES)}")
         self.folder = folder
         self.screenshot = screenshot
         self.video = video
@@ -47,7 +50,7 @@ class Artifacts:
 
     # -- the policy ----------------------------------------------------------------------------
     @property
-    def screen_mode(self) -> str:
+    def screen_mode(self) -> ScreenshotMode:
         """What a phone's screen shoots while the test runs: step shots with ``on``, failure pictures unless ``off``."""
         return self.screenshot
 

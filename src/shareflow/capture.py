@@ -15,6 +15,7 @@ import numpy as np
 import yaml
 from appium import webdriver
 
+from shareflow.devices import Platform
 from shareflow.phone import density_of
 from shareflow.screen import decode_png
 from shareflow.vision.match import DEFAULT_THRESHOLD, check_template
@@ -45,7 +46,7 @@ def trim(crop: np.ndarray, pad: int) -> np.ndarray:
     return crop[y0:y1, x0:x1]
 
 
-def screen_scale(driver: webdriver.Remote, platform: str, screenshot_width: int) -> tuple[float, float]:
+def screen_scale(driver: webdriver.Remote, platform: Platform, screenshot_width: int) -> tuple[float, float]:
     """(pixels per element-rect unit, pixels per logical unit) of this session."""
     window = driver.get_window_size()
     rect_scale = screenshot_width / float(window["width"])  # 1 on Android, the point scale on iOS
@@ -55,7 +56,7 @@ def screen_scale(driver: webdriver.Remote, platform: str, screenshot_width: int)
 
 def capture(
     driver: webdriver.Remote,
-    platform: str,
+    platform: Platform,
     state: str,
     root: Path,
     *,

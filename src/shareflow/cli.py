@@ -14,11 +14,12 @@ import pytest
 
 from shareflow import launcher, matrix, reachability, summary
 from shareflow.apps.locators import ANDROID_KEYS, IOS_KEYS, to_appium
+from shareflow.artifacts import SCREENSHOT_MODES, VIDEO_MODES
 from shareflow.capture import capture as take_template
-from shareflow.devices import DevicesError, load
+from shareflow.devices import PLATFORMS, DevicesError, load
 from shareflow.errors import UsageError
 from shareflow.evidence import annotate, png_bytes, scores_text
-from shareflow.pool import SelectionError, select
+from shareflow.pool import select
 from shareflow.providers import build_name
 from shareflow.session import SessionError, open_driver
 from shareflow.vision.files import Matcher, batch_case, parse_resolution, result
@@ -92,13 +93,11 @@ def _workers_given(args: tuple[str, ...]) -> bool:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
 @click.option("--device", "names", multiple=True, help="Run on this phone only (repeatable).")
-@click.option("--platform", type=click.Choice(["android", "ios"]), help="Run on the phones of this platform only.")
+@click.option("--platform", type=click.Choice(PLATFORMS), help="Run on the phones of this platform only.")
 @click.option("--scenario", type=click.Path(path_type=Path), help="Scenario file of the embedded farm.")
 @click.option("--output", default="test-results", show_default=True, type=click.Path(path_type=Path))
-@click.option(
-    "--screenshot", type=click.Choice(["on", "off", "only-on-failure"]), help="Step screenshots (default: on)."
-)
-@click.option("--video", type=click.Choice(["on", "off", "retain-on-failure"]), help="Record each test (default: off).")
+@click.option("--screenshot", type=click.Choice(SCREENSHOT_MODES), help="Step screenshots (default: on).")
+@click.option("--video", type=click.Choice(VIDEO_MODES), help="Record each test (default: off).")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def run(
     devices_file: Path,
@@ -120,7 +119,7 @@ def run(
         devices = select(load(devices_file), names, platform)
         if scenario is not None or any(d.embedded for d in devices):
             launcher.check(devices_file, scenario)
-    except (DevicesError, SelectionError, launcher.LaunchError) as exc:
+    except UsageError as exc:  # the pool, the selection or the farm's inputs
         fail(str(exc))
     paths = [a for a, before in zip(pytest_args, ("", *pytest_args), strict=False) if _is_test_path(a, before)]
     if not paths and not E2E.is_dir():
@@ -185,7 +184,7 @@ def devices_group() -> None:
 @devices_group.command("check")
 @click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
 @click.option("--device", "names", multiple=True, help="Only this phone (repeatable).")
-@click.option("--platform", type=click.Choice(["android", "ios"]), help="Only the phones of this platform.")
+@click.option("--platform", type=click.Choice(PLATFORMS), help="Only the phones of this platform.")
 @click.option(
     "--timeout",
     default=10.0,
@@ -208,7 +207,7 @@ def devices_check(
         chosen = select(load(devices_file), names, platform)
         if any(d.embedded for d in chosen):
             launcher.check(devices_file, None)
-    except (DevicesError, SelectionError, launcher.LaunchError) as exc:
+    except UsageError as exc:
         fail(str(exc))
     verdicts = reachability.check(chosen, devices_file, timeout)
     click.echo("\n".join(v.as_json() for v in verdicts) if as_json else reachability.table(verdicts))

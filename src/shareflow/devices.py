@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args
 
 import jsonschema
 import yaml
@@ -23,6 +23,8 @@ from shareflow.yaml_errors import one_line
 
 VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 EMBEDDED = "embedded"
+Platform = Literal["android", "ios"]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 
 
 class DevicesError(UsageError):
@@ -34,7 +36,7 @@ class Device:
     """One phone of the pool, as devices.yaml describes it."""
 
     name: str
-    platform: str
+    platform: Platform
     os_version: str
     endpoint: str
     profile: str = ""

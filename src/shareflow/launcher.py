@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +21,18 @@ from pathlib import Path
 from filelock import FileLock
 
 from shareflow.devices import Device
+from shareflow.errors import InfrastructureError, UsageError
+from shareflow.wait import TimedOut, until
 
 READY_TIMEOUT_S = 60.0
-POLL_S = 0.05
 
 
-class LaunchError(RuntimeError):
+class LaunchError(InfrastructureError):
     """The farm did not start; the message carries its own words."""
+
+
+class FarmInputsError(UsageError):
+    """The farm found its inputs (the pool, the scenario) bad; the message carries its words, naming the file."""
 
 
 @dataclass
@@ -79,7 +83,7 @@ class SharedFarm:
         (self.folder / "owner.pid").write_text(str(os.getpid()))
 
     def check(self) -> None:
-        """Have the farm validate the pool and the scenario; :class:`LaunchError` with its words if they are bad."""
+        """Have the farm validate the pool and the scenario; :class:`FarmInputsError` with its words if bad."""
         check(self.devices, self.scenario)
 
     @property
@@ -136,7 +140,7 @@ def check(devices: Path, scenario: Path | None) -> None:
     done = subprocess.run([*_argv(devices, scenario), "--check"], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         words = (done.stderr or done.stdout).strip().splitlines()
-        raise LaunchError(words[-1] if words else f"virtual farm check exited with code {done.returncode}")
+        raise FarmInputsError(words[-1] if words else f"virtual farm check exited with code {done.returncode}")
     if inputs[0][1] is not None and (scenario is None or inputs[1][1] is not None):
         _CHECKED.append(inputs)
 
@@ -150,18 +154,23 @@ def stop_pid(pid: int, timeout: float = 10.0) -> None:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):  # our own child: reap it, or it lingers as a zombie
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(POLL_S)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+    try:
+        until(lambda: True if _gone(pid) else None, what=f"the farm (pid {pid}) to stop", timeout=timeout)
+    except TimedOut:  # it would not go
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (reaped, when it is our own child: else it lingers as a zombie)."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def start(
@@ -192,12 +201,13 @@ def start(
 
 def _ready_url(process: subprocess.Popen[bytes], ready: Path, log_path: Path) -> str:
     """The URL the farm writes into ``ready`` once it listens; its last words if it exits first."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def url() -> str | None:
         if ready.exists():
             return ready.read_text().strip()
         if process.poll() is not None:
             words = log_path.read_text(errors="replace").strip().splitlines()
             raise LaunchError(words[-1] if words else f"virtual farm exited with code {process.returncode}")
-        time.sleep(POLL_S)
-    raise LaunchError(f"virtual farm did not answer within {READY_TIMEOUT_S:.0f} s (log: {log_path})")
+        return None
+
+    return until(url, what=f"the virtual farm to answer (log: {log_path})", timeout=READY_TIMEOUT_S, fail=LaunchError)

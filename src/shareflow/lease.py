@@ -22,13 +22,14 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from shareflow.devices import Device
+from shareflow.errors import InfrastructureError
 
 DEFAULT_TIMEOUT_S = 600.0
 FLOOR_TIMEOUT_S = 120.0
 _FLOORS: dict[tuple[int, Path], FileLock] = {}  # one lock object per chat and process: holding it is reentrant
 
 
-class LeaseTimeout(RuntimeError):
+class LeaseTimeout(InfrastructureError):
     """A phone stayed busy past the deadline."""
 
 

@@ -19,7 +19,9 @@ from appium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 
 from shareflow.apps.locators import locators
-from shareflow.devices import Device
+from shareflow.artifacts import ScreenshotMode, VideoMode
+from shareflow.devices import Device, Platform
+from shareflow.errors import InfrastructureError
 from shareflow.evidence import Evidence
 from shareflow.lease import chat_floor
 from shareflow.screen import Screen, decode_png
@@ -39,7 +41,7 @@ IN_FRONT = 4
 APPS_UNDER_TEST = ("taobao", "wechat")  # stopped before each test
 
 
-class AppNotInFront(RuntimeError):
+class AppNotInFront(InfrastructureError):
     """None of the apps the test drives is in front: one crashed, or another app took the screen.
 
     An infrastructure failure: nothing on screen proves a defect of the apps under test.
@@ -66,7 +68,7 @@ class Phone:
         driver: webdriver.Remote,
         templates: TemplateLibrary,
         evidence: Evidence,
-        screenshots: str,
+        screenshots: ScreenshotMode,
         floors: Path,
     ) -> Phone:
         """``device``'s session ``driver`` wrapped for one test, its screen shooting as ``screenshots`` says."""
@@ -80,7 +82,7 @@ class Phone:
         return self.device.name
 
     @property
-    def platform(self) -> str:
+    def platform(self) -> Platform:
         return self.device.platform
 
     @cached_property
@@ -191,7 +193,7 @@ class Phone:
             self.driver.quit()
 
 
-def density_of(driver: webdriver.Remote, platform: str) -> float | None:
+def density_of(driver: webdriver.Remote, platform: Platform) -> float | None:
     """Pixels per logical unit, when the session's capabilities tell it."""
     caps = driver.capabilities
     if platform == "android" and caps.get("deviceScreenDensity"):
@@ -206,8 +208,8 @@ def open_phone(
     url: str,
     templates: TemplateLibrary,
     evidence: Evidence,
-    screenshots: str,
-    video: str,
+    screenshots: ScreenshotMode,
+    video: VideoMode,
     floors: Path,
 ) -> Phone:
     """Open a session on ``device`` and wrap it for a test; ``evidence`` may be shared by a test's phones.

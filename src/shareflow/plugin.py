@@ -47,8 +47,9 @@ from urllib3.exceptions import HTTPError
 from shareflow import allure_meta, launcher, providers, records, secrets
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
-from shareflow.artifacts import Artifacts
-from shareflow.devices import Device, DevicesError, load
+from shareflow.artifacts import SCREENSHOT_MODES, VIDEO_MODES, Artifacts, ScreenshotMode, VideoMode
+from shareflow.devices import PLATFORMS, Device, DevicesError, load
+from shareflow.errors import UsageError
 from shareflow.evidence import safe_name
 from shareflow.keeper import SessionKeeper
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
@@ -111,21 +112,21 @@ OPTIONS = (
         "--platform",
         None,
         "run on phones of this platform only",
-        (("choices", ["android", "ios"]),),
+        (("choices", PLATFORMS),),
     ),
     _Option(
         "--shareflow-screenshot",
         "--screenshot",
         "on",
         "step screenshots: on, off, only-on-failure (default: on)",
-        (("choices", ["on", "off", "only-on-failure"]),),
+        (("choices", SCREENSHOT_MODES),),
     ),
     _Option(
         "--shareflow-video",
         "--video",
         "off",
         "record each test: on, off, retain-on-failure (default: off)",
-        (("choices", ["on", "off", "retain-on-failure"]),),
+        (("choices", VIDEO_MODES),),
     ),
     _Option("--shareflow-output", "--output", "test-results", "evidence folder (default: test-results)"),
     _Option("--sim-scenario", None, None, "scenario file for the embedded virtual farm"),
@@ -171,7 +172,7 @@ OPTIONS = (
 GROUP = ("shareflow", "shareflow: phones, evidence, virtual farm")
 
 
-class NotActive(RuntimeError):
+class NotActive(UsageError):
     """A shareflow fixture was asked for in a project where shareflow is not set up."""
 
 
@@ -191,8 +192,8 @@ class RunConfig:
     devices: list[Device]
     output: Path
     templates: TemplateLibrary
-    screenshot: str
-    video: str
+    screenshot: ScreenshotMode
+    video: VideoMode
     scenario: Path | None
     pairs: str
     run_dir: Path
@@ -340,7 +341,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not worker and scenario is not None:
         try:
             launcher.check(devices_file, scenario)  # once per run (`shareflow run` has checked them already)
-        except launcher.LaunchError as exc:
+        except launcher.FarmInputsError as exc:
             raise pytest.UsageError(f"embedded virtual farm: {exc}") from None
     run_dir = Path(worker["shareflow_run_dir"]) if worker else Path(tempfile.mkdtemp(prefix="shareflow-run-"))
     run = RunConfig(
@@ -490,7 +491,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # -- collection ------------------------------------------------------------------------------
 def _platform_filter(metafunc: pytest.Metafunc, devices: list[Device]) -> list[Device]:
-    wanted = {m for m in ("android", "ios") if metafunc.definition.get_closest_marker(m)}
+    wanted = {m for m in PLATFORMS if metafunc.definition.get_closest_marker(m)}
     return [d for d in devices if not wanted or d.platform in wanted]
 
 

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from itertools import zip_longest
 
 from shareflow.devices import Device
+from shareflow.errors import UsageError
 
 
-class SelectionError(ValueError):
+class SelectionError(UsageError):
     """A device filter that selects nothing, or names an unknown phone."""
 
 

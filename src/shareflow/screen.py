@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 from appium import webdriver
 
+from shareflow.artifacts import ScreenshotMode
+from shareflow.devices import Platform
 from shareflow.errors import ProductFailure
 from shareflow.evidence import Evidence, annotate, beside
 from shareflow.vision.match import Box, Match, ScreenImage, find, find_all
@@ -81,17 +83,17 @@ class Screen:
     def __init__(
         self,
         driver: webdriver.Remote,
-        platform: str,
+        platform: Platform,
         templates: TemplateLibrary,
         evidence: Evidence,
-        screenshots: str = "on",
+        screenshots: ScreenshotMode = "on",
         density: float | None = None,
     ) -> None:
         self.driver = driver
         self.platform = platform
         self.templates = templates
         self.evidence = evidence
-        self.screenshots = screenshots  # on | off | only-on-failure
+        self.screenshots = screenshots
         self.density = density  # pixels per logical unit, when the session tells it
         self._window: tuple[float, float] | None = None
         self._shot: tuple[str, ScreenImage] | None = None  # the newest screenshot and its digest

@@ -21,11 +21,12 @@ from urllib3.exceptions import HTTPError
 
 from shareflow import providers, secrets
 from shareflow.devices import Device
+from shareflow.errors import InfrastructureError
 
 NEW_COMMAND_TIMEOUT_S = 300
 
 
-class SessionError(RuntimeError):
+class SessionError(InfrastructureError):
     """No session could be opened: an infrastructure failure.
 
     ``certain`` names the cause when every later session that meets it will fail the same way: an

@@ -173,7 +173,7 @@ def test_the_farms_inputs_are_checked_once_per_process(tmp_path: Path, monkeypat
     launcher.check(devices, None)
     assert len(calls) == 1
     devices.write_text(pool(DROID).replace("android-fhd", "android-nope"), encoding="utf-8")
-    with pytest.raises(launcher.LaunchError, match="android-nope"):
+    with pytest.raises(launcher.FarmInputsError, match="android-nope"):
         launcher.check(devices, None)  # other bytes: checked again
 
 

@@ -8,8 +8,10 @@ Chromium. Screenshots of what it showed are saved as PNG under the folder the mo
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -30,6 +32,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from shareflow import allure_meta, allure_report, devices, outcomes, secrets
 from shareflow.apps.base import ElementNotShown
 from shareflow.browser import WINDOW, open_headless, screenshot, trend_runs, wait_for
+from shareflow.errors import InfrastructureError, ProductFailure, UsageError
 from shareflow.launcher import LaunchError
 from shareflow.lease import LeaseTimeout
 from shareflow.phone import AppNotInFront
@@ -289,6 +292,38 @@ KINDS = {
 )
 def test_categories_sort_failures_the_way_classify_does(error: BaseException) -> None:
     assert _category(error) == KINDS[outcomes.classify(error)]
+
+
+def _shareflow_exceptions() -> list[type[BaseException]]:
+    """Every exception class defined in shareflow's modules."""
+    import shareflow
+
+    found: list[type[BaseException]] = []
+    for info in pkgutil.walk_packages(shareflow.__path__, "shareflow."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, BaseException) and value.__module__ == info.name
+        ]
+    return found
+
+
+def test_every_shareflow_exception_is_a_product_failure_infrastructure_or_usage_error() -> None:
+    bases = (ProductFailure, InfrastructureError, UsageError)
+    loose = [e.__name__ for e in _shareflow_exceptions() if not issubclass(e, bases) and e is not TimedOut]
+    assert loose == []  # TimedOut is the wait's own: its callers say what a time-out means (``fail=``)
+
+
+def test_the_report_s_categories_name_every_product_failure_and_infrastructure_class() -> None:
+    for error in _shareflow_exceptions():
+        text = f"{error.__module__}.{error.__name__}: it failed"
+        if issubclass(error, ProductFailure):
+            assert re.match(allure_meta.PRODUCT_REGEX, text), error
+        elif issubclass(error, InfrastructureError):
+            assert re.match(allure_meta.INFRASTRUCTURE_REGEX, text), error
 
 
 def test_environment_is_ascii_properties_naming_each_farm_kind_and_masking_secrets() -> None:
