@@ -27,9 +27,11 @@ asks for a fresh one (``fresh``), and a kept session that no longer answers when
 prepares the phone is replaced. At the end of the run each process ends what it kept, taking the
 phone's lease for a moment; where another process holds it, that one ends the session as it takes it.
 
-Sessions are kept on the embedded farm, a local Appium server and a Selenium Grid. The cloud farms
-and appium-device-farm name each session after its test and show its result: there a session lives
-for one test, as before (:data:`KEPT_PROVIDERS`).
+Sessions are kept on the embedded farm and a local Appium server. A Selenium Grid is shared: a session
+kept idle holds its slot, the Grid's queue gives that slot to no one else (other jobs' requests wait,
+then time out: ``session-request-timeout``) and its nodes end idle sessions themselves
+(``session-timeout``); the cloud farms and appium-device-farm name each session after its test and show
+its result. There a session lives for one test, as before (:data:`KEPT_PROVIDERS`).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from urllib3.exceptions import HTTPError
 
 from shareflow.devices import Device
 
-KEPT_PROVIDERS = frozenset({"embedded", "appium", "grid"})
+KEPT_PROVIDERS = frozenset({"embedded", "appium"})
 END_TIMEOUT_S = 10.0
 
 

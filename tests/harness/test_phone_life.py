@@ -104,6 +104,13 @@ def test_cloud_sessions_live_for_one_test(tmp_path: Path, ended: list[str]) -> N
     assert not SessionKeeper(tmp_path, enabled=False).keeps(PHONE)
 
 
+@pytest.mark.parametrize(("provider", "kept"), [("embedded", True), ("appium", True), ("grid", False)])
+def test_a_grid_s_slot_is_not_held_between_tests(tmp_path: Path, provider: str, kept: bool) -> None:
+    """A Grid is shared: an idle kept session would hold its slot from other jobs' queued requests."""
+    device = Device("p", "android", "12", "http://127.0.0.1:4444", provider=provider)
+    assert SessionKeeper(tmp_path).keeps(device) is kept
+
+
 def test_the_end_of_the_run_quits_what_is_kept_unless_another_holds_the_phone(tmp_path: Path, ended: list[str]) -> None:
     a = SessionKeeper(tmp_path)
     a.take(PHONE, URL)
