@@ -332,10 +332,15 @@ def capture(
 @click.argument("screen", required=False, type=click.Path(path_type=Path))
 @click.argument("template", required=False, type=click.Path(path_type=Path))
 @click.option(
-    "--batch", type=click.Path(path_type=Path), help='JSON lines {"screen", "template", "capture_resolution"?}.'
+    "--batch",
+    type=click.Path(path_type=Path),
+    help='JSON lines {"screen", "template", "capture_resolution"?, "density"?}.',
 )
 @click.option("--capture-resolution", help="WxH of the screen the template was cut from (default: its .yaml).")
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Confidence needed (default: its .yaml, else 0.85).")
+@click.option(
+    "--density", type=click.FloatRange(0, min_open=True), help="The screen's pixels per dp (point on iOS), if known."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: one object, or one line per batch case.")
 @click.option(
     "--annotate",
@@ -349,6 +354,7 @@ def match(
     batch: Path | None,
     capture_resolution: str | None,
     threshold: float | None,
+    density: float | None,
     as_json: bool,
     annotate_to: Path | None,
 ) -> None:
@@ -366,7 +372,7 @@ def match(
         fail("give SCREEN and TEMPLATE, or --batch CASES.jsonl")
     try:
         resolution = parse_resolution(capture_resolution) if capture_resolution else None
-        found, image = matcher.match(screen, template, resolution, threshold)
+        found, image = matcher.match(screen, template, resolution, threshold, density)
     except TemplateError as exc:
         fail(str(exc))
     if annotate_to is not None:
@@ -394,8 +400,10 @@ def _match_batch(matcher: Matcher, batch: Path, threshold: float | None, as_json
         if not line.strip():
             continue
         try:
-            screen, template, resolution = batch_case(line, f"{batch}:{number}")
-            found = result(matcher.match(screen, template, resolution, threshold)[0])
+            case = batch_case(line, f"{batch}:{number}")
+            found = result(
+                matcher.match(case.screen, case.template, case.capture_resolution, threshold, case.density)[0]
+            )
         except TemplateError as exc:
             errors += 1
             click.echo(f"shareflow: {exc}", err=True)

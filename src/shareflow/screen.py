@@ -96,24 +96,38 @@ class Screen:
         self.screenshots = screenshots
         self.density = density  # pixels per logical unit, when the session tells it
         self._window: tuple[float, float] | None = None
-        self._shot: tuple[str, ScreenImage] | None = None  # the newest screenshot and its digest
+        self._shot: tuple[str, bytes] | None = None  # the newest screenshot's digest and PNG
+        self._image: ScreenImage | None = None  # ... decoded, once something looks at it
         self._steady = False  # whether the newest screenshot repeated the one before
         self._moving_since = 0.0  # when the screen began changing from poll to poll
         self._matches: dict[str, Match] = {}  # states already matched on that screenshot
         self.guard: Callable[[], None] | None = None  # runs before a wait gives up; may raise a better reason
 
     # -- looking ---------------------------------------------------------------
-    def screenshot(self) -> ScreenImage:
-        """A fresh screenshot; when its pixels did not change, the one already prepared (and matched)."""
+    def refresh(self) -> bytes:
+        """Take a fresh screenshot (its PNG); it is decoded only when looked at (:meth:`image`): a
+        transition's frames, skipped by waits, never are."""
         data = self.driver.get_screenshot_as_png()
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         if self._shot is None or self._shot[0] != digest:
             if self._steady or self._shot is None:
                 self._moving_since = time.monotonic()
-            self._shot, self._matches, self._steady = (digest, ScreenImage(decode_png(data))), {}, False
+            self._shot, self._image, self._matches, self._steady = (digest, data), None, {}, False
         else:
             self._steady = True
-        return self._shot[1]
+        return data
+
+    def image(self) -> ScreenImage:
+        """The newest screenshot, decoded (once); when its pixels did not change, the one already matched."""
+        if self._image is None:
+            png = self._shot[1] if self._shot is not None else self.refresh()
+            self._image = ScreenImage(decode_png(png))
+        return self._image
+
+    def screenshot(self) -> ScreenImage:
+        """A fresh screenshot, decoded; when its pixels did not change, the one already prepared (and matched)."""
+        self.refresh()
+        return self.image()
 
     def still(self) -> bool:
         """Whether the newest screenshot has the same pixels as the one before it."""
@@ -230,9 +244,8 @@ class Screen:
         ``note`` lines (what the phone said besides: a clipboard's content, the texts on the page) are
         drawn beside the screen. Raises :class:`WrongState`.
         """
-        assert self._shot is not None
         if self.screenshots != "off":
-            picture = annotate(self._shot[1].bgr, match, state)
+            picture = annotate(self.image().bgr, match, state)
             name = f"{state} shown: {message}"
             self.evidence.image(name, beside(picture, note) if note else picture)
         raise WrongState(message, state, match.box)
@@ -301,10 +314,11 @@ class Sighting:
         self.last: dict[str, Look] = {}  # each state's newest look
 
     def __call__(self) -> tuple[str, Look] | None:
-        screen = self.screen.screenshot()
+        self.screen.refresh()
         self.looked = self.screen.settled() or time.monotonic() >= self.deadline
         if not self.looked:
             return None
+        screen = self.screen.image()
         for state in self.states:
             look = self.last[state] = Look(screen.bgr, self.screen._match(state, screen))
             if look.match.found:

@@ -19,6 +19,7 @@ from shareflow import wait
 from shareflow.capture import trim
 from shareflow.evidence import FOUND, MAX_EDGE, MISSED, Evidence, annotate
 from shareflow.screen import Screen, StateNotReached, points_per_pixel
+from shareflow.vision import match as match_module
 from shareflow.vision.match import Box, Match, TemplateError, check_template, find, find_all
 from shareflow.vision.templates import Template, TemplateLibrary, TemplateMissing, read_image
 
@@ -485,3 +486,53 @@ def test_the_state_is_found_below_more_lookalikes_than_one_batch_of_places() -> 
     assert found.found, found
     x, y, _, _ = cast(Box, found.box)
     assert y > 1900 and x > 250  # the green bubble on the right, not a white one on the left
+
+
+# -- the fast path ----------------------------------------------------------------------------
+def draw_label(text: str, scale: float) -> np.ndarray:
+    """A 360×640 dp page with one orange button labelled ``text`` at (40, 500) dp, drawn at ``scale``."""
+    size = (round(360 * scale), round(640 * scale))
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    x0, y0, w, h = button_box(scale)
+    draw.rounded_rectangle((x0, y0, x0 + w, y0 + h), radius=round(24 * scale), fill=ORANGE)
+    draw.text(
+        (x0 + w / 2, y0 + h / 2), text, fill="white", font=ImageFont.truetype(FONT, round(18 * scale)), anchor="mm"
+    )
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def test_a_near_copy_at_the_predicted_scale_is_answered_without_reading_its_words() -> None:
+    template = Template(cut(draw_label("立即购买", CAPTURE_SCALE), button_box(CAPTURE_SCALE)), text="立即购买")
+    match = find(draw_label("立即购买", CAPTURE_SCALE), template, scale_hint=1.0)
+    assert match.found and "text" not in match.scores  # the fast path: a copy this close shows the words
+    assert_near(match.box, button_box(CAPTURE_SCALE), 2)
+
+
+@pytest.mark.parametrize(("label", "changed"), [("已停止访问", "己停止访问"), ("打开天猫App", "打开夭猫App")])
+def test_one_changed_stroke_is_never_taken_by_the_fast_path(label: str, changed: str) -> None:
+    """One stroke less: the whole still correlates above 0.98 and every detail tile above 0.9; the fast path,
+    which reads no words, must send it on (the full search reads them)."""
+    template = Template(cut(draw_label(label, CAPTURE_SCALE), button_box(CAPTURE_SCALE)))
+    screen = draw_label(changed, CAPTURE_SCALE)
+    image = match_module.ScreenImage(screen)
+    grey = cv2.cvtColor(template.image, cv2.COLOR_BGR2GRAY)
+    assert match_module._fast(image, template, grey, 1.0) is None
+
+
+def test_a_skipped_transition_frame_is_never_decoded(
+    polled: tuple[Path, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _ = polled
+    decoded: list[int] = []
+    real_decode = screen_module.decode_png
+
+    def counting_decode(data: bytes) -> np.ndarray:
+        decoded.append(1)
+        return real_decode(data)
+
+    monkeypatch.setattr(screen_module, "decode_png", counting_decode)
+    driver = FrameDriver([frame(1, False), frame(2, False), frame(3, False), frame(4)])
+    screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
+    assert screen.expect("taobao/buy", timeout=10).found
+    assert decoded == [1]  # only the screen that stayed

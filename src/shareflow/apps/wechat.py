@@ -119,7 +119,7 @@ class WeChat(PageObject):
 
         def found_in_a_quiet_chat() -> list[Match] | None:
             nonlocal since
-            self.screen.screenshot()
+            self.screen.refresh()
             if not self.screen.still():
                 since = time.monotonic()
                 return None
@@ -128,7 +128,7 @@ class WeChat(PageObject):
             occurrences = self.screen.find_all(state)
             if not occurrences:
                 return occurrences
-            self.screen.screenshot()
+            self.screen.refresh()
             if not self.screen.still():  # a message arrived during the search
                 since = time.monotonic()
                 return None

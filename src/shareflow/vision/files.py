@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,13 @@ class Matcher:
         template_path: Path,
         capture_resolution: tuple[int, int] | None = None,
         threshold: float | None = None,
+        density: float | None = None,
     ) -> tuple[Match, np.ndarray]:
-        """The match of one case, and the screen it was made on."""
+        """The match of one case, and the screen it was made on.
+
+        ``density`` is the screen's pixels per dp (point on iOS): with the template's capture scale it
+        tells the scale the template shows at, as a phone's session does.
+        """
         template = self.template(template_path)
         screen = self.screen(screen_path)
         template = dataclasses.replace(
@@ -69,7 +75,8 @@ class Matcher:
             capture_resolution=capture_resolution or template.capture_resolution,
         )
         try:
-            match = find(screen, template)
+            hint = density / template.capture_scale if density and template.capture_scale else None
+            match = find(screen, template, hint)
         except TemplateError as exc:
             raise TemplateError(f"{template_path} on {screen_path}: {exc}") from None
         return match, screen.bgr
@@ -86,8 +93,18 @@ def result(match: Match) -> dict[str, Any]:
     }
 
 
-def batch_case(line: str, where: str) -> tuple[Path, Path, tuple[int, int] | None]:
-    """One line of a batch file: screen, template, capture resolution; errors name ``where``."""
+@dataclass(frozen=True)
+class Case:
+    """One line of a batch file."""
+
+    screen: Path
+    template: Path
+    capture_resolution: tuple[int, int] | None = None
+    density: float | None = None  # the screen's pixels per dp (point on iOS)
+
+
+def batch_case(line: str, where: str) -> Case:
+    """One line of a batch file: screen, template, capture resolution, density; errors name ``where``."""
     try:
         case = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -97,15 +114,19 @@ def batch_case(line: str, where: str) -> tuple[Path, Path, tuple[int, int] | Non
     for key in ("screen", "template"):
         if not isinstance(case.get(key), str):
             raise TemplateError(f"{where}: field '{key}' is missing or not a path")
+    density = case.get("density")
+    if density is not None and (isinstance(density, bool) or not isinstance(density, int | float) or density <= 0):
+        raise TemplateError(f"{where}: field 'density': expected a number of pixels per dp above 0")
+    found = Case(Path(case["screen"]), Path(case["template"]), None, float(density) if density else None)
     resolution = case.get("capture_resolution")
     if resolution is None:
-        return Path(case["screen"]), Path(case["template"]), None
+        return found
     if isinstance(resolution, str):
-        return Path(case["screen"]), Path(case["template"]), parse_resolution(resolution)
+        return dataclasses.replace(found, capture_resolution=parse_resolution(resolution))
     if (
         isinstance(resolution, list)
         and len(resolution) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in resolution)
     ):
-        return Path(case["screen"]), Path(case["template"]), (resolution[0], resolution[1])
+        return dataclasses.replace(found, capture_resolution=(resolution[0], resolution[1]))
     raise TemplateError(f"{where}: field 'capture_resolution': expected [width, height] or \"WxH\"")

@@ -59,6 +59,9 @@ SCALE_PRECISION = 0.003  # refinement stops when neighbouring scales differ less
 FINE_STEPS = 9  # scales tried per place in refinement, between the coarse neighbours
 UPSCALE_BLUR = 0.6  # sigma per unit of scale when the template is enlarged, before tiles are compared
 OCCURRENCES = 20  # find_all reports at most this many places
+FAST_STRUCTURE = 0.95  # correlation at full resolution, at the predicted scale, that lets the fast path answer
+FAST_COARSE_LOSS = 0.1  # ... after at least this less at the coarse level (downsampling blurs both alike)
+FAST_DIFFERENCE = 0.25  # spread units: the most a spot may differ for the fast path (a stroke more or less: 0.4+)
 
 
 class TemplateError(UsageError):
@@ -212,6 +215,20 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
     if region is not None:
         image = image.region(region)
     t_grey = _grey(template.image)
+    predicted = predicted_scale(screen_size, template.capture_resolution, scale_hint)
+    quick = _fast(image, template, t_grey, predicted) if predicted is not None else None
+    if quick is not None:
+        return Match(
+            found=True,
+            confidence=quick.confidence,
+            box=_shift(quick.box, ox, oy),
+            best=_shift(quick.box, ox, oy),
+            scale=round(quick.scale, 4),
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+            scores={k: round(v, 4) for k, v in quick.scores.items()},
+            text=quick.read,
+            screen_size=screen_size,
+        )
     scales, likeliest, fine = candidate_scales((image.width, image.height), template.capture_resolution, scale_hint)
     first = scales[[int(np.argmin(np.abs(np.log(scales / likeliest))))]]
     candidates: list[Candidate] = []
@@ -248,6 +265,39 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
         near_miss=Candidate(_shift(near.box, ox, oy), near.scale, near.scores) if near else None,
         screen_size=screen_size,
     )
+
+
+def predicted_scale(
+    screen_size: tuple[int, int], capture_resolution: tuple[int, int] | None, scale_hint: float | None
+) -> float | None:
+    """The one scale the template most likely shows at: the density hint, else the ratio of screen widths."""
+    if scale_hint is not None:
+        return scale_hint
+    return screen_size[0] / capture_resolution[0] if capture_resolution is not None else None
+
+
+def _fast(image: ScreenImage, template: Template, t_grey: np.ndarray, scale: float) -> Candidate | None:
+    """The template matched at ``scale`` alone (the coarse level, then full resolution): the place when it is
+    a near copy there — correlation above :data:`FAST_STRUCTURE`, no spot differing more than
+    :data:`FAST_DIFFERENCE`, colour and detail agreeing. The words are not read: a copy this close shows them.
+
+    None sends the template to the full search: nothing there, or not beyond doubt.
+    """
+    places = _search(image, t_grey, template.mask, np.array([scale]))
+    if not places or places[0][0] < FAST_STRUCTURE - FAST_COARSE_LOSS:
+        return None
+    structure, fine, box = _refine(image, t_grey, template.mask, places[0], np.array([scale]))
+    if structure < FAST_STRUCTURE:
+        return None
+    x, y, w, h = box
+    t_scaled = _grey(_resize(template.image, fine))[:h, :w]
+    patch = _grey(image.bgr[y : y + h, x : x + w])
+    if template.mask is not None or patch.shape != t_scaled.shape:
+        return None  # transparent pixels differ by design: the full search weighs them out
+    if verify.largest_difference(patch, t_scaled) > FAST_DIFFERENCE:
+        return None
+    candidate = Candidate(box, fine, {"structure": structure, **_appearance(image, template.image, None, fine, box)})
+    return candidate if candidate.confidence >= template.threshold else None
 
 
 def _inside(scale: float, around: float, fine: Callable[[float], np.ndarray]) -> bool:

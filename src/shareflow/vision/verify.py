@@ -23,6 +23,7 @@ MIN_TILE = 10  # px: tiles are never smaller
 FLAT_TILE = 4.0  # grey-level spread under which a tile counts as flat (background)
 FLAT_SPAN = 24.0  # further spread at which a flat template tile counts as wholly different
 SHIFT = 2  # px each tile may move to absorb resampling and a residual scale error
+DIFFERENCE_WINDOW = 1 / 6  # share of the template's short side over which differences are averaged (a stroke or so)
 
 
 def _ground(lab: np.ndarray, grey: np.ndarray) -> np.ndarray:
@@ -139,3 +140,18 @@ def detail_agreement(window: np.ndarray, template: np.ndarray, mask: np.ndarray 
             score = float(cv2.matchTemplate(around, tile, cv2.TM_CCOEFF_NORMED).max())
         worst = min(worst, score)
     return max(0.0, worst)
+
+
+def largest_difference(patch: np.ndarray, template: np.ndarray) -> float:
+    """How far the most different spot of two grey images of the same size is apart.
+
+    Both are brought to zero mean and unit spread (as correlation sees them); their absolute
+    difference is averaged over windows of :data:`DIFFERENCE_WINDOW` of the short side and the largest
+    average is returned, in units of spread: 0 for copies, a few tenths where JPEG noise or a
+    re-rendered edge differ, about half or more where a stroke is added or missing (one changed character).
+    """
+    a, b = patch.astype(np.float32), template.astype(np.float32)
+    za = (a - a.mean()) / (float(a.std()) + 1e-6)
+    zb = (b - b.mean()) / (float(b.std()) + 1e-6)
+    side = max(3, round(min(template.shape[:2]) * DIFFERENCE_WINDOW))
+    return float(cv2.blur(np.abs(za - zb), (side, side)).max())
