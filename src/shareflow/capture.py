@@ -2,7 +2,9 @@
 
 The crop is taken from a screenshot, trimmed to its content (a uniform
 margin is cut away) or cut to a fixed size around the element's centre,
-and written with its metadata to ``<root>/<platform>/<state>.png|.yaml``.
+and written with its metadata to ``<root>/<platform>/<state>.png|.yaml``,
+with the words OCR reads on it cached in ``<state>.ocr.yaml`` (so matching
+it needs no OCR of the template at run time).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from shareflow.devices import Platform
 from shareflow.phone import density_of
 from shareflow.screen import decode_png
 from shareflow.vision.match import DEFAULT_THRESHOLD, check_template
+from shareflow.vision.template_text import save_words
 from shareflow.vision.templates import read_meta
 
 Rect = tuple[int, int, int, int]
@@ -73,7 +76,7 @@ def capture(
     ``inner`` (logical width, height) cuts that much around the centre (or
     from the top-left corner, with ``anchor="topleft"``) instead of trimming to the content.
     Refreshing a template keeps what a person set in its metadata (threshold,
-    text, text box, region) unless given here.
+    text, text box, region) unless given here. The words it shows are read and cached beside it.
     """
     screen = decode_png(driver.get_screenshot_as_png())
     rect_scale, density = screen_scale(driver, platform, screen.shape[1])
@@ -105,4 +108,5 @@ def capture(
     if source:
         meta["source"] = source
     png.with_suffix(".yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    save_words(png, crop)
     return png

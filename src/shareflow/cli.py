@@ -24,6 +24,9 @@ from shareflow.providers import build_name
 from shareflow.session import SessionError, open_driver
 from shareflow.vision.files import Matcher, batch_case, parse_resolution, result
 from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError
+from shareflow.vision.ocr import text_agreement
+from shareflow.vision.template_text import cache_path, save_words
+from shareflow.vision.templates import read_image, read_meta
 
 USAGE_ERROR = 2
 E2E = Path("tests/e2e")
@@ -325,7 +328,31 @@ def capture(
         )
     finally:
         driver.quit()
-    click.echo(f"wrote {path} and {path.with_suffix('.yaml')}")
+    click.echo(f"wrote {path}, {path.with_suffix('.yaml')} and {cache_path(path)}")
+
+
+@main.command("read-text")
+@click.option("--templates", default="screenshots", show_default=True, type=click.Path(path_type=Path))
+def read_text(templates: Path) -> None:
+    """Read the words every template shows and cache them beside it (<state>.ocr.yaml).
+
+    Caches still valid (same image, same OCR model) are kept. `shareflow capture` writes a template's
+    cache as it records it; run this after adding templates by hand or updating RapidOCR.
+    """
+    pngs = sorted(templates.rglob("*.png")) if templates.is_dir() else []
+    if not pngs:
+        fail(f"--templates {templates}: no templates (*.png) in it")
+    for png in pngs:
+        sidecar = png.with_suffix(".yaml")
+        try:
+            declared = read_meta(sidecar).get("text", "") if sidecar.is_file() else ""
+            words = save_words(png, read_image(png)[0])
+        except TemplateError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{cache_path(png)}: cannot write: {exc.strerror}")
+        note = f" (declared: {declared})" if declared and text_agreement(declared, words.text) < 1 else ""
+        click.echo(f"{png.relative_to(templates)}: {words.text or '(no text)'}{note}")
 
 
 @main.command()

@@ -154,6 +154,7 @@ CASES = [
         ("matrix", "--output", "{dir}", "--history", "{dir}/hist", "--devices", "{dir}/devices.yaml"),
         ("{dir}",),
     ),
+    Case("read-text-no-templates", ("read-text", "--templates", "{dir}/nowhere"), ("--templates", "nowhere")),
     Case("unknown-command", ("summon",), ("summon",)),
 ]
 

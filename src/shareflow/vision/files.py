@@ -1,7 +1,9 @@
 """Matching screenshot files against template files: what ``shareflow match`` runs.
 
 A template's sidecar ``.yaml`` (when there is one) supplies its capture
-resolution, threshold, region and text; options given explicitly win.
+resolution, threshold, region and text; options given explicitly win. A
+template without declared text (a bare PNG) is checked by the words OCR
+reads on it, cached beside it (``<name>.ocr.yaml``) when its folder can be written.
 """
 
 from __future__ import annotations

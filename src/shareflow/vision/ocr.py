@@ -1,34 +1,84 @@
-"""Reading the words on a matched place: RapidOCR's recogniser (models ship with the package).
+"""Reading words with RapidOCR (its models ship with the package).
 
-Only recognition runs (no text detection): the place is already known, so a
-label costs one small network pass.
+On a matched place only recognition runs (no text detection): the place is
+already known, so a label costs one small network pass. Detection runs only
+on templates, to find where their words are (see :mod:`shareflow.vision.template_text`).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
+import importlib.util
 import threading
 import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
+PACKAGE = "rapidocr_onnxruntime"
 _LOCK = threading.Lock()
 MISMATCH_CEILING = 0.5  # a place whose words differ scores at most this on text
+DETECTION_SIDE = 960  # px: a longer image is shrunk to this for text detection; smaller ones keep their size
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of text found on an image: its words, the recogniser's confidence in them, and its box."""
+
+    words: str
+    score: float
+    box: tuple[int, int, int, int]  # x, y, w, h in pixels of the image
 
 
 @functools.cache
 def _engine() -> Any:
-    from rapidocr_onnxruntime import RapidOCR  # loads ONNX models: only when text is checked
+    from rapidocr_onnxruntime import RapidOCR  # loads ONNX models: only when text is read
 
-    return RapidOCR()
+    # RapidOCR's default enlarges an image's short side to 736 px before detection: slow on a small
+    # template, and its words then come out in pieces
+    return RapidOCR(det_limit_type="max", det_limit_side_len=DETECTION_SIDE)
+
+
+@functools.cache
+def model() -> str:
+    """Which OCR reads: the package's version and its detection and recognition models' file names."""
+    spec = importlib.util.find_spec(PACKAGE)  # found, not imported: naming the model loads nothing
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f"{PACKAGE} is not installed")
+    config = yaml.safe_load((Path(spec.origin).parent / "config.yaml").read_text(encoding="utf-8"))
+    files = ", ".join(Path(config[part]["model_path"]).name for part in ("Det", "Rec"))
+    return f"{PACKAGE} {importlib.metadata.version(PACKAGE)} ({files})"
+
+
+def recognise(image: np.ndarray) -> tuple[str, float]:
+    """The words on a BGR image of one line of text and the recogniser's confidence in them."""
+    with _LOCK:
+        result, _ = _engine()(image, use_det=False, use_cls=False, use_rec=True)
+    if not result:
+        return "", 0.0
+    words, score = result[0]
+    return str(words), float(score)
 
 
 def read_text(image: np.ndarray) -> str:
     """The words on a BGR image of one line of text ("" when none are legible)."""
+    return recognise(image)[0]
+
+
+def find_lines(image: np.ndarray) -> list[Line]:
+    """Every line of text detected on a BGR image, each read, top to bottom."""
     with _LOCK:
-        result, _ = _engine()(image, use_det=False, use_cls=False, use_rec=True)
-    return "".join(str(line[0]) for line in result or [])
+        result, _ = _engine()(image, use_cls=False)
+    lines = []
+    for points, words, score in result or []:
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        box = round(min(xs)), round(min(ys)), round(max(xs) - min(xs)), round(max(ys) - min(ys))
+        lines.append(Line(str(words), float(score), box))
+    return lines
 
 
 def normalise(text: str) -> str:

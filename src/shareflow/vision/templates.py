@@ -9,15 +9,18 @@ Each template has a sidecar ``<state>.yaml``::
     text: 立即购买                       # optional: the words it shows (whole characters only), checked by OCR
     text_box: [0, 0.7, 1, 0.3]         # optional: where in the template those words are (fractions)
     source: {device: xiaomi-11, locator: "..."}   # how it was captured
+
+A template whose sidecar declares no ``text`` is checked by the words OCR reads
+on it, cached beside it in ``<state>.ocr.yaml`` (see :mod:`shareflow.vision.template_text`).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import jsonschema
@@ -26,6 +29,9 @@ import yaml
 
 from shareflow.errors import UsageError
 from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError, check_template
+from shareflow.vision.template_text import words_of
+
+TextSource = Literal["declared", "read", ""]  # given by a person, read by OCR from the image, or not looked for
 
 META_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -67,7 +73,8 @@ class Template:
     """A reference image of a screen state and how to match it (what :func:`shareflow.vision.match.find` takes).
 
     Only the image is needed: ``Template(image)`` is looked for at the default threshold over every
-    scale phones use. The library fills in the rest from the template's sidecar.
+    scale phones use. The library fills in the rest from the template's sidecar, and the words from
+    the image itself when the sidecar declares none (:func:`with_read_text` does so for any template).
     """
 
     image: np.ndarray  # BGR
@@ -78,10 +85,15 @@ class Template:
     region: tuple[float, float, float, float] | None = None  # where to look, fractions of the screen
     text: str = ""  # the words it shows, checked by OCR
     text_box: tuple[float, float, float, float] | None = None  # where in the template those words are
+    text_source: TextSource = ""  # "read" with no text: OCR found none (an icon)
     state: str = ""  # "<app>/<state>"
     platform: str = ""
     path: Path | None = None
     source: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.text and not self.text_source:
+            object.__setattr__(self, "text_source", "declared")  # words given in code are declared
 
     def region_box(self, width: int, height: int) -> tuple[int, int, int, int] | None:
         """The search region in pixels of a ``width`` × ``height`` screen."""
@@ -134,10 +146,24 @@ def read_template_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return image, mask
 
 
+def with_read_text(template: Template) -> Template:
+    """``template`` with the words OCR reads on its image, unless its words are declared or already read.
+
+    They are cached beside its PNG when it has one (see :func:`shareflow.vision.template_text.words_of`).
+    """
+    if template.text_source:
+        return template
+    words = words_of(template.image, template.path)
+    return replace(template, text=words.text, text_box=words.box, text_source="read")
+
+
 def template_from(png: Path, meta: dict[str, Any], state: str = "", platform: str = "") -> Template:
-    """The template a PNG shows, matched as its (validated) sidecar ``meta`` says; errors name the file."""
+    """The template a PNG shows, matched as its (validated) sidecar ``meta`` says; errors name the file.
+
+    Without declared ``text``, its words are read from the image (:func:`with_read_text`).
+    """
     image, mask = read_template_image(png)
-    return Template(
+    template = Template(
         image=image,
         mask=mask,
         threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
@@ -151,6 +177,7 @@ def template_from(png: Path, meta: dict[str, Any], state: str = "", platform: st
         path=png,
         source=meta.get("source", {}),
     )
+    return with_read_text(template)
 
 
 def shipped_library() -> Path:
