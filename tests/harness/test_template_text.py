@@ -182,12 +182,15 @@ def test_a_read_only_folder_keeps_the_words_in_memory(tmp_path: Path, read_only:
     assert len(reads) == 1
 
 
-def test_declared_text_wins_and_nothing_is_read(tmp_path: Path, reads: list[np.ndarray]) -> None:
+def test_declared_text_wins_and_only_where_it_is_is_read(tmp_path: Path, reads: list[np.ndarray]) -> None:
     png = write(tmp_path, button(), META + "text: 去微信粘贴\n")
     template = load(tmp_path)
-    assert (template.text, template.text_source) == ("去微信粘贴", "declared")
+    assert (template.text, template.text_source, template.text_box) == ("去微信粘贴", "declared", None)
+    assert template.words_box is not None and cache_path(png).exists()  # the words' place, for other fonts
     assert with_read_text(template) is template
-    assert not reads and not cache_path(png).exists()
+    boxed = write(tmp_path / "boxed", button(), META + "text: 去微信粘贴\ntext_box: [0, 0, 1, 1]\n")
+    reads.clear()
+    assert load(tmp_path / "boxed").words_box is None and not reads and not cache_path(boxed).exists()
     assert Template(button(), text=WORDS).text_source == "declared"  # words given in code are declared too
 
 

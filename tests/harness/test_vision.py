@@ -21,7 +21,7 @@ from shareflow.evidence import FOUND, MAX_EDGE, MISSED, Evidence, annotate
 from shareflow.screen import Screen, StateNotReached, points_per_pixel
 from shareflow.vision import match as match_module
 from shareflow.vision.match import Box, Match, TemplateError, check_template, find, find_all
-from shareflow.vision.templates import Template, TemplateLibrary, TemplateMissing, read_image
+from shareflow.vision.templates import Template, TemplateLibrary, TemplateMissing, read_image, with_read_text
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 ORANGE, GREY, RED = (255, 80, 0), (204, 204, 204), (255, 0, 54)
@@ -536,3 +536,57 @@ def test_a_skipped_transition_frame_is_never_decoded(
     screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(root), Evidence(root), "off", 2.625)
     assert screen.expect("taobao/buy", timeout=10).found
     assert decoded == [1]  # only the screen that stayed
+
+
+# -- text states in another font --------------------------------------------------------------
+OTHER_FONTS = {  # path, face index: Noto's collection holds SC at 2
+    "Noto Sans CJK SC": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    "WenQuanYi Zen Hei": ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    "AR PL UMing": ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+}
+
+
+def draw_in(text: str, scale: float, font: tuple[str, int], colour: tuple[int, int, int] = ORANGE) -> np.ndarray:
+    """The page of :func:`draw_label`, its words drawn in ``font`` (path, face index)."""
+    size = (round(360 * scale), round(640 * scale))
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    draw.text(
+        (round(16 * scale), round(40 * scale)),
+        "淘宝 商品详情",
+        fill="black",
+        font=ImageFont.truetype(font[0], round(16 * scale), index=font[1]),
+    )
+    x0, y0, w, h = button_box(scale)
+    draw.rounded_rectangle((x0, y0, x0 + w, y0 + h), radius=round(24 * scale), fill=colour)
+    label = ImageFont.truetype(font[0], round(18 * scale), index=font[1])
+    draw.text((x0 + w / 2, y0 + h / 2), text, fill="white", font=label, anchor="mm")
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def label_template(text: str) -> Template:
+    """A button's template recorded in WenQuanYi Micro Hei, its words read from it as a library's are."""
+    image = cut(draw_label(text, CAPTURE_SCALE), button_box(CAPTURE_SCALE))
+    return with_read_text(Template(image, capture_resolution=(945, 1680), capture_scale=CAPTURE_SCALE))
+
+
+@pytest.mark.parametrize("font", OTHER_FONTS)
+def test_a_text_state_drawn_in_another_font_is_found_by_its_words(font: str) -> None:
+    template = label_template("继续访问")
+    match = find(draw_in("继续访问", 2.0, OTHER_FONTS[font]), template, 2.0 / CAPTURE_SCALE)
+    assert match.found and match.scores.get("words") == match_module.WORDS_CEILING
+    assert_near(match.box, button_box(2.0), 6)
+
+
+@pytest.mark.parametrize("font", OTHER_FONTS)
+def test_in_another_font_one_changed_character_or_colour_still_fails(font: str) -> None:
+    template = label_template("继续访问")
+    assert not find(draw_in("继续访间", 2.0, OTHER_FONTS[font]), template, 2.0 / CAPTURE_SCALE).found
+    assert not find(draw_in("继续访问", 2.0, OTHER_FONTS[font], GREY), template, 2.0 / CAPTURE_SCALE).found
+
+
+def test_words_the_recogniser_confuses_never_decide_alone() -> None:
+    """己 reads as 已 in every font: on words alone 己停止访问 would pass for 已停止访问."""
+    template = label_template("已停止访问")
+    font = OTHER_FONTS["Noto Sans CJK SC"]
+    assert not find(draw_in("己停止访问", 2.0, font), template, 2.0 / CAPTURE_SCALE).found

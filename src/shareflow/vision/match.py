@@ -61,6 +61,10 @@ UPSCALE_BLUR = 0.6  # sigma per unit of scale when the template is enlarged, bef
 OCCURRENCES = 20  # find_all reports at most this many places
 FAST_STRUCTURE = 0.95  # correlation at full resolution, at the predicted scale, that lets the fast path answer
 FAST_COARSE_LOSS = 0.1  # ... after at least this less at the coarse level (downsampling blurs both alike)
+WORDS_STRUCTURE = 0.5  # a text template's places read for its words when nothing matched its pixels ...
+WORDS_PLACES = 2  # ... at most this many, the likeliest first
+WORDS_CEILING = 0.95  # what a state found by its words scores on them: not a copy (1 is pixel-identical)
+WORDS_MARGIN = 0.25  # share of the words' height around them that another font may also change
 FAST_DIFFERENCE = 0.25  # spread units: the most a spot may differ for the fast path (a stroke more or less: 0.4+)
 
 
@@ -248,6 +252,8 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
     if not candidates:
         th, tw = t_grey.shape
         raise TemplateError(f"template {tw}x{th} cannot fit the screen {image.width}x{image.height} at any scale")
+    if text and not any(c.confidence >= threshold for c in candidates):
+        candidates += _by_words(image, template, candidates)
     best = max(candidates, key=lambda c: c.confidence)
     others = [c for c in candidates if not _overlaps(c.box, best.box)]
     near = max(others, key=lambda c: c.confidence) if others else None
@@ -298,6 +304,52 @@ def _fast(image: ScreenImage, template: Template, t_grey: np.ndarray, scale: flo
         return None
     candidate = Candidate(box, fine, {"structure": structure, **_appearance(image, template.image, None, fine, box)})
     return candidate if candidate.confidence >= template.threshold else None
+
+
+def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate]) -> list[Candidate]:
+    """A text template's state drawn in another font: at the likeliest places (the template's shape,
+    correlated at :data:`WORDS_STRUCTURE` or more), its words read there, its colours (ground, ink) and
+    the detail of its part outside the words (a badge, an icon, a corner) agreeing.
+
+    Another font moves every stroke, so structure and detail fall below any threshold while the words,
+    their place and their colours stay. A place whose words were read already (and differed) is not
+    read again. The first place that agrees is returned; it scores :data:`WORDS_CEILING` on words, as it
+    is no copy, so a template asking for more (a near-copy threshold) is never found this way; nor one
+    whose words hold a character the recogniser confuses with another (its one-stroke near miss).
+    """
+    box = template.text_box or template.words_box
+    if box is None or template.threshold > WORDS_CEILING or ocr.confusable(template.text):
+        return []  # where the words are is not known; a near copy is asked for; or the words may mislead
+    places: list[Candidate] = []
+    for c in sorted(candidates, key=lambda c: -c.scores["structure"]):
+        if c.scores["structure"] < WORDS_STRUCTURE or len(places) == WORDS_PLACES:
+            break
+        if all(not _overlaps(c.box, p.box) for p in places):
+            places.append(c)
+    outside = _outside_words(template, box)
+    for place in places:
+        if "text" in place.scores:
+            continue
+        read = _read_at(image, place.box, box)
+        if ocr.text_agreement(template.text, read) < 1.0:
+            continue
+        colour = _appearance(image, template.image, template.mask, place.scale, place.box)["colour"]
+        detail = _appearance(image, template.image, outside, place.scale, place.box)["detail"]
+        scores = {"words": WORDS_CEILING, "colour": colour, "detail": detail}
+        return [Candidate(place.box, place.scale, scores, read)]
+    return []
+
+
+def _outside_words(template: Template, box: TextBox) -> np.ndarray:
+    """The template's mask with its words' ``box`` (and a margin of :data:`WORDS_MARGIN` of its height) left out."""
+    h, w = template.image.shape[:2]
+    mask = np.full((h, w), 255, np.uint8) if template.mask is None else template.mask.copy()
+    x, y, bw, bh = box
+    pad = WORDS_MARGIN * bh * h
+    mask[
+        max(0, round(y * h - pad)) : round((y + bh) * h + pad), max(0, round(x * w - pad)) : round((x + bw) * w + pad)
+    ] = 0
+    return mask
 
 
 def _inside(scale: float, around: float, fine: Callable[[float], np.ndarray]) -> bool:

@@ -22,6 +22,10 @@ import yaml
 PACKAGE = "rapidocr_onnxruntime"
 _LOCK = threading.Lock()
 MISMATCH_CEILING = 0.5  # a place whose words differ scores at most this on text
+# Characters the recogniser reads as one another, either way, in some CJK font (one stroke more, less or
+# moved): found by benchmarks/confusables.py over 100 look-alike pairs in four fonts. Words holding one
+# cannot tell a state from its one-stroke near miss: such a template needs its pixels to agree as well.
+CONFUSABLE = frozenset("已己巳天夭日曰汨汩戌戍查杳京亰晴睛")
 DETECTION_SIDE = 960  # px: a longer image is shrunk to this for text detection; smaller ones keep their size
 
 
@@ -108,3 +112,8 @@ def _common_subsequence(a: str, b: str) -> int:
         for j, other in enumerate(b, 1):
             previous, row[j] = row[j], (previous + 1 if ch == other else max(row[j], row[j - 1]))
     return row[-1]
+
+
+def confusable(text: str) -> bool:
+    """Whether ``text`` holds a character the recogniser may read as another (:data:`CONFUSABLE`)."""
+    return any(ch in CONFUSABLE for ch in text)

@@ -86,6 +86,7 @@ class Template:
     text: str = ""  # the words it shows, checked by OCR
     text_box: tuple[float, float, float, float] | None = None  # where in the template those words are
     text_source: TextSource = ""  # "read" with no text: OCR found none (an icon)
+    words_box: tuple[float, float, float, float] | None = None  # where OCR found its words (read, or declared's)
     state: str = ""  # "<app>/<state>"
     platform: str = ""
     path: Path | None = None
@@ -147,14 +148,19 @@ def read_template_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def with_read_text(template: Template) -> Template:
-    """``template`` with the words OCR reads on its image, unless its words are declared or already read.
+    """``template`` with the words OCR reads on its image, unless its words are declared or already read
+    (declared words without a ``text_box`` still get where OCR finds words: ``words_box``).
 
     They are cached beside its PNG when it has one (see :func:`shareflow.vision.template_text.words_of`).
     """
-    if template.text_source:
+    if template.text_source == "read":
         return template
+    if template.text_source == "declared":  # the declared words win; where they are may still be read
+        if template.text_box is not None or template.words_box is not None:
+            return template
+        return replace(template, words_box=words_of(template.image, template.path).box)
     words = words_of(template.image, template.path)
-    return replace(template, text=words.text, text_box=words.box, text_source="read")
+    return replace(template, text=words.text, text_box=words.box, text_source="read", words_box=words.box)
 
 
 def template_from(png: Path, meta: dict[str, Any], state: str = "", platform: str = "") -> Template:
