@@ -134,6 +134,12 @@ SPECS: dict[str, Spec] = {
         colour="defect:submit_order_disabled",
         siblings=("taobao/item", "taobao/clipboard_card"),
     ),
+    "taobao/order_submit_disabled": Spec(
+        "提交订单",
+        subs=(("订", "汀"), ("交", "文")),
+        colour={"#FFC4A8": ORANGE},  # enabled again
+        siblings=("taobao/order_confirm",),
+    ),
     "taobao/clipboard_card": Spec(
         "查看详情", subs=(("查", "杳"), ("看", "着"), ("详", "洋")), siblings=("taobao/item", "taobao/order_confirm")
     ),
