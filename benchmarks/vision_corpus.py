@@ -562,15 +562,16 @@ def removed(layers: list[Layer], gone: set[int]) -> list[Layer]:
     return rebuild(layers, lambda original, copy: None if id(original) in gone else copy)
 
 
-def respelled(layers: list[Layer], target: Node, old: str, new: str, scale: float) -> list[Layer] | None:
+def respelled(layers: list[Layer], target: Node, old: str, new: str, profile: Profile) -> list[Layer] | None:
     """The first text in ``target`` holding ``old`` with it replaced by ``new`` (its frame widened if
     the new text is wider, so that nothing wraps); ``None`` if no text in it holds ``old``."""
     node = next((n for n in target.walk() if old in (n.value or n.text)), None)
     if node is None:
         return None
     text = (node.value or node.text).replace(old, new, 1)
+    scale, font, bold = profile.scale, profile.font, node.style.bold
     px = round(node.style.size * scale)
-    grow = max(0.0, (text_width(text, px) - text_width(node.value or node.text, px)) / scale)
+    grow = max(0.0, (text_width(font, text, px, bold) - text_width(font, node.value or node.text, px, bold)) / scale)
 
     def edit(original: Node, copy: Node) -> Node:
         if original is not node:
@@ -941,7 +942,7 @@ class DeviceCases:
         if not subs:
             return None
         old, new = self.rng(t.capture.state, "one_char").choice(subs)
-        layers = respelled(t.capture.layers, t.placed.node, old, new, t.scale)
+        layers = respelled(t.capture.layers, t.placed.node, old, new, self.profile)
         if layers is None:
             return None
         return layers, f"{old}→{new}"
