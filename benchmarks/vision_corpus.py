@@ -3,7 +3,8 @@
 Walks the six phones of devices.yaml, in their three pairs, through every screen state the
 suites use (the walk of ``screenshots/record_templates.py``, on its quiet farm served
 in-process with the clock stopped) and keeps, at each state, the screenshot, the template's
-box in it and the phone's view tree. From those it makes, per phone and state:
+box in it and the phone's view tree. From those it makes, per phone and state, with the
+template library's templates and sidecars:
 
 - positives (the template is on the screen; ``box`` says where): ``clean`` as the farm shows
   it (also other states' screens where the very same element shows), ``jpeg`` (re-encoded at
@@ -22,9 +23,32 @@ is refined onto the template's content (text centres and wraps differently per w
 Android WeChat >= 8.0.55 hides node text from the walk's locators, so it is walked as
 8.0.16, which draws the same pixels (checked before the walk).
 
+Then, on screens and templates the matcher was not tuned on, four kinds (``variant`` says
+which positive or near miss a case is; ``kind`` is the kind):
+
+- ``bare``: the cases ``clean``, ``one_char``, ``colour`` and ``sibling`` of a seeded sample of
+  ``BARE_STATES`` states per phone again, with the template copied as a bare PNG (no sidecar:
+  no text, threshold, region) and no capture resolution, as Airtest users keep templates;
+- ``font``: a seeded sample of ``FONT_STATES`` states per phone (of those whose template shows
+  text) drawn by the phone's renderer in each of ``OTHER_FONTS`` (the templates are in
+  WenQuanYi Micro Hei): the state (a positive, left out where its text would wrap or be cut
+  otherwise in that font) and its ``one_char`` near miss (checked in the tree as above);
+- ``cross``: templates cut on the phones the library was not recorded on (at the state's box,
+  with the sidecar ``shareflow capture`` writes when it refreshes a template: that phone's
+  capture resolution and scale, the library's threshold and text), matched on the other phones
+  of the platform: ``clean``, ``one_char`` and ``colour`` of a seeded sample of
+  ``CROSS_STATES`` states per pair of phones;
+- ``own``: screens of our own design drawn outside the farm (``benchmarks/vision_own.py``).
+
+Every case with the state on screen is in the positive-heavy ``mix`` (``"mix": true``), and a
+seeded sample of the others so that ``MIX_POSITIVES`` of it are positives: a real test run,
+where most ``expect()`` calls pass. The samples keep the build and a run of both tools within
+about 20 minutes on a 2-core machine.
+
     .venv/bin/python benchmarks/vision_corpus.py [--out benchmarks/corpus] [--seed 2021] [--others 1]
 
-Writes ``<out>/screens/<device>/<name>.png``, ``<out>/cases.jsonl`` and ``<out>/summary.json``.
+Writes ``<out>/screens/<device>/<name>.png``, ``<out>/templates/{bare,cross,own}/``,
+``<out>/cases.jsonl`` and ``<out>/summary.json``.
 """
 
 from __future__ import annotations
@@ -52,12 +76,14 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from shareflow.capture import KEPT
 from shareflow.devices import Device, load
 from shareflow.screen import decode_png
 from shareflow_sim import scenario as scenarios
 from shareflow_sim import system
 from shareflow_sim.apps.wechat import TEXT_HIDDEN_FROM, parse_version
 from shareflow_sim.farm import CHINA, Farm
+from shareflow_sim.fonts import AR_PL_UMING, NOTO_SANS_CJK_SC, WQY_ZEN_HEI, Font
 from shareflow_sim.phone import BANNER_NOISE, Phone, PhoneSpec
 from shareflow_sim.profiles import Profile
 from shareflow_sim.render import Renderer, text_width
@@ -68,6 +94,7 @@ from shareflow_sim.ui import Layer, Node, Rect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "screenshots"))
 import record_templates as rt  # noqa: E402  (a script folder, not a package)
+import vision_own  # noqa: E402  (benchmarks/, the folder of this script)
 
 Box = tuple[int, int, int, int]  # x, y, w, h in screen pixels
 Op = str | Mapping[str, str]  # "disable", "defect:<name>", or a recolour map (old colour -> new)
@@ -90,6 +117,14 @@ ORANGE, GREEN, BUBBLE, WHITE, INK = "#FF5000", "#07C160", "#95EC69", "#FFFFFF", 
 BLUE, RED, GOLD = "#1677FF", "#E8302E", "#FFE3A0"
 POSITIVE = ("clean", "jpeg", "banner", "statusbar", "scroll")
 NEGATIVE = ("one_char", "colour", "neighbour", "sibling", "other", "covered")
+UNTUNED = ("bare", "font", "cross", "own")  # kinds with positives and negatives, the variant in "variant"
+OTHER_FONTS = (NOTO_SANS_CJK_SC, WQY_ZEN_HEI, AR_PL_UMING)  # the library's templates are in WenQuanYi Micro Hei
+BARE_STATES = 6  # states per phone whose cases are repeated with bare templates
+BARE_FROM = ("clean", "one_char", "colour", "sibling")
+FONT_STATES = 5  # states per phone and font
+CROSS_STATES = 4  # states per (template's phone, screen's phone)
+CROSS_FROM = ("clean", "one_char", "colour")
+MIX_POSITIVES = 0.85  # share of positives in the positive-heavy mix
 
 
 @dataclass(frozen=True)
@@ -134,8 +169,11 @@ SPECS: dict[str, Spec] = {
         colour="defect:submit_order_disabled",
         siblings=("taobao/item", "taobao/clipboard_card"),
     ),
-    "taobao/order_submit_disabled": Spec(  # the wrong state: 提交订单 disabled; its colour case is the enabled one
-        "提交订单", subs=(("订", "汀"), ("交", "文")), colour={"#FFC4A8": ORANGE}, siblings=("taobao/order_confirm",)
+    "taobao/order_submit_disabled": Spec(
+        "提交订单",
+        subs=(("订", "汀"), ("交", "文")),
+        colour={"#FFC4A8": ORANGE},  # enabled again
+        siblings=("taobao/order_confirm",),
     ),
     "taobao/clipboard_card": Spec(
         "查看详情", subs=(("查", "杳"), ("看", "着"), ("详", "洋")), siblings=("taobao/item", "taobao/order_confirm")
@@ -559,15 +597,16 @@ def removed(layers: list[Layer], gone: set[int]) -> list[Layer]:
     return rebuild(layers, lambda original, copy: None if id(original) in gone else copy)
 
 
-def respelled(layers: list[Layer], target: Node, old: str, new: str, scale: float) -> list[Layer] | None:
+def respelled(layers: list[Layer], target: Node, old: str, new: str, profile: Profile) -> list[Layer] | None:
     """The first text in ``target`` holding ``old`` with it replaced by ``new`` (its frame widened if
     the new text is wider, so that nothing wraps); ``None`` if no text in it holds ``old``."""
     node = next((n for n in target.walk() if old in (n.value or n.text)), None)
     if node is None:
         return None
     text = (node.value or node.text).replace(old, new, 1)
+    scale, font, bold = profile.scale, profile.font, node.style.bold
     px = round(node.style.size * scale)
-    grow = max(0.0, (text_width(text, px) - text_width(node.value or node.text, px)) / scale)
+    grow = max(0.0, (text_width(font, text, px, bold) - text_width(font, node.value or node.text, px, bold)) / scale)
 
     def edit(original: Node, copy: Node) -> Node:
         if original is not node:
@@ -611,6 +650,7 @@ class Template:
     image: np.ndarray
     source_device: str
     capture_scale: float
+    meta: dict[str, Any]  # its sidecar
 
 
 def load_templates() -> dict[tuple[str, str], Template]:
@@ -622,9 +662,25 @@ def load_templates() -> dict[tuple[str, str], Template]:
         image = cv2.imread(str(png), cv2.IMREAD_COLOR)
         source = (meta.get("source") or {}).get("device", "")
         out[platform, state] = Template(
-            str(png.relative_to(ROOT)), list(meta["capture_resolution"]), image, source, float(meta["capture_scale"])
+            str(png.relative_to(ROOT)),
+            list(meta["capture_resolution"]),
+            image,
+            source,
+            float(meta["capture_scale"]),
+            meta,
         )
     return out
+
+
+def bare_templates(templates: dict[tuple[str, str], Template], out: Path) -> dict[tuple[str, str], str]:
+    """The library's PNGs copied to ``out`` without their sidecars, by (platform, state)."""
+    paths = {}
+    for (platform, state), template in templates.items():
+        path = out / platform / f"{state}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / template.path, path)
+        paths[platform, state] = relative(path)
+    return paths
 
 
 def crop(image: np.ndarray, box: Box) -> np.ndarray:
@@ -729,9 +785,11 @@ class DeviceCases:
         self,
         captures: list[Capture],
         templates: dict[tuple[str, str], Template],
+        bare: dict[tuple[str, str], str],
         store: Store,
         args: argparse.Namespace,
     ) -> None:
+        self.bare_paths = bare
         self.captures = {c.state: c for c in captures}
         self.device = captures[0].device
         self.platform = captures[0].platform
@@ -779,7 +837,10 @@ class DeviceCases:
         return refined
 
     # -- writing cases ----------------------------------------------------------------------------
-    def add(self, t: Target, kind: str, screen: str, box: Box | None, detail: str, suffix: str = "") -> None:
+    def add(
+        self, t: Target, kind: str, screen: str, box: Box | None, detail: str, suffix: str = "", **extra: Any
+    ) -> None:
+        """A case of ``t``'s template on ``screen`` (``extra``: more fields, e.g. the untuned kinds' variant)."""
         state = t.capture.state
         case_id = f"{self.device}/{state}/{kind}{suffix}"
         self.ids[case_id] += 1
@@ -798,6 +859,7 @@ class DeviceCases:
                 "platform": self.platform,
                 "state": state,
                 "detail": detail,
+                **extra,
             }
         )
 
@@ -813,6 +875,9 @@ class DeviceCases:
         for t in self.targets.values():
             self.near_misses(t)
             self.elsewhere(t)
+        self.bare()
+        for font in OTHER_FONTS:
+            self.font(font)
 
     # -- positives --------------------------------------------------------------------------------
     def positives(self, screen: str, group: list[Target]) -> None:
@@ -938,7 +1003,7 @@ class DeviceCases:
         if not subs:
             return None
         old, new = self.rng(t.capture.state, "one_char").choice(subs)
-        layers = respelled(t.capture.layers, t.placed.node, old, new, t.scale)
+        layers = respelled(t.capture.layers, t.placed.node, old, new, self.profile)
         if layers is None:
             return None
         return layers, f"{old}→{new}"
@@ -1007,20 +1072,158 @@ class DeviceCases:
             return False
         return self.negative_if_gone(t, kind, other.screen, screen, other.layers, f"screen of {state}", f"/{state}")
 
+    # -- untuned kinds ---------------------------------------------------------------------------
+    def sample(self, states: list[str], count: int, *purpose: str) -> list[str]:
+        """``count`` of ``states``, chosen by the seed."""
+        states = sorted(states)
+        self.rng(*purpose).shuffle(states)
+        return states[:count]
+
+    def bare(self) -> None:
+        """bare: the clean, one_char, colour and sibling cases of a sample of states again, with the
+        template as a bare PNG and no capture resolution."""
+        chosen = set(self.sample(list(self.targets), BARE_STATES, "bare"))
+        prefix = f"{self.device}/"
+        for case in [c for c in self.cases if c["state"] in chosen and c["kind"] in BARE_FROM]:
+            bare = {k: v for k, v in case.items() if k != "capture_resolution"}
+            bare.update(
+                id=prefix + "bare/" + case["id"].removeprefix(prefix),
+                template=self.bare_paths[self.platform, case["state"]],
+                kind="bare",
+                variant=case["kind"],
+            )
+            self.cases.append(bare)
+
+    def font(self, font: Font) -> None:
+        """font: a sample of states whose template shows text, drawn by this phone's renderer in
+        ``font``: the state (unless its text is laid out otherwise in that font) and its one_char."""
+        renderer = Renderer(dataclasses.replace(self.profile, font=font))
+        family = font.regular.family
+        slug = family.replace(" ", "-")
+        texts = [s for s, t in self.targets.items() if t.template.meta.get("text")]
+        for state in self.sample(texts, FONT_STATES, "font", family):
+            t = self.targets[state]
+            name = f"{state.replace('/', '.')}.{slug}"
+            image = bgr(renderer.render(t.capture.layers))
+            box = t.capture.box
+            extra = {"variant": "clean", "font": family}
+            moved = [
+                p.node
+                for p in flatten(t.capture.layers)
+                if overlap(pixels(p.node, t.scale), box) and self.renderer.lines(p.node) != renderer.lines(p.node)
+            ]
+            if moved:
+                self.skipped[f"font: text laid out otherwise in {family}"] += 1
+            elif np.array_equal(crop(image, box), crop(t.capture.screen, box)):
+                self.skipped["font: no text inside the template"] += 1
+            else:
+                path = self.store.put(self.device, name, image)
+                self.add(t, "font", path, box, f"drawn in {family}", f"/clean/{slug}", **extra)
+            made = self.one_char(t)
+            if made is None:
+                self.skipped["font one_char: not applicable"] += 1
+                continue
+            layers, detail = made
+            missed = bgr(renderer.render(layers))
+            if shows(t.spec, t.fp, layers, t.scale) != "no":
+                self.skipped["font one_char: target still shown"] += 1
+            elif np.array_equal(crop(missed, box), crop(image, box)):
+                self.skipped["font one_char: no change inside the template"] += 1
+            else:
+                path = self.store.put(self.device, f"{name}.one_char", missed)
+                extra["variant"] = "one_char"
+                self.add(t, "font", path, None, f"{detail}, drawn in {family}", f"/one_char/{slug}", **extra)
+
+    def cut_templates(self, out: Path) -> tuple[list[int], dict[str, str]]:
+        """Templates of every state cut on this phone, unless the library's were recorded on it: the
+        clean screen at the state's box, with the sidecar ``shareflow capture`` writes when it
+        refreshes a template (this phone's resolution and scale; the library's threshold, text,
+        text box and region). Their capture resolution, and their paths by state."""
+        paths = {}
+        for state, t in self.targets.items():
+            if t.template.source_device == self.device:
+                continue
+            path = out / self.device / f"{state}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), crop(t.capture.screen, t.capture.box))
+            kept = {k: v for k, v in t.template.meta.items() if k in KEPT}
+            meta = {
+                "capture_resolution": [self.profile.width_px, self.profile.height_px],
+                "capture_scale": self.profile.scale,
+                **kept,
+                "source": {"device": self.device, "box": list(t.capture.box)},
+            }
+            path.with_suffix(".yaml").write_text(
+                yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
+            paths[state] = relative(path)
+        return [self.profile.width_px, self.profile.height_px], paths
+
+
+def cross_cases(
+    cases: dict[str, list[dict[str, Any]]], cut: dict[str, tuple[list[int], dict[str, str]]], seed: int
+) -> list[dict[str, Any]]:
+    """cross: each phone's clean, one_char and colour cases of a sample of states, matched with
+    the templates cut on another phone of its platform."""
+    out = []
+    platform = {device: built[0]["platform"] for device, built in cases.items()}
+    for source, (resolution, templates) in sorted(cut.items()):
+        for device, built in sorted(cases.items()):
+            if device == source or platform[device] != platform[source]:
+                continue
+            states = sorted({c["state"] for c in built if c["kind"] == "clean"} & set(templates))
+            random.Random(f"{seed}/cross/{source}/{device}").shuffle(states)
+            chosen = set(states[:CROSS_STATES])
+            prefix = f"{device}/"
+            for case in built:
+                if case["state"] in chosen and case["kind"] in CROSS_FROM:
+                    out.append(
+                        {
+                            **case,
+                            "id": f"{prefix}cross/{case['id'].removeprefix(prefix)}/from-{source}",
+                            "template": templates[case["state"]],
+                            "capture_resolution": resolution,
+                            "kind": "cross",
+                            "variant": case["kind"],
+                            "template_device": source,
+                        }
+                    )
+    return out
+
+
+def mark_mix(cases: list[dict[str, Any]], seed: int) -> None:
+    """The positive-heavy mix: every positive, and a seeded sample of negatives (``MIX_POSITIVES`` are positives)."""
+    positives = sum(c["expect"] for c in cases)
+    negatives = sorted((c for c in cases if not c["expect"]), key=lambda c: c["id"])
+    random.Random(f"{seed}/mix").shuffle(negatives)
+    chosen = {c["id"] for c in negatives[: round(positives * (1 - MIX_POSITIVES) / MIX_POSITIVES)]}
+    for case in cases:
+        case["mix"] = case["expect"] or case["id"] in chosen
+
 
 # -- main --------------------------------------------------------------------------------------------
+def group(case: dict[str, Any]) -> str:
+    """The row a case is counted in: its kind, and for the untuned kinds whether it is a positive."""
+    kind = case["kind"]
+    return f"{kind} {'+' if case['expect'] else '-'}" if kind in UNTUNED else kind
+
+
 def table(cases: list[dict[str, Any]], devices: list[str]) -> str:
     """Counts per kind (rows) and device (columns)."""
-    counts = Counter((c["kind"], c["device"]) for c in cases)
-    kinds = [k for k in (*POSITIVE, *NEGATIVE) if any(counts[k, d] for d in devices)]
+    counts = Counter((group(c), c["device"]) for c in cases)
+    order = [*POSITIVE, *NEGATIVE, *(f"{k} {s}" for k in UNTUNED for s in "+-")]
+    groups = [g for g in order if any(counts[g, d] for d in devices)]
     head = f"{'kind':<10} {'expect':<6} " + " ".join(f"{d:>16}" for d in devices) + f" {'total':>6}"
     rows = [head]
-    for kind in kinds:
-        cells = " ".join(f"{counts[kind, d]:>16}" for d in devices)
-        total = sum(counts[kind, d] for d in devices)
-        rows.append(f"{kind:<10} {str(kind in POSITIVE).lower():<6} {cells} {total:>6}")
-    totals = " ".join(f"{sum(counts[k, d] for k in kinds):>16}" for d in devices)
+    for name in groups:
+        cells = " ".join(f"{counts[name, d]:>16}" for d in devices)
+        total = sum(counts[name, d] for d in devices)
+        expect = name in POSITIVE or name.endswith("+")
+        rows.append(f"{name:<10} {str(expect).lower():<6} {cells} {total:>6}")
+    totals = " ".join(f"{sum(counts[g, d] for g in groups):>16}" for d in devices)
     rows.append(f"{'all':<10} {'':<6} {totals} {len(cases):>6}")
+    mix = [c for c in cases if c["mix"]]
+    rows.append(f"positive-heavy mix: {len(mix)} cases, {sum(c['expect'] for c in mix)} positives")
     return "\n".join(rows)
 
 
@@ -1029,7 +1232,11 @@ def summary(cases: list[dict[str, Any]], skipped: Counter[str], extra: dict[str,
         "cases": len(cases),
         "positives": sum(c["expect"] for c in cases),
         "negatives": sum(not c["expect"] for c in cases),
+        "mix": dict(Counter("positives" if c["expect"] else "negatives" for c in cases if c["mix"])),
         "per_kind": dict(sorted(Counter(c["kind"] for c in cases).items())),
+        "per_untuned_variant": dict(
+            sorted(Counter(f"{c['kind']}/{c['variant']}" for c in cases if c["kind"] in UNTUNED).items())
+        ),
         "per_device": dict(sorted(Counter(c["device"] for c in cases).items())),
         "per_device_kind": {
             d: dict(sorted(Counter(c["kind"] for c in cases if c["device"] == d).items()))
@@ -1052,7 +1259,9 @@ def main() -> None:
         shutil.rmtree(args.out)
     args.out.mkdir(parents=True)
     templates = load_templates()
-    cases: list[dict[str, Any]] = []
+    bare = bare_templates(templates, args.out / "templates" / "bare")
+    by_device: dict[str, list[dict[str, Any]]] = {}
+    cut: dict[str, tuple[list[int], dict[str, str]]] = {}
     skipped: Counter[str] = Counter()
     checks: dict[str, dict[str, dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="shareflow-corpus-") as tmp, ThreadPoolExecutor(2) as pool:
@@ -1067,14 +1276,24 @@ def main() -> None:
             print(f"walking {android} + {ios}")
             captures = walk_pair(devices_file, pool_devices[android], pool_devices[ios])
             for device in (android, ios):
-                built = DeviceCases([c for c in captures if c.device == device], templates, store, args)
+                built = DeviceCases([c for c in captures if c.device == device], templates, bare, store, args)
                 built.build()
-                cases += built.cases
+                resolution, paths = built.cut_templates(args.out / "templates" / "cross")
+                if paths:
+                    cut[device] = resolution, paths
+                by_device[device] = built.cases
                 skipped += built.skipped
                 checks[device] = built.checks
                 print(f"  {device}: {len(built.captures)} states, {len(built.cases)} cases")
+        print("our own screens")
+        own = vision_own.OwnCases(store.put, args.out / "templates" / "own", relative)
+        own.build()
+        skipped += own.skipped
         store.wait()
-    devices = [d for pair in zip(*PAIRS, strict=True) for d in pair]
+    cases = [case for built in by_device.values() for case in built]
+    cases += cross_cases(by_device, cut, args.seed) + own.cases
+    mark_mix(cases, args.seed)
+    devices = [d for pair in zip(*PAIRS, strict=True) for d in pair] + [d.name for d in vision_own.DENSITIES]
     with (args.out / "cases.jsonl").open("w", encoding="utf-8") as f:
         for case in cases:
             f.write(json.dumps(case, ensure_ascii=False) + "\n")

@@ -1,9 +1,11 @@
-"""Phone hardware profiles: screen size, density and system bars."""
+"""Phone hardware profiles: screen size, density, system bars and system font."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from shareflow_sim.fonts import DEFAULT_FONT, Font
 
 Platform = Literal["android", "ios"]
 
@@ -22,6 +24,7 @@ class Profile:
     status_bar: float  # logical height of the status bar
     bottom_bar: float  # Android navigation bar / iOS home-indicator area
     notch: bool = False  # iOS: status bar split around a notch or island
+    font: Font = DEFAULT_FONT  # the system font its text is laid out and drawn in
 
     @property
     def width(self) -> float:

@@ -4,8 +4,9 @@
 children) onto one RGB canvas. The bottom layer (the app's screen) and the
 whole stack are cached by content signature, so a dialog or a new status bar
 over an unchanged screen only draws the layers above it; finished PNGs are
-cached too. Text uses WenQuanYi Micro Hei, the only font allowed: a font
-without CJK glyphs would draw tofu boxes.
+cached too. Text is drawn in the profile's font (:mod:`shareflow_sim.fonts`;
+WenQuanYi Micro Hei unless the profile names another CJK font: a font without
+CJK glyphs would draw tofu boxes).
 """
 
 from __future__ import annotations
@@ -18,20 +19,18 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import Generic, TypeVar
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw
 
+from shareflow_sim.fonts import Font, load, stroke
 from shareflow_sim.icons import ICONS, RGB, glyph_mask, product_image, rgba
 from shareflow_sim.profiles import Profile
 from shareflow_sim.ui import Layer, Node, Style
 
-__all__ = ["FONT_PATH", "ICONS", "Renderer", "blend_transition", "encode_png"]
+__all__ = ["ICONS", "Renderer", "blend_transition", "encode_png"]
 
-FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-FONT_PACKAGE = "fonts-wqy-microhei"
 PLACEHOLDER = "#B2B2B2"  # an empty edit field's hint text
 LINE_SPACING = 1.4  # baseline distance of wrapped lines, in font sizes
 ELLIPSIS = "…"
@@ -66,42 +65,29 @@ class _LRU(Generic[K, V]):
         return value
 
 
-# -- fonts and text ----------------------------------------------------------
-@lru_cache(maxsize=64)
-def _font(px: int) -> ImageFont.FreeTypeFont:
-    if not FONT_PATH.is_file():
-        raise FileNotFoundError(
-            f"CJK font {FONT_PATH} is missing: install the Debian package {FONT_PACKAGE} "
-            f"(apt-get install {FONT_PACKAGE})"
-        )
-    return ImageFont.truetype(str(FONT_PATH), px, index=0, layout_engine=ImageFont.Layout.BASIC)
-
-
-def _stroke(px: int, bold: bool) -> int:
-    return max(1, round(px / 40)) if bold else 0
-
-
+# -- text ------------------------------------------------------------------
 @lru_cache(maxsize=16384)
-def _char_width(px: int, ch: str) -> float:
+def _char_width(font: Font, px: int, bold: bool, ch: str) -> float:
     with _FONT_LOCK:
-        return _font(px).getlength(ch)
+        return load(font, px, bold).getlength(ch)
 
 
-def text_width(text: str, px: int) -> float:
-    return sum(_char_width(px, ch) for ch in text)
+def text_width(font: Font, text: str, px: int, bold: bool = False) -> float:
+    """The advance of ``text`` in ``font`` at ``px`` pixels (without a bold stroke)."""
+    return sum(_char_width(font, px, bold, ch) for ch in text)
 
 
 @lru_cache(maxsize=4096)
-def wrap_text(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[str, ...]:
+def wrap_text(font: Font, text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[str, ...]:
     """``text`` broken into at most ``lines`` lines of ``avail`` pixels, the last ending in "…"
     if it overflows. CJK breaks anywhere; Latin words and URLs move down whole unless too long
     or already on the last line."""
-    avail -= 2 * _stroke(px, bold)
+    avail -= 2 * stroke(font, px, bold)
     out: list[str] = []
     for para in text.split("\n"):
         line, used = "", 0.0
         for tok in _TOKEN.findall(para):
-            tw = text_width(tok, px)
+            tw = text_width(font, tok, px, bold)
             if used + tw <= avail:
                 line, used = line + tok, used + tw
             elif tok.isspace():
@@ -112,11 +98,11 @@ def wrap_text(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[s
                 line, used = tok, tw
             else:
                 for ch in tok:
-                    cw = _char_width(px, ch)
+                    cw = _char_width(font, px, bold, ch)
                     if used + cw > avail and line:
                         carry = line[-1] if ch in _NO_LINE_START and len(line) > 1 else ""
                         out.append(line[: len(line) - len(carry)])
-                        line, used = carry, text_width(carry, px)
+                        line, used = carry, text_width(font, carry, px, bold)
                     line, used = line + ch, used + cw
             if len(out) > lines:
                 break
@@ -127,29 +113,29 @@ def wrap_text(text: str, px: int, bold: bool, avail: int, lines: int) -> tuple[s
     if len(out) <= lines:
         return tuple(out)
     last = out[lines - 1]
-    room = avail - _char_width(px, ELLIPSIS)
-    while last and text_width(last, px) > room:
+    room = avail - _char_width(font, px, bold, ELLIPSIS)
+    while last and text_width(font, last, px, bold) > room:
         last = last[:-1]
     return (*out[: lines - 1], last.rstrip() + ELLIPSIS)
 
 
 @lru_cache(maxsize=2048)
-def _line_mask(text: str, px: int, bold: bool) -> tuple[Image.Image, int, int, float]:
+def _line_mask(font: Font, text: str, px: int, bold: bool) -> tuple[Image.Image, int, int, float]:
     """One line's coverage mask, its offset from the line's top-left, and its advance."""
-    sw = _stroke(px, bold)
+    sw = stroke(font, px, bold)
     with _FONT_LOCK:
-        font = _font(px)
-        x0, y0, x1, y1 = font.getbbox(text, stroke_width=sw)
+        face = load(font, px, bold)
+        x0, y0, x1, y1 = face.getbbox(text, stroke_width=sw)
         mask = Image.new("L", (max(1, x1 - x0), max(1, y1 - y0)), 0)
-        ImageDraw.Draw(mask).text((-x0, -y0), text, fill=255, font=font, stroke_width=sw, stroke_fill=255)
-        advance = font.getlength(text) + 2 * sw
+        ImageDraw.Draw(mask).text((-x0, -y0), text, fill=255, font=face, stroke_width=sw, stroke_fill=255)
+        advance = face.getlength(text) + 2 * sw
     return mask, x0, y0, advance
 
 
-@lru_cache(maxsize=64)
-def _metrics(px: int) -> tuple[int, int]:
+@lru_cache(maxsize=256)
+def _metrics(font: Font, px: int, bold: bool) -> tuple[int, int]:
     with _FONT_LOCK:
-        return _font(px).getmetrics()
+        return load(font, px, bold).getmetrics()
 
 
 # -- masks -------------------------------------------------------------------
@@ -238,10 +224,12 @@ PNGS = 8  # encoded screenshots kept per phone
 
 
 class Renderer:
-    """Draws one phone's layers; safe to share between threads."""
+    """Draws one phone's layers, in its profile's font; safe to share between threads."""
 
     def __init__(self, profile: Profile) -> None:
-        _font(16)  # fail now, clearly, if the font is missing
+        self.font = profile.font
+        for bold in (False, True):
+            load(self.font, 16, bold)  # fail now, clearly, if the font is missing or the wrong face
         self.profile = profile
         self.scale = profile.scale
         self.size = (profile.width_px, profile.height_px)
@@ -349,22 +337,35 @@ class Renderer:
             ink, alpha = rgba(fg)
             _blit(canvas, ink, x, y, _faded(glyph_mask(icon, w, h), alpha), clip)
 
+    def lines(self, node: Node) -> tuple[str, ...]:
+        """The lines ``node``'s text is drawn in: wrapped to its frame, the last cut with "…" if it overflows."""
+        text, st = node.value or node.text, node.style
+        _, _, w, h = node.frame.scaled(self.scale)
+        w -= 2 * round(st.pad * self.scale)
+        px = round(st.size * self.scale)
+        return self._wrap(text, px, st, w, h) if text and w > 0 and px > 0 else ()
+
+    def _wrap(self, text: str, px: int, st: Style, w: int, h: int) -> tuple[str, ...]:
+        """``text`` wrapped to ``w`` pixels, in as many lines as the style allows and ``h`` pixels hold."""
+        ascent, descent = _metrics(self.font, px, st.bold)
+        fits = 1 + max(0, h - ascent - descent) // round(px * LINE_SPACING)
+        return wrap_text(self.font, text, px, st.bold, w, max(1, min(st.lines, fits)))
+
     def _text(self, canvas: Image.Image, text: str, fg: str, px: int, st: Style, area: Frame, clip: Box) -> None:
         """Wrap, align and draw ``text`` inside ``area`` (x, y, w, h)."""
         x, y, w, h = area
         if w <= 0 or px <= 0:
             return
-        ascent, descent = _metrics(px)
+        lines = self._wrap(text, px, st, w, h)
+        ascent, descent = _metrics(self.font, px, st.bold)
         step = round(px * LINE_SPACING)
-        fits = 1 + max(0, h - ascent - descent) // step
-        lines = wrap_text(text, px, st.bold, w, max(1, min(st.lines, fits)))
         block = ascent + descent + (len(lines) - 1) * step
         top = {"top": y, "middle": y + (h - block) // 2, "bottom": y + h - block}[st.valign]
         ink, alpha = rgba(fg)
         for i, line in enumerate(lines):
             if not line:
                 continue
-            mask, dx, dy, advance = _line_mask(line, px, st.bold)
+            mask, dx, dy, advance = _line_mask(self.font, line, px, st.bold)
             slack = w - advance
             left = x + {"left": 0, "center": slack / 2, "right": slack}[st.align]
             _blit(canvas, ink, round(left) + dx, top + i * step + dy, _faded(mask, alpha), clip)

@@ -77,7 +77,7 @@ class Kit:
     def wrap(self, text: str, size: float, width: float, bold: bool = False) -> tuple[str, ...]:
         """``text`` broken into lines exactly as the renderer breaks it in ``width``."""
         k = self.profile.scale
-        return wrap_text(text, round(size * k), bold, round(width * k), 10_000)
+        return wrap_text(self.profile.font, text, round(size * k), bold, round(width * k), 10_000)
 
     @staticmethod
     def block(lines: int, size: float) -> float:
@@ -86,9 +86,9 @@ class Kit:
 
     def measure(self, text: str, size: float, bold: bool = False) -> float:
         """The width of one line of ``text``."""
-        px = round(size * self.profile.scale)
-        stroke = 2 * max(1, round(px / 30)) if bold else 0
-        return (text_width(text, px) + stroke) / self.profile.scale
+        font, px = self.profile.font, round(size * self.profile.scale)
+        stroke = 2 * max(1, round(px / 30)) if bold and font.bold is None else 0
+        return (text_width(font, text, px, bold) + stroke) / self.profile.scale
 
     # -- nodes ----------------------------------------------------------------
     def rid(self, name: str) -> str:
