@@ -856,6 +856,7 @@ class DeviceCases:
                 "box": list(box) if box is not None else None,
                 "kind": kind,
                 "device": self.device,
+                "density": self.profile.scale,  # what a phone's session tells: the scale the template shows at
                 "platform": self.platform,
                 "state": state,
                 "detail": detail,

@@ -474,6 +474,7 @@ class OwnCases:
                 "kind": "own",
                 "variant": variant,
                 "device": d.name,
+                "density": d.scale,
                 "platform": "own",
                 "state": t.state,
                 "font": family(f),
