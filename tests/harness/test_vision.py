@@ -590,3 +590,18 @@ def test_words_the_recogniser_confuses_never_decide_alone() -> None:
     template = label_template("已停止访问")
     font = OTHER_FONTS["Noto Sans CJK SC"]
     assert not find(draw_in("己停止访问", 2.0, font), template, 2.0 / CAPTURE_SCALE).found
+
+
+def test_a_template_that_is_all_words_is_found_in_another_font() -> None:
+    """Its words fill it: nothing is left outside them to compare by detail (and nothing breaks)."""
+    x, y, w, h = button_box(CAPTURE_SCALE)
+    inner = (x + w // 4, y + h // 6, w // 2, h * 2 // 3)
+    template = with_read_text(
+        Template(
+            cut(draw_label("继续访问", CAPTURE_SCALE), inner),
+            capture_resolution=(945, 1680),
+            capture_scale=CAPTURE_SCALE,
+        )
+    )
+    match = find(draw_in("继续访问", 2.0, OTHER_FONTS["AR PL UMing"]), template, 2.0 / CAPTURE_SCALE)
+    assert match.found and match.scores.get("words") == match_module.WORDS_CEILING

@@ -333,9 +333,10 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
         read = _read_at(image, place.box, box)
         if ocr.text_agreement(template.text, read) < 1.0:
             continue
-        colour = _appearance(image, template.image, template.mask, place.scale, place.box)["colour"]
-        detail = _appearance(image, template.image, outside, place.scale, place.box)["detail"]
-        scores = {"words": WORDS_CEILING, "colour": colour, "detail": detail}
+        scores = {
+            "words": WORDS_CEILING,
+            **_appearance(image, template.image, template.mask, place.scale, place.box, outside),
+        }
         return [Candidate(place.box, place.scale, scores, read)]
     return []
 
@@ -459,12 +460,19 @@ def _verify(
 
 
 def _appearance(
-    image: ScreenImage, template: np.ndarray, mask: np.ndarray | None, scale: float, box: Box
+    image: ScreenImage,
+    template: np.ndarray,
+    mask: np.ndarray | None,
+    scale: float,
+    box: Box,
+    detail_mask: np.ndarray | None = None,
 ) -> dict[str, float]:
+    """Colour (over ``mask``) and detail (over ``detail_mask``, else ``mask``) of the place ``box``."""
     x, y, w, h = box
     t_scaled = _resize(template, scale)
     t_scaled = t_scaled[:h, :w] if t_scaled.shape[:2] != (h, w) else t_scaled
     m_scaled = _resize(mask, scale)[:h, :w] if mask is not None else None
+    d_scaled = _resize(detail_mask, scale)[:h, :w] if detail_mask is not None else m_scaled
     patch = image.bgr[y : y + h, x : x + w]
     s = verify.SHIFT
     padded = cv2.copyMakeBorder(image.soft, s, s, s, s, cv2.BORDER_REPLICATE)
@@ -475,7 +483,7 @@ def _appearance(
         window, t_soft = cv2.GaussianBlur(window, (0, 0), sigma), cv2.GaussianBlur(t_soft, (0, 0), sigma)
     return {
         "colour": verify.colour_agreement(patch, t_scaled, m_scaled),
-        "detail": verify.detail_agreement(window, t_soft, m_scaled),
+        "detail": verify.detail_agreement(window, t_soft, d_scaled),
     }
 
 
