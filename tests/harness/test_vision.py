@@ -605,3 +605,11 @@ def test_a_template_that_is_all_words_is_found_in_another_font() -> None:
     )
     match = find(draw_in("继续访问", 2.0, OTHER_FONTS["AR PL UMing"]), template, 2.0 / CAPTURE_SCALE)
     assert match.found and match.scores.get("words") == match_module.WORDS_CEILING
+
+
+def test_a_template_whose_threshold_was_raised_for_its_near_misses_is_never_found_by_words() -> None:
+    """iOS's 允许粘贴 (threshold 0.95) is also the tail of 不允许粘贴: its words prove nothing."""
+    template = dataclasses.replace(label_template("继续访问"), threshold=match_module.WORDS_CEILING)
+    font = OTHER_FONTS["AR PL UMing"]
+    assert not find(draw_in("继续访问", 2.0, font), template, 2.0 / CAPTURE_SCALE).found
+    assert find(draw_in("继续访问", 2.0, font), label_template("继续访问"), 2.0 / CAPTURE_SCALE).found

@@ -314,11 +314,12 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
     Another font moves every stroke, so structure and detail fall below any threshold while the words,
     their place and their colours stay. A place whose words were read already (and differed) is not
     read again. The first place that agrees is returned; it scores :data:`WORDS_CEILING` on words, as it
-    is no copy, so a template asking for more (a near-copy threshold) is never found this way; nor one
-    whose words hold a character the recogniser confuses with another (its one-stroke near miss).
+    is no copy, so a template asking for as much (a threshold raised for its near misses) is never found
+    this way; nor one whose words hold a character the recogniser confuses with another (its one-stroke
+    near miss).
     """
     box = template.text_box or template.words_box
-    if box is None or template.threshold > WORDS_CEILING or ocr.confusable(template.text):
+    if box is None or template.threshold >= WORDS_CEILING or ocr.confusable(template.text):
         return []  # where the words are is not known; a near copy is asked for; or the words may mislead
     places: list[Candidate] = []
     for c in sorted(candidates, key=lambda c: -c.scores["structure"]):
