@@ -18,7 +18,7 @@ import numpy as np
 from appium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 
-from shareflow.apps.locators import locators
+from shareflow.apps.locators import app_id, locators
 from shareflow.artifacts import ScreenshotMode, VideoMode
 from shareflow.devices import Device, Platform
 from shareflow.errors import InfrastructureError
@@ -110,9 +110,8 @@ class Phone:
         on iOS 16+ leaves its paste alert over whichever app comes up next. With ``read_log`` (a session
         kept from an earlier test), the device log is read to date, so that a failure's log is this test's.
         """
-        key = "appId" if self.platform == "android" else "bundleId"
         for app in APPS_UNDER_TEST:
-            self.driver.execute_script("mobile: terminateApp", {key: locators(app).package(self.platform)})
+            self.driver.execute_script("mobile: terminateApp", locators(app).app_id(self.platform))
         self.driver.set_clipboard_text("")
         if self.platform == "ios":
             with contextlib.suppress(NoAlertPresentException):
@@ -149,9 +148,8 @@ class Phone:
         """
         states = {}
         for app, package in self.apps.items():
-            key = "appId" if self.platform == "android" else "bundleId"
             try:
-                state = self.driver.execute_script("mobile: queryAppState", {key: package})
+                state = self.driver.execute_script("mobile: queryAppState", app_id(self.platform, package))
             except WebDriverException:
                 return
             if not isinstance(state, int) or state == IN_FRONT:

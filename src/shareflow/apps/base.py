@@ -81,8 +81,7 @@ class PageObject:
 
     def reset(self) -> None:
         """Stop the app, so that the next step starts it afresh."""
-        key = "appId" if self.platform == "android" else "bundleId"
-        self.driver.execute_script("mobile: terminateApp", {key: self.package})
+        self.driver.execute_script("mobile: terminateApp", self.locators.app_id(self.platform))
 
     def dismiss_interruptions(self) -> bool:
         """Clear what came over the page: swipe away banners (``transient``), close pop-ups (``interruptions``).

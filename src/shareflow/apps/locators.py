@@ -62,6 +62,11 @@ class Locator:
     template: str | None  # template state to fall back to
 
 
+def app_id(platform: str, package: str) -> dict[str, str]:
+    """The argument naming an app (its package or bundle id) to Appium's ``mobile:`` app commands."""
+    return {"appId" if platform == "android" else "bundleId": package}
+
+
 class AppLocators:
     """The locator file of one app."""
 
@@ -75,6 +80,10 @@ class AppLocators:
     def package(self, platform: str) -> str:
         """The app's Android package or iOS bundle id."""
         return str(self.data["app"][platform])
+
+    def app_id(self, platform: str) -> dict[str, str]:
+        """The argument naming the app to Appium's ``mobile:`` app commands (``appId`` / ``bundleId``)."""
+        return app_id(platform, self.package(platform))
 
     def get(self, what: str, platform: str, version: str = "", **fmt: str) -> Locator:
         """The locator of element ``what``; ``fmt`` fills ``{placeholders}``."""

@@ -85,9 +85,7 @@ class Taobao(PageObject):
     def open_from_clipboard(self, allow_paste: bool = True) -> None:
         """Bring Taobao up with a password on the clipboard: answer the iOS paste alert, open the card."""
         with self.phone.evidence.step(f"{self.phone.name}: Taobao reads the clipboard"):
-            self.driver.execute_script(
-                "mobile: activateApp", {"appId" if self.platform == "android" else "bundleId": self.package}
-            )
+            self.driver.execute_script("mobile: activateApp", self.locators.app_id(self.platform))
             states = ["taobao/clipboard_card"] + (["system/paste_alert"] if self.platform == "ios" else [])
             state, _ = self.screen.expect_any(states, FIND_TIMEOUT_S, self.dismiss_interruptions)
             if state == "system/paste_alert":

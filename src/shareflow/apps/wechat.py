@@ -41,10 +41,9 @@ class WeChat(PageObject):
 
     def open(self) -> None:
         """Start WeChat afresh: it comes up at its chat list."""
-        key = "appId" if self.platform == "android" else "bundleId"
         with self.phone.evidence.step(f"{self.phone.name}: open WeChat"):
             self.reset()
-            self.driver.execute_script("mobile: activateApp", {key: self.package})
+            self.driver.execute_script("mobile: activateApp", self.locators.app_id(self.platform))
             self.screen.expect("wechat/chat_list")
 
     def back_to_chat_list(self) -> None:
