@@ -220,19 +220,10 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
         image = image.region(region)
     t_grey = _grey(template.image)
     predicted = predicted_scale(screen_size, template.capture_resolution, scale_hint)
-    quick = _fast(image, template, t_grey, predicted) if predicted is not None else None
+    # a masked template's transparent pixels differ by design: only the full search weighs them out
+    quick = _fast(image, template, t_grey, predicted) if predicted is not None and mask is None else None
     if quick is not None:
-        return Match(
-            found=True,
-            confidence=quick.confidence,
-            box=_shift(quick.box, ox, oy),
-            best=_shift(quick.box, ox, oy),
-            scale=round(quick.scale, 4),
-            elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
-            scores={k: round(v, 4) for k, v in quick.scores.items()},
-            text=quick.read,
-            screen_size=screen_size,
-        )
+        return _result(quick, None, threshold, (ox, oy), started, screen_size)
     scales, likeliest, fine = candidate_scales((image.width, image.height), template.capture_resolution, scale_hint)
     first = scales[[int(np.argmin(np.abs(np.log(scales / likeliest))))]]
     candidates: list[Candidate] = []
@@ -257,8 +248,20 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
     best = max(candidates, key=lambda c: c.confidence)
     others = [c for c in candidates if not _overlaps(c.box, best.box)]
     near = max(others, key=lambda c: c.confidence) if others else None
+    return _result(best, near, threshold, (ox, oy), started, screen_size)
+
+
+def _result(
+    best: Candidate,
+    near: Candidate | None,
+    threshold: float,
+    offset: tuple[int, int],
+    started: float,
+    screen_size: tuple[int, int],
+) -> Match:
+    """The match reported for the ``best`` place (and the ``near`` miss), in the whole screen's pixels."""
     found = best.confidence >= threshold
-    box = _shift(best.box, ox, oy)
+    box = _shift(best.box, *offset)
     return Match(
         found=found,
         confidence=best.confidence,
@@ -268,7 +271,7 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
         elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         scores={k: round(v, 4) for k, v in best.scores.items()},
         text=best.read,
-        near_miss=Candidate(_shift(near.box, ox, oy), near.scale, near.scores) if near else None,
+        near_miss=Candidate(_shift(near.box, *offset), near.scale, near.scores) if near else None,
         screen_size=screen_size,
     )
 
@@ -283,24 +286,22 @@ def predicted_scale(
 
 
 def _fast(image: ScreenImage, template: Template, t_grey: np.ndarray, scale: float) -> Candidate | None:
-    """The template matched at ``scale`` alone (the coarse level, then full resolution): the place when it is
-    a near copy there — correlation above :data:`FAST_STRUCTURE`, no spot differing more than
+    """The template (unmasked) matched at ``scale`` alone (the coarse level, then full resolution): the place
+    when it is a near copy there — correlation above :data:`FAST_STRUCTURE`, no spot differing more than
     :data:`FAST_DIFFERENCE`, colour and detail agreeing. The words are not read: a copy this close shows them.
 
     None sends the template to the full search: nothing there, or not beyond doubt.
     """
-    places = _search(image, t_grey, template.mask, np.array([scale]))
+    places = _search(image, t_grey, None, np.array([scale]))
     if not places or places[0][0] < FAST_STRUCTURE - FAST_COARSE_LOSS:
         return None
-    structure, fine, box = _refine(image, t_grey, template.mask, places[0], np.array([scale]))
+    structure, fine, box = _refine(image, t_grey, None, places[0], np.array([scale]))
     if structure < FAST_STRUCTURE:
         return None
     x, y, w, h = box
     t_scaled = _grey(_resize(template.image, fine))[:h, :w]
     patch = _grey(image.bgr[y : y + h, x : x + w])
-    if template.mask is not None or patch.shape != t_scaled.shape:
-        return None  # transparent pixels differ by design: the full search weighs them out
-    if verify.largest_difference(patch, t_scaled) > FAST_DIFFERENCE:
+    if patch.shape != t_scaled.shape or verify.largest_difference(patch, t_scaled) > FAST_DIFFERENCE:
         return None
     candidate = Candidate(box, fine, {"structure": structure, **_appearance(image, template.image, None, fine, box)})
     return candidate if candidate.confidence >= template.threshold else None
