@@ -86,7 +86,7 @@ class Template:
     text: str = ""  # the words it shows, checked by OCR
     text_box: tuple[float, float, float, float] | None = None  # where in the template those words are
     text_source: TextSource = ""  # "read" with no text: OCR found none (an icon)
-    words_box: tuple[float, float, float, float] | None = None  # where OCR found its words (read, or declared's)
+    words_box: tuple[float, float, float, float] | None = None  # declared words without text_box: where OCR finds them
     state: str = ""  # "<app>/<state>"
     platform: str = ""
     path: Path | None = None
@@ -160,7 +160,7 @@ def with_read_text(template: Template) -> Template:
             return template
         return replace(template, words_box=words_of(template.image, template.path).box)
     words = words_of(template.image, template.path)
-    return replace(template, text=words.text, text_box=words.box, text_source="read", words_box=words.box)
+    return replace(template, text=words.text, text_box=words.box, text_source="read")
 
 
 def template_from(png: Path, meta: dict[str, Any], state: str = "", platform: str = "") -> Template:
