@@ -53,13 +53,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def run_suite(pool: str, output: Path, *args: str) -> tuple[int, list[dict]]:
+    """The exit code and each test's final record (a try run again after an infrastructure failure is left out)."""
     argv = [str(SHAREFLOW), "run", "--devices", pool, "--output", str(output), "-p", "no:cacheprovider", *args]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
     results = output / "results.jsonl"
     records = (
         [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()] if results.exists() else []
     )
-    return done.returncode, records
+    return done.returncode, [r for r in records if r["outcome"] != "rerun"]
 
 
 def sessions_per_node(state: Path) -> dict[str, int]:
