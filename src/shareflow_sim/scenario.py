@@ -13,6 +13,8 @@ keys or values are errors that name the file and the key path::
     noise:                       # what a robust harness must absorb
       transition_ms: [150, 600]  # screen changes take this long and show intermediate frames
       promo_popup: 0.3           # chance Taobao shows a promotion over a page
+      update_dialog: 0.1         # chance Taobao (Android) prompts for an update over an item or order page,
+                                 # at most once per launch
       notification_banner: 0.2   # chance a banner drops in after a screen change
       late_banner: 0.0           # chance a banner drops in as a tap arrives, after the tap's lookup:
                                  # a tap where the banner shows (the top of the screen) lands on it
@@ -65,7 +67,13 @@ DEFAULTS: dict[str, Any] = {
         "p2p": {"taobao": "direct", "tmall": "direct", "jd": "direct"},
         "group": {"taobao": "direct", "tmall": "direct", "jd": "interstitial"},
     },
-    "noise": {"transition_ms": [150, 600], "promo_popup": 0.3, "notification_banner": 0.2, "late_banner": 0.0},
+    "noise": {
+        "transition_ms": [150, 600],
+        "promo_popup": 0.3,
+        "update_dialog": 0.1,
+        "notification_banner": 0.2,
+        "late_banner": 0.0,
+    },
     "faults": {
         "latency_ms": [0, 0],
         "session_start_ms": [0, 0],
@@ -107,6 +115,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "transition_ms": _RANGE,
                 "promo_popup": _CHANCE,
+                "update_dialog": _CHANCE,
                 "notification_banner": _CHANCE,
                 "late_banner": _CHANCE,
             },
@@ -137,6 +146,7 @@ class ScenarioError(UsageError):
 class Noise:
     transition_ms: tuple[int, int]
     promo_popup: float
+    update_dialog: float
     notification_banner: float
     late_banner: float
 

@@ -187,3 +187,38 @@ def test_a_pop_up_is_closed_by_its_own_close_button_not_another_s() -> None:
     phone = SimpleNamespace(driver=driver, screen=None, platform="ios", device=ios, apps={})
     assert Taobao(phone).dismiss_interruptions()
     assert driver.closed == ["promo"]
+
+
+class StackedPopUps:
+    """Taobao's update prompt over its promotion (Android): a tap on the promotion's × reaches the prompt."""
+
+    def __init__(self) -> None:
+        self.up = ["promo", "update"]  # bottom first
+
+    def close(self, name: str) -> None:
+        if self.up[-1] == name:  # only the pop-up on top takes the tap
+            self.up.remove(name)
+
+    def find_elements(self, by: str, value: str) -> list[Any]:
+        box = {"x": 100, "y": 800, "width": 800, "height": 600}
+        shown = {"poplayer_native_state_id": "promo", "update_contentDialog_v2": "update"}
+        buttons = {"关闭按钮": "promo", "update_imageview_cancel_v2": "update"}
+        for part, name in shown.items():
+            if part in value and name in self.up:
+                return [SimpleNamespace(rect=box)]
+        for part, name in buttons.items():
+            if part in value and name in self.up:
+                return [SimpleNamespace(rect=box, click=lambda name=name: self.close(name))]
+        return []
+
+
+def test_stacked_pop_ups_are_closed_whichever_is_on_top() -> None:
+    """The node tree does not say which pop-up is on top: a × that took no tap yields to the next pop-up's."""
+    driver = StackedPopUps()
+    taobao = Taobao(fake_phone(driver, None))
+    calls = 0
+    while driver.up and calls < 4:
+        assert taobao.dismiss_interruptions()
+        calls += 1
+    assert driver.up == [] and calls == 3  # the promotion's × (no effect), the prompt's, the promotion's
+    assert not taobao.dismiss_interruptions()

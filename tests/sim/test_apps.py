@@ -49,7 +49,7 @@ class Rig:
 
 def make_rig(phones: tuple[str, ...] = ("android", "ios"), wechat: str = "8.0.16", **scenario: Any) -> Rig:
     """A farm of phones, each named by platform (its usual profile) or by profile id."""
-    noise = {"transition_ms": [0, 0], "promo_popup": 0.0, "notification_banner": 0.0}
+    noise = {"transition_ms": [0, 0], "promo_popup": 0.0, "update_dialog": 0.0, "notification_banner": 0.0}
     noise.update(scenario.pop("noise", {}))
     specs = []
     for i, name in enumerate(phones):
@@ -473,12 +473,54 @@ def test_promotion_blocks_taps_until_closed() -> None:
     assert screen(phone) == "taobao.promo" and has(phone, text="双12狂欢")
     tap(phone, key=f"taobao.home.item.{ITEM}")  # under the pop-up: nothing happens
     assert screen(phone) == "taobao.promo"
-    tap(phone, desc="关闭")
+    tap(phone, desc="关闭按钮")
     assert screen(phone) == "taobao.home"
     tap(phone, key=f"taobao.home.item.{ITEM}")
     assert screen(phone) == "taobao.promo"  # item pages get it too
     tap(phone, text="立即领取")
     assert screen(phone) == "taobao.item"
+
+
+@pytest.mark.parametrize("platform", ["android", "ios"])
+def test_promotion_close_is_found_as_the_real_app_s(platform: str) -> None:
+    """Android: content-desc 关闭按钮 right after the pop-up's state view poplayer_native_state_id, as
+    gkd-kit/subscription's rule for the real app finds it; no invented id on the ×."""
+    rig = make_rig((platform,), noise={"promo_popup": 1.0})
+    (phone,) = rig.phones
+    open_taobao(phone)
+    scrim = next(n for n in nodes(phone) if n.key == "taobao.promo.scrim")
+    state, close = scrim.children
+    if platform == "android":
+        assert state.rid.endswith(":id/poplayer_native_state_id")
+        assert (close.desc, close.rid) == ("关闭按钮", "")
+    else:
+        assert close.desc == "关闭"
+
+
+def test_update_prompt_shows_once_per_launch_on_android_and_closes_by_its_cancel_image() -> None:
+    rig = make_rig(("android", "ios"), noise={"update_dialog": 1.0})
+    android, ios = rig.phones
+    for phone in (android, ios):
+        open_taobao(phone)
+        tap(phone, key=f"taobao.home.item.{ITEM}")
+    assert not has(ios, text="发现新版本")  # the prompt is Android's (the gkd rules are)
+    assert screen(android) == "taobao.update" and has(android, text="立即下载")
+    cancel = next(n for n in nodes(android) if n.rid.endswith(":id/update_imageview_cancel_v2"))
+    assert cancel.role == "image"
+    tap(android, key="taobao.item.share")  # under the dialog: nothing happens
+    assert screen(android) == "taobao.update"
+    android.tap(cancel.frame.cx, cancel.frame.cy)
+    assert screen(android) == "taobao.item"
+    android.back()
+    tap(android, key=f"taobao.home.item.{ITEM}")
+    assert screen(android) == "taobao.item"  # once per launch
+    android.go_home()
+    android.terminate_app(TAOBAO)
+    open_taobao(android)
+    tap(android, key=f"taobao.home.item.{ITEM}")
+    assert screen(android) == "taobao.update"  # a new launch may prompt again
+    tap(android, text="立即下载")
+    assert screen(android) == "taobao.item"
 
 
 def test_promotion_chance_is_seeded() -> None:
@@ -491,7 +533,7 @@ def test_promotion_chance_is_seeded() -> None:
             for leave in (lambda: tap(phone, key=f"taobao.home.item.{ITEM}"), phone.back):
                 out.append(screen(phone) == "taobao.promo")
                 if out[-1]:
-                    tap(phone, desc="关闭")
+                    tap(phone, desc="关闭按钮")
                 leave()
         return out
 

@@ -50,6 +50,7 @@ class PageObject:
         self.platform = phone.platform
         self.locators = locators(self.app)
         self.version = phone.device.apps.get(self.app, "")
+        self._last_closed = ""  # the pop-up whose × the last dismiss_interruptions tapped
         phone.apps[self.app] = self.package
 
     @property
@@ -86,9 +87,13 @@ class PageObject:
     def dismiss_interruptions(self) -> bool:
         """Clear what came over the page: swipe away banners (``transient``), close pop-ups (``interruptions``).
 
+        One pop-up is closed per call. When pop-ups are stacked, the × of the one underneath takes no tap
+        (the one on top catches it), and the node tree does not say which is on top: a pop-up whose ×
+        was tapped by the call before and is still shown yields to the next one shown.
         Returns whether anything was cleared.
         """
         cleared = False
+        shown: list[tuple[str, WebElement]] = []  # (pop-up, its close button) of each pop-up up now
         for app in INTERRUPTING_APPS:
             other = locators(app)
             version = self.phone.device.apps.get(app, "")
@@ -97,12 +102,19 @@ class PageObject:
                 for banner in self.driver.find_elements(*selector) if selector else []:
                     cleared = self._swipe_away(banner) or cleared
             for entry in other.data.get("interruptions", []):
-                shown = other.get(entry["shown"], self.platform, version).selector
+                up = other.get(entry["shown"], self.platform, version).selector
                 close = other.get(entry["close"], self.platform, version).selector
-                found = self.driver.find_elements(*shown) if shown and close else []
+                found = self.driver.find_elements(*up) if up and close else []
                 button = self._nearest(self.driver.find_elements(*close), found[0]) if found and close else None
-                if button is not None and self._click(button):
-                    return True
+                if button is not None:
+                    shown.append((f"{app}.{entry['shown']}", button))
+        ahead = [pair for pair in shown if pair[0] != self._last_closed] + [
+            p for p in shown if p[0] == self._last_closed
+        ]
+        for name, button in ahead[:1]:
+            self._last_closed = name
+            if self._click(button):
+                return True
         return cleared
 
     @staticmethod

@@ -2,20 +2,26 @@
 
 An entry gives a selector (how the node tree shows the element) and/or a
 template state (how the screen shows it). ``None`` for a version means the
-node tree hides the element there: only the template is left.
+node tree hides the element there: only the template is left. Each file also
+says on which real phones its selectors were checked (``checked_on``); its
+shape is ``schemas/locators.schema.json``.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonschema
 import yaml
 from appium.webdriver.common.appiumby import AppiumBy
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+
+from shareflow.errors import UsageError
 
 ANDROID_KEYS = {
     "text": "text",
@@ -53,6 +59,30 @@ def to_appium(platform: str, selector: dict[str, str]) -> tuple[str, str]:
     return AppiumBy.IOS_PREDICATE, " AND ".join(terms)
 
 
+class LocatorsError(UsageError):
+    """A locator file that does not have the shape of ``schemas/locators.schema.json``, or names no such element."""
+
+
+def check(data: Any, file: str) -> None:
+    """Raise :class:`LocatorsError` naming ``file`` and the field when ``data`` is not a locator file."""
+    schema = json.loads(resources.files("shareflow").joinpath("schemas/locators.schema.json").read_text("utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path)
+        raise LocatorsError(f"{file}: " + (f"field '{where}': " if where else "") + error.message)
+    elements = data["elements"]
+    named = [(f"interruptions.{i}.{k}", e[k]) for i, e in enumerate(data.get("interruptions", [])) for k in e]
+    named += [(f"transient.{i}", name) for i, name in enumerate(data.get("transient", []))]
+    for field, name in named:
+        if name not in elements:
+            raise LocatorsError(f"{file}: field '{field}': no element {name!r} in 'elements'")
+    for spec in data.get("versions") or {}:
+        try:
+            SpecifierSet(spec)
+        except ValueError:
+            raise LocatorsError(f"{file}: field 'versions.{spec}': not a version specifier (PEP 440)") from None
+
+
 @dataclass(frozen=True)
 class Locator:
     """How to find one element on one platform and app version."""
@@ -74,8 +104,7 @@ class AppLocators:
         text = resources.files("shareflow.apps").joinpath(f"{app}.yaml").read_text("utf-8")
         self.app = app
         self.data: dict[str, Any] = yaml.safe_load(text)
-        for spec in self.data.get("versions") or {}:
-            SpecifierSet(spec)  # fail early on a malformed specifier
+        check(self.data, f"shareflow/apps/{app}.yaml")
 
     def package(self, platform: str) -> str:
         """The app's Android package or iOS bundle id."""

@@ -31,6 +31,12 @@ ALIPAY_BLUE = "#1677FF"
 PROMO_RED = "#E8302E"
 PROMO_GOLD = "#FFE3A0"
 SPLASH_S = 1.0
+# Taobao's own update prompt (Android): shown at most once per launch over these pages, closed by its ×
+# ImageView update_imageview_cancel_v2 inside update_contentDialog_v2 (gkd-kit/subscription
+# src/apps/com.taobao.taobao.ts, group 更新提示: DetailActivity, TBOrderListActivity, ...; the dialog's
+# other ids, update_title_v2 / update_message_v2 / update_button_accept_v2, from its decompiled
+# UpdateDialog). The accept button's 立即下载 is what Auto.js scripts look for beside the ×.
+UPDATE_PAGES = ("item", "order")
 SHOPS = ("taobao", "tmall")  # what the Taobao app sells (JD items are not its)
 
 # screen kind -> (Android activity, iOS view controller)
@@ -81,6 +87,7 @@ class TaobaoApp(App):
         super().__init__(phone, version)
         self.kit = Kit(phone.profile, PACKAGE)
         self._seen_clip = ""  # the clipboard text last looked at, so the card shows once
+        self._update_prompted = False  # the update prompt shows at most once per launch
         # screen kind -> its page ("pay", Alipay's cashier, is a sheet over its order's page: see layers)
         self._pages: dict[str, Callable[[Screen], Node]] = {
             "splash": self._splash_page,
@@ -96,11 +103,13 @@ class TaobaoApp(App):
             "copied": self._copied_overlay,
             "card": self._card_overlay,
             "promo": self._promo_overlay,
+            "update": self._update_overlay,
         }
 
     # -- lifecycle ----------------------------------------------------------------
     def launch(self) -> None:
         self.stack.clear()
+        self._update_prompted = False
         splash = self.push("splash")
         self.phone.schedule(SPLASH_S, lambda: self._splash_done(splash))
 
@@ -153,6 +162,15 @@ class TaobaoApp(App):
         if kind in ("home", "item") and self.phone.rng.random() < self.phone.scenario.noise.promo_popup:
             screen.overlays["promo"] = True
             self.phone.log(PACKAGE, "PopLayer: show promotion 双12狂欢")
+        if (
+            kind in UPDATE_PAGES
+            and not self.kit.ios
+            and not self._update_prompted
+            and self.phone.rng.random() < self.phone.scenario.noise.update_dialog
+        ):
+            self._update_prompted = True
+            screen.overlays["update"] = True
+            self.phone.log(PACKAGE, "UpdateDialog: show 发现新版本")
         return screen
 
     def _close(self, overlay: str) -> None:
@@ -521,7 +539,6 @@ class TaobaoApp(App):
                 Rect(12, top + 56, k.w - 24, title_h),
                 item.title,
                 key="taobao.item.title",
-                rid="detail_title",
                 size=17,
                 bold=True,
                 lines=2,
@@ -982,15 +999,15 @@ class TaobaoApp(App):
                 ),
             ],
         )
-        close = self._overlay_close("card", y + ch + 20, "clipboard_card_close")
+        close = self._overlay_close("card", y + ch + 20, "关闭", "clipboard_card_close")
         return k.overlay("taobao.card.scrim", [card, close])
 
-    def _overlay_close(self, overlay: str, y: float, rid: str) -> Node:
+    def _overlay_close(self, overlay: str, y: float, desc: str, rid: str = "") -> Node:
         """The round × under a pop-up card, which closes it."""
         return self.kit.icon_button(
             Rect(self.kit.w / 2 - 18, y, 36, 36),
             "close",
-            "关闭",
+            desc,
             lambda: self._close(overlay),
             key=f"taobao.{overlay}.close",
             fg="#FFFFFF",
@@ -998,6 +1015,67 @@ class TaobaoApp(App):
             border="#FFFFFF",
             rid=rid,
         )
+
+    def _update_overlay(self, _: object, __: Screen) -> Node:
+        """The update prompt: title, what is new, 立即下载, and the × above the dialog's corner."""
+        k = self.kit
+        cw, ch = min(k.w - 72, 300.0), 260.0
+        x, y = (k.w - cw) / 2, (k.h - ch) / 2
+        dialog = k.node(
+            "view",
+            Rect(x, y, cw, ch),
+            "taobao.update",
+            rid="update_contentDialog_v2",
+            style=Style(bg="#FFFFFF", radius=12),
+            on_tap=w.ignore,
+            children=[
+                k.text(
+                    Rect(x, y + 24, cw, 30),
+                    "发现新版本",
+                    key="taobao.update.title",
+                    rid="update_title_v2",
+                    size=20,
+                    bold=True,
+                    align="center",
+                ),
+                k.text(
+                    Rect(x + 24, y + 66, cw - 48, 96),
+                    "新版本体验更流畅，修复了已知问题",
+                    key="taobao.update.message",
+                    rid="update_message_v2",
+                    size=15,
+                    fg="#666666",
+                    lines=3,
+                    valign="top",
+                ),
+                k.button(
+                    Rect(x + 24, y + ch - 70, cw - 48, 46),
+                    "立即下载",
+                    self._accept_update,
+                    key="taobao.update.accept",
+                    rid="update_button_accept_v2",
+                    bg=ORANGE,
+                    fg="#FFFFFF",
+                    size=17,
+                    radius=23,
+                    bold=True,
+                ),
+                k.node(
+                    "image",
+                    Rect(x + cw - 40, y + 8, 32, 32),
+                    "taobao.update.close",
+                    rid="update_imageview_cancel_v2",
+                    style=Style(icon="close", fg="#999999"),
+                    on_tap=lambda: self._close("update"),
+                ),
+            ],
+        )
+        return k.overlay("taobao.update.scrim", [dialog])
+
+    def _accept_update(self) -> None:
+        """立即下载: the download runs in the background (a notification); the page stays."""
+        self.phone.log(PACKAGE, "UpdateDialog: download started")
+        self._close("update")
 
     def _promo_overlay(self, _: object, __: Screen) -> Node:
         k = self.kit
@@ -1007,7 +1085,7 @@ class TaobaoApp(App):
             "view",
             Rect(x, y, cw, ch),
             "taobao.promo",
-            rid="poplayer_view",
+            rid="poplayer_native_state_id",
             style=Style(bg=PROMO_RED, radius=18),
             on_tap=w.ignore,
             children=[
@@ -1044,5 +1122,9 @@ class TaobaoApp(App):
                 ),
             ],
         )
-        close = self._overlay_close("promo", y + ch + 20, "poplayer_close")
+        # PopLayer's close control: content-desc 关闭按钮, no id, right after the pop-up's state view on
+        # Android (gkd-kit/subscription src/apps/com.taobao.taobao.ts: `@[desc="关闭按钮"] -
+        # [vid="poplayer_native_state_id"]`; its id is set in tbpoplayer's native renderer). The iOS
+        # label is not documented anywhere public: the farm keeps 关闭.
+        close = self._overlay_close("promo", y + ch + 20, "关闭" if k.ios else "关闭按钮")
         return k.overlay("taobao.promo.scrim", [card, close], dim="#000000A6")

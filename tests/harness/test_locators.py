@@ -1,0 +1,85 @@
+"""Locator files: their shape, the elements they name, and the README's record of real-phone checks."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shareflow.apps.locators import LocatorsError, check
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = sorted(p.name[:-5] for p in resources.files("shareflow.apps").iterdir() if p.name.endswith(".yaml"))
+
+
+def shipped(app: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(resources.files("shareflow.apps").joinpath(f"{app}.yaml").read_text("utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_every_shipped_locator_file_has_the_schema_s_shape(app: str) -> None:
+    check(shipped(app), f"{app}.yaml")
+
+
+def test_no_shipped_locator_uses_an_id_nobody_has_published() -> None:
+    """The ids the real apps were never seen to have (FIELD-NOTES: no public evidence) are not looked for."""
+    for app in APPS:
+        text = resources.files("shareflow.apps").joinpath(f"{app}.yaml").read_text("utf-8")
+        for invented in ("detail_title", "poplayer_close", ":id/f30"):
+            assert invented not in text, f"{app}.yaml looks for {invented}"
+
+
+BROKEN = [
+    ({"android": {"txt": "x"}}, "field 'elements.thing.android': Additional properties are not allowed ('txt'"),
+    ({"ios": {"label": 3}}, "field 'elements.thing.ios.label': 3 is not of type 'string'"),
+    ({"android": {}}, "field 'elements.thing.android': {} should be non-empty"),
+]
+
+
+@pytest.mark.parametrize(("entry", "message"), BROKEN)
+def test_a_bad_selector_is_named_by_file_and_field(entry: dict[str, Any], message: str) -> None:
+    data = {"app": {"android": "a", "ios": "b"}, "elements": {"thing": entry}, "checked_on": []}
+    with pytest.raises(LocatorsError, match="^x.yaml: " + re.escape(message)):
+        check(data, "x.yaml")
+
+
+def test_an_interruption_must_name_an_element_of_the_file() -> None:
+    data = shipped("taobao")
+    data["interruptions"].append({"shown": "update_dialog", "close": "update_x"})
+    with pytest.raises(LocatorsError, match=r"field 'interruptions\.2\.close': no element 'update_x' in 'elements'"):
+        check(data, "taobao.yaml")
+
+
+def test_a_real_phone_check_needs_every_field_and_a_date() -> None:
+    data = shipped("wechat")
+    data["checked_on"] = [{"device": "Pixel 7", "os": "Android 14", "app_version": "8.0.56", "date": "May", "by": "qa"}]
+    with pytest.raises(LocatorsError, match=r"field 'checked_on\.0\.date': 'May' does not match"):
+        check(data, "wechat.yaml")
+    data["checked_on"] = [{"device": "Pixel 7"}]
+    with pytest.raises(LocatorsError, match=r"field 'checked_on\.0': 'os' is a required property"):
+        check(data, "wechat.yaml")
+
+
+def test_a_malformed_version_specifier_is_named() -> None:
+    data = shipped("wechat")
+    data["versions"]["8.0.55+"] = {}
+    with pytest.raises(LocatorsError, match=r"field 'versions\.8\.0\.55\+': not a version specifier"):
+        check(data, "wechat.yaml")
+
+
+def test_the_readme_lists_every_real_phone_check_of_the_locator_files() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Verified on real phones", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| app ")]
+    checks = [(app, c) for app in APPS for c in shipped(app)["checked_on"]]
+    if not checks:
+        assert rows == ["| (none yet) | | | | | |"]
+    else:
+        listed = {tuple(cell.strip() for cell in row.strip("|").split("|")) for row in rows}
+        expected = {(a, c["device"], c["os"], c["app_version"], c["date"], c["by"]) for a, c in checks}
+        assert listed == expected
