@@ -106,7 +106,7 @@ class Flow:
         self.step("password-copied", text("去微信粘贴"))
         password = d.get_clipboard_text()
         print(f"  clipboard: {password.splitlines()[0]}")
-        assert re.search(r"https://m\.tb\.cn/h\.\w{7}", password), "no Tao password was copied"
+        assert re.search(r"https?://[me]\.tb\.cn/h\.\w{7,15}", password), "no Tao password was copied"
         self.tap_until(text("去微信粘贴"), text(GROUP, contains=True))
         self.step("wechat-chats", text(GROUP, contains=True))
         self.find(text(GROUP, contains=True)).click()
@@ -117,7 +117,7 @@ class Flow:
         self.step("paste-menu", text("粘贴"))
         self.tap_until(text("粘贴"), text("发送"))
         self.step("pasted", text("发送"))
-        links = text("m.tb.cn", contains=True)
+        links = text("tb.cn/h.", contains=True)
         before = [e.text for e in d.find_elements(*links)]
         self.find(text("发送")).click()
         self.wait_for_new_last(links, before[-1] if before else None)

@@ -30,6 +30,8 @@ keys or values are errors that name the file and the key path::
       offline: 0.0               # chance the phone drops off the host: this and every later command
                                  # of the session fail as Appium's do when the device is gone, and
       offline_s: 5.0             # new sessions on the phone are refused for this many seconds
+    password_shape: auto         # the Tao password's shape: auto (by each phone's Taobao version, see
+                                 # passwords.shape_for), or one of link, link7, coupon, token for all
     defects: []                  # seeded product bugs, see DEFECTS
 
 Every ``[low, high]`` range needs low <= high.
@@ -51,6 +53,7 @@ import yaml
 from shareflow.errors import UsageError
 from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
 from shareflow.yaml_errors import one_line
+from shareflow_sim.passwords import SHAPES
 
 DEFECTS = {
     "share_panel_without_wechat": "Taobao's share panel lacks the WeChat target",
@@ -83,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
         "offline": 0.0,
         "offline_s": 5.0,
     },
+    "password_shape": "auto",
     "defects": [],
 }
 CLOCK_EXAMPLE = "2021-11-29T10:00:00+08:00"
@@ -133,6 +137,7 @@ SCHEMA: dict[str, Any] = {
                 "offline_s": {"type": "number", "minimum": 0},
             },
         },
+        "password_shape": {"enum": ["auto", *SHAPES]},
         "defects": {"type": "array", "items": {"enum": sorted(DEFECTS)}, "uniqueItems": True},
     },
 }
@@ -169,6 +174,7 @@ class Scenario:
     link_policy: dict[str, dict[str, str]]
     noise: Noise
     faults: Faults
+    password_shape: str
     defects: frozenset[str]
 
     def outcome(self, scene: str, kind: str) -> str:
@@ -255,6 +261,7 @@ def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
         link_policy=merged["link_policy"],
         noise=Noise(**_frozen(merged["noise"])),
         faults=Faults(**_frozen(merged["faults"])),
+        password_shape=merged["password_shape"],
         defects=frozenset(merged["defects"]),
     )
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
+from shareflow_sim import passwords
+
 LinkKind = str  # "taobao" | "tmall" | "jd"
 
 URL_RE = re.compile(r"https?://[A-Za-z0-9./?=&_%#:-]+")
 # Older token shape: 11 letters/digits between currency-like delimiters.
 OLD_TOKEN_RE = re.compile(r"[¥￥$£₤€₴¢₰₳₪₲@《》()/]([A-Za-z0-9]{11})[¥￥$£₤€₴¢₰₳₪₲@《》()/]")
-SHORT_RE = re.compile(r"https?://[me]\.tb\.cn/h\.([A-Za-z0-9]{7})")
-CODES = ("CZ0001", "MF6563", "HU9196", "CA6942", "XM0127")
+SHORT_RE = re.compile(r"https?://[me]\.tb\.cn/h\.([A-Za-z0-9]{7,15})(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -189,20 +190,24 @@ class World:
         return message
 
     # -- items and passwords --------------------------------------------------
-    def password_for(self, item_id: str) -> str:
-        """Mint a Tao password (淘口令) message for an item, in the current shape."""
+    def password_for(self, item_id: str, shape: str = "link7", rng: random.Random | None = None) -> str:
+        """Mint a Tao password (淘口令) message for an item in ``shape`` (see passwords); ``rng`` draws its
+        variable parts (the world's own when not given). Its short code and token are new to the world."""
         item = self.items[item_id]
-        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
         with self._lock:
-            short = "".join(self._rng.choice(alphabet) for _ in range(7))
-            token = "".join(self._rng.choice(alphabet) for _ in range(11))
-            code = self._rng.choice(CODES)
-            self.tokens[short] = item_id
-            self.tokens[token] = item_id
-        return (
-            f"【淘宝】https://m.tb.cn/h.{short}?tk={token} {code} 「{item.title}」\n"
-            "点击链接直接打开 或者 淘宝搜索直接打开"
-        )
+            length = passwords.short_length(shape, rng or self._rng)
+            ids = passwords.Ids(self._new_id(length), self._new_id(11))
+            text = passwords.write(shape, item.title, ids, rng or self._rng)
+            self.tokens[ids.short] = item_id
+            self.tokens[ids.token] = item_id
+        return text
+
+    def _new_id(self, length: int) -> str:
+        """Letters and digits no password of the world uses yet."""
+        while True:
+            made = "".join(self._rng.choice(passwords.ALPHABET) for _ in range(length))
+            if made not in self.tokens:
+                return made
 
     def resolve(self, text: str) -> Item | None:
         """The item a password, item link or message names; ``None`` if none."""

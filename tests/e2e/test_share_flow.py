@@ -15,8 +15,8 @@ from flows import open_link_and_buy, share_item_into_chat
 @pytest.mark.group
 @pytest.mark.link("taobao")
 def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
-    share_item_into_chat(phone, item, data.group)
-    open_link_and_buy(phone, item, expectations.of(scene, link_kind))
+    password = share_item_into_chat(phone, item, data.group)
+    open_link_and_buy(phone, item, expectations.of(scene, link_kind), password)
 
 
 @allure.epic("Share flows")
@@ -27,5 +27,5 @@ def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expect
 @pytest.mark.p2p
 @pytest.mark.link("taobao")
 def test_p2p_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
-    share_item_into_chat(phone, item, data.friend)
-    open_link_and_buy(phone, item, expectations.of(scene, link_kind))
+    password = share_item_into_chat(phone, item, data.friend)
+    open_link_and_buy(phone, item, expectations.of(scene, link_kind), password)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import allure
 import pytest
-from flows import buy_from_link, share_item_to_wechat
+from flows import buy_from_link, link_host, share_item_to_wechat
 
 from shareflow.phone import conversation
 
@@ -18,9 +18,9 @@ from shareflow.phone import conversation
 @pytest.mark.link("taobao")
 def test_group_member_on_another_phone_opens_the_link(phone_pair, item, data, expectations, scene, link_kind) -> None:
     sender, receiver = phone_pair
-    share_item_to_wechat(sender, item)
+    password = share_item_to_wechat(sender, item)
     with conversation(sender, receiver, data.group) as wechat:  # nobody else posts there until the tap
-        outcome = wechat.tap_link("taobao", shown_as="wechat/their_link")
+        outcome = wechat.tap_link("taobao", host=link_host(password), shown_as="wechat/their_link")
     buy_from_link(receiver, item, expectations.of(scene, link_kind), outcome)
 
 
@@ -33,9 +33,9 @@ def test_group_member_on_another_phone_opens_the_link(phone_pair, item, data, ex
 @pytest.mark.link("taobao")
 def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, item, expectations, scene, link_kind) -> None:
     sender, receiver = phone_pair
-    share_item_to_wechat(sender, item)
+    password = share_item_to_wechat(sender, item)
     with conversation(sender, receiver) as wechat:  # their 1:1 chat
-        outcome = wechat.tap_link("taobao", shown_as="wechat/their_link")
+        outcome = wechat.tap_link("taobao", host=link_host(password), shown_as="wechat/their_link")
     buy_from_link(receiver, item, expectations.of(scene, link_kind), outcome)
 
 

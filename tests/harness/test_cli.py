@@ -14,7 +14,6 @@ from pools import DROID, pool
 
 from shareflow import cli, summary
 from shareflow.records import ResultRecord
-from shareflow.taopassword import TaoPassword, parse
 from shareflow.vision.templates import TemplateLibrary, TemplateMissing
 
 SHAREFLOW = Path(sys.executable).parent / "shareflow"  # the console script beside the venv's python
@@ -99,37 +98,6 @@ def test_the_capture_hint_names_the_state_and_only_real_options(tmp_path: Path) 
     named = set(re.findall(r"--[a-z-]+", hint))
     assert named and named <= options
     assert "--device" in named  # the one option capture cannot do without
-
-
-# -- Tao passwords ------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "【淘宝】https://m.tb.cn/h.gXk3ZfQ?tk=Vb8sWq2Lm0 CZ3457 「秋冬加厚卫衣男」\n点击链接直接打开",
-            TaoPassword("Vb8sWq2Lm0", "https://m.tb.cn/h.gXk3ZfQ?tk=Vb8sWq2Lm0", "秋冬加厚卫衣男", "CZ3457"),
-        ),
-        ("【天猫】 https://e.tb.cn/h.AbCdEfG", TaoPassword("AbCdEfG", "https://e.tb.cn/h.AbCdEfG")),
-        ("复制这条信息￥3ggP09P71CF￥，打开【手机淘宝】即可查看", TaoPassword("3ggP09P71CF")),
-        ("8.0 hi 《Ab12Cd34Ef5》 see", TaoPassword("Ab12Cd34Ef5")),
-    ],
-    ids=["current", "current-short", "old-yuan", "old-brackets"],
-)
-def test_tao_password_shapes_are_read(text: str, expected: TaoPassword) -> None:
-    assert parse(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "快来看看这个宝贝，超划算！",
-        "https://item.taobao.com/item.htm?id=6543210987",
-        "￥3ggP09P71C￥",  # ten characters: not a password
-        "【淘宝】https://m.tb.cn/h.short",  # the short code has seven characters
-    ],
-)
-def test_plain_text_is_no_tao_password(text: str) -> None:
-    assert parse(text) is None
 
 
 # -- the run summary -------------------------------------------------------------------------

@@ -54,7 +54,7 @@ APP_IDS = {
 }
 APP_CAPABILITY = {"android": "appium:appPackage", "ios": "appium:bundleId"}
 INPUT_CLASS = {"android": "android.widget.EditText", "ios": "XCUIElementTypeTextView"}
-PASSWORD_RE = re.compile(r"https://m\.tb\.cn/h\.\w{7}\?tk=\w{11}")
+PASSWORD_RE = re.compile(r"https?://[me]\.tb\.cn/h\.\w{7,15}\?tk=\w{11}")
 
 PROMO_TITLE = "双12狂欢"  # Taobao's promotional pop-up
 INTERSTITIAL = "非微信官方网页，请确认是否继续访问"
@@ -247,7 +247,7 @@ def app_id(platform: str, app: str) -> str:
 
 
 def password_url(password: str) -> str:
-    """The m.tb.cn address of a Tao password."""
+    """The tb.cn address of a Tao password."""
     match = PASSWORD_RE.search(password)
     if match is None:
         raise AssertionError(f"not a Tao password: {password!r}")

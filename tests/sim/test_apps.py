@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shareflow.taopassword import parse
 from shareflow_sim.apps.taobao import TaobaoApp
 from shareflow_sim.apps.wechat import WeChatApp, resource_ids
 from shareflow_sim.farm import Farm
@@ -47,7 +48,9 @@ class Rig:
         self.clock.t += seconds
 
 
-def make_rig(phones: tuple[str, ...] = ("android", "ios"), wechat: str = "8.0.16", **scenario: Any) -> Rig:
+def make_rig(
+    phones: tuple[str, ...] = ("android", "ios"), wechat: str = "8.0.16", taobao: str = "10.5.0", **scenario: Any
+) -> Rig:
     """A farm of phones, each named by platform (its usual profile) or by profile id."""
     noise = {"transition_ms": [0, 0], "promo_popup": 0.0, "update_dialog": 0.0, "notification_banner": 0.0}
     noise.update(scenario.pop("noise", {}))
@@ -63,7 +66,7 @@ def make_rig(phones: tuple[str, ...] = ("android", "ios"), wechat: str = "8.0.16
                 f"UDID{i}",
                 f"wxid_user{i}",
                 ("Alice", "Bob", "Carol")[i],
-                {"wechat": wechat, "taobao": "10.5.0"},
+                {"wechat": wechat, "taobao": taobao},
             )
         )
     farm = Farm(specs, from_dict({"noise": noise, **scenario}))
@@ -145,6 +148,28 @@ def share_item_to_group(phone: Phone, item_id: str = ITEM) -> None:
     long_press(phone, key="wechat.chat.input")
     tap(phone, text="粘贴")
     tap(phone, text="发送")
+
+
+@pytest.mark.parametrize(
+    ("taobao", "scenario", "host", "shape"),
+    [
+        ("10.5.0", {}, "m.tb.cn", "link7"),  # 2021: a 7-character m.tb.cn code
+        ("10.40.0", {}, "tb.cn", "link"),  # 2023 on: m.tb.cn or e.tb.cn, 10-15 characters
+        ("10.40.0", {"password_shape": "coupon"}, "m.tb.cn", "coupon"),  # the scenario picks the shape
+    ],
+    ids=["old-taobao", "new-taobao", "scenario-coupon"],
+)
+def test_taobao_shares_the_password_shape_of_its_version(
+    taobao: str, scenario: dict[str, str], host: str, shape: str
+) -> None:
+    rig = make_rig(("android",), taobao=taobao, **scenario)
+    share_item_to_group(rig.phones[0])
+    sent = rig.farm.world.chats[GROUP].messages[-1].text
+    parsed = parse(sent)
+    assert parsed is not None and host in parsed.url and rig.farm.world.resolve(sent).id == ITEM
+    assert rig.phones[0].apps[TAOBAO].password_shape == shape
+    short = parsed.url.split("/h.")[1].split("?")[0]
+    assert (len(short) == 7) == (shape != "link")
 
 
 def open_group_on(rig: Rig, phone: Phone) -> None:

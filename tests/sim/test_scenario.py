@@ -152,3 +152,10 @@ def test_the_farm_refuses_a_bad_scenario_in_one_line(
     assert main(["--devices", str(ROOT / "devices.yaml"), "--scenario", str(path), "--check"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"shareflow_sim: {path}") and expected in err
+
+
+def test_the_password_shape_is_by_taobao_version_unless_the_scenario_picks_one() -> None:
+    assert load(None).password_shape == "auto"
+    assert from_dict({"password_shape": "token"}).password_shape == "token"
+    with pytest.raises(ScenarioError, match="password_shape: 'qr' is not one of auto, link, link7, coupon, token"):
+        from_dict({"password_shape": "qr"})

@@ -77,8 +77,9 @@ class WeChat(PageObject):
             with self._floor():
                 self.tap("send", proof=proof)
 
-    def tap_link(self, kind: str = "taobao", host: str = "m.tb.cn", shown_as: str = "wechat/my_link") -> str:
-        """Tap the newest link in the chat (by its text, else by ``shown_as``); returns the outcome shown.
+    def tap_link(self, kind: str = "taobao", host: str = "tb.cn", shown_as: str = "wechat/my_link") -> str:
+        """Tap the newest link in the chat (by its text, which holds ``host``, else by ``shown_as``); returns
+        the outcome shown. The default host is in every Tao password link (m.tb.cn and e.tb.cn alike).
 
         A notification banner may catch the tap: then the tap is repeated.
         """

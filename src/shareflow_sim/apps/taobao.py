@@ -1,7 +1,7 @@
 """The virtual Taobao (淘宝).
 
-Home feed → item page → 分享 panel → 微信 mints a Tao password (淘口令),
-copies it and offers 去微信粘贴; on coming to the foreground it reads a
+Home feed → item page → 分享 panel → 微信 mints a Tao password (淘口令) in
+the shape of its version (see passwords), copies it and offers 去微信粘贴; on coming to the foreground it reads a
 foreign clipboard holding a password and shows the item's pop-up card;
 立即购买 → 确认订单 → 提交订单 → the Alipay cashier → 支付成功. A promotional
 pop-up may cover home and item pages (scenario noise).
@@ -9,10 +9,12 @@ pop-up may cover home and item pages (scenario noise).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from shareflow_sim import passwords
 from shareflow_sim import widgets as w
 from shareflow_sim.apps.base import App, Screen
 from shareflow_sim.ui import Layer, Node, Rect, Style
@@ -88,6 +90,10 @@ class TaobaoApp(App):
         self.kit = Kit(phone.profile, PACKAGE)
         self._seen_clip = ""  # the clipboard text last looked at, so the card shows once
         self._update_prompted = False  # the update prompt shows at most once per launch
+        shape = phone.scenario.password_shape
+        self.password_shape = passwords.shape_for(version) if shape == "auto" else shape
+        # what varies from one share to the next; its own stream leaves the phone's noise draws alone
+        self._share_rng = random.Random(f"share:{phone.scenario.seed}:{phone.name}")
         # screen kind -> its page ("pay", Alipay's cashier, is a sheet over its order's page: see layers)
         self._pages: dict[str, Callable[[Screen], Node]] = {
             "splash": self._splash_page,
@@ -203,8 +209,8 @@ class TaobaoApp(App):
 
     def _share_password(self, item_id: str) -> str:
         """Mint the item's Tao password and copy it (unless the seeded defect eats the copy)."""
-        password = self.phone.world.password_for(item_id)
-        self.phone.log(PACKAGE, f"ShareBusiness: minted Tao password for item {item_id}")
+        password = self.phone.world.password_for(item_id, self.password_shape, self._share_rng)
+        self.phone.log(PACKAGE, f"ShareBusiness: minted Tao password for item {item_id} ({self.password_shape})")
         if not self.phone.scenario.has("password_not_copied"):
             self.phone.copy(password, self)
         return password
