@@ -43,7 +43,7 @@ seed: 11
 link_policy:
   group: {taobao: direct, tmall: direct, jd: direct}
   p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
-noise: {transition_ms: [0, 0], promo_popup: 0, notification_banner: 0}
+noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_banner: 0}
 """
 ITEM = "652419876401"
 GROUP = "购物分享群"
@@ -221,10 +221,11 @@ class Walker:
         return self.el(self.t(host, contains=True))
 
     def link_template(self, state: str, host: str) -> None:
-        """The start of the newest link message: 【淘宝】https://m.tb.cn (left part of its first line)."""
+        """The head of the newest Tao password message: its 【淘宝】, which every shape with a link starts
+        with (a slogan, the host and the code that follow vary by Taobao version and share)."""
         r = self.newest_link(host).rect
         unit = self.unit()
-        rect = (r["x"] - 68 * unit, r["y"], 180 * unit, r["height"])
+        rect = (r["x"] - 68 * unit, r["y"], 64 * unit, r["height"])
         self.sink.take(self, state, rect, pad=2, source={"device": self.device})
 
     def url_template(self, state: str, host: str) -> None:
@@ -318,7 +319,7 @@ def walk_promo(w: Walker) -> None:
     """Taobao's promotional pop-up (a farm with promo_popup: 1)."""
     w.open_item()
     w.grab("taobao/promo_popup", w.t("双12狂欢"), pad=0)  # no margin: it would show the dimmed page
-    w.grab("taobao/promo_close", w.d_("关闭"))
+    w.grab("taobao/promo_close", w.d_("关闭按钮" if w.platform == "android" else "关闭"))
 
 
 def walk_order_disabled(w: Walker) -> None:

@@ -127,6 +127,8 @@ def run(
     paths = [a for a, before in zip(pytest_args, ("", *pytest_args), strict=False) if _is_test_path(a, before)]
     if not paths and not E2E.is_dir():
         fail(f"no {E2E}/ here: run shareflow from the project folder or name the tests to run")
+    if _has_option(pytest_args, "--shareflow-output"):  # the plugin's name: the summary would look elsewhere
+        fail("--shareflow-output: shareflow run takes the folder as --output PATH")
     if output.exists() and not output.is_dir():
         fail(f"--output {output}: is a file, not a folder")
     output = output.resolve()  # nothing in it is touched here: the plugin clears an earlier run's records

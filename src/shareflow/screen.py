@@ -10,6 +10,7 @@ found on to the window size.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from shareflow.artifacts import ScreenshotMode
 from shareflow.devices import Platform
 from shareflow.errors import ProductFailure
 from shareflow.evidence import Evidence, annotate, beside
+from shareflow.vision import ocr
 from shareflow.vision.match import Box, Match, ScreenImage, find, find_all
 from shareflow.vision.templates import Template, TemplateLibrary
 from shareflow.wait import TimedOut, until
@@ -163,6 +165,29 @@ class Screen:
         """Every place ``state``'s template shows on a fresh screenshot, best first (each can be tapped)."""
         screen = self.screenshot()
         return find_all(screen, self.templates.get(self.platform, state), found=self._match(state, screen))
+
+    def words_after(self, head: Match, pattern: str, lines: int) -> Match | None:
+        """Where words matching ``pattern`` (a regular expression) are written from ``head`` on: on its
+        line or the ``lines`` below it, as tall as it, up to the screen's right edge — read by OCR
+        from the newest screenshot. None when no line there holds them.
+
+        A message whose head is a template (its 【淘宝】) but whose link moves with what comes before
+        it (a slogan, a wrapped line) is tapped so: at the link's words, wherever they are.
+        """
+        if head.box is None:
+            raise ValueError("a template that was not found has nothing after it")
+        image = self.image()
+        x, y, _, h = head.box
+        for line in ocr.find_lines(image.bgr[y : y + h * lines, x:]):
+            found = re.search(pattern, line.words)
+            if found is None:
+                continue
+            lx, ly, lw, lh = line.box
+            per_char = lw / max(len(line.words), 1)  # where the words are along the line, by their characters
+            start, end = lx + per_char * found.start(), lx + per_char * found.end()
+            box = (x + round(start), y + ly, max(1, round(end - start)), lh)
+            return Match(True, round(line.score, 4), box, box, 1.0, 0.0, screen_size=(image.width, image.height))
+        return None
 
     def sees(self, state: str) -> bool:
         """Whether ``state`` is on screen right now (no waiting)."""

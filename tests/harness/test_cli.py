@@ -59,6 +59,15 @@ def test_run_with_a_bad_scenario_exits_2_naming_the_key(files: dict[str, Path]) 
     assert not files["output"].exists()
 
 
+def test_run_refuses_the_plugin_s_output_option_it_would_not_summarise(files: dict[str, Path]) -> None:
+    result = invoke("run", "--devices", str(files["good"]), "--shareflow-output", str(files["output"]))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "shareflow: --shareflow-output: shareflow run takes the folder as --output PATH"
+    ]
+    assert not files["output"].exists()
+
+
 def test_run_with_an_unknown_phone_exits_2_naming_the_known(files: dict[str, Path], tmp_path: Path) -> None:
     test = tmp_path / "test_x.py"
     test.write_text("def test_x(phone_device):\n    pass\n", encoding="utf-8")

@@ -16,6 +16,10 @@ from shareflow.wait import TimedOut, tap_until, until
 LONG_PRESS_S = 0.8
 CHAT_QUIET_S = 1.0  # longer than a message takes from one phone to the others (the virtual farm: 0.3 s)
 QUIET_TIMEOUT_S = 5.0  # how long to wait for a chat to hold still before tapping a bubble anyway
+# a Tao password's link as OCR reads it (http:// or https://, m.tb.cn or e.tb.cn, or the host alone when the
+# line wraps after the scheme), and how many lines of its head's height its message may run to
+LINK_WORDS = r"(?:https?://)?[a-z]\.tb\.cn\S*|https?://\S+"
+MESSAGE_LINES = 8
 # What tapping a link may show: the outcome, by the screen state that proves it.
 OUTCOME_STATES: dict[str, Outcome] = {
     **{f"wechat/h5_{kind}": "direct" for kind in LINK_KINDS},
@@ -146,9 +150,10 @@ class WeChat(PageObject):
         """Tap the newest message shown as ``state``, holding the chat's floor; False when there is none."""
         with self._floor():
             newest = self._newest(state)
-            if newest is None:
+            link = self.screen.words_after(newest, LINK_WORDS, MESSAGE_LINES) if newest is not None else None
+            if link is None:
                 return False
-            self.screen.tap(newest, at=(0.75, 0.5))
+            self.screen.tap(link)
         return True
 
     def wait_for_link(self, shown_as: str = "wechat/their_link", timeout: float = 30) -> None:
