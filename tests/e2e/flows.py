@@ -30,28 +30,42 @@ class Data:
 
 
 def share_item_into_chat(phone: Phone, item: Item, chat: str) -> str:
-    """Open ``item`` in Taobao, share it to WeChat and send it into ``chat``; returns the password."""
+    """Open ``item`` in Taobao, share it to WeChat and send it into ``chat``; returns the password.
+
+    When the phone did not let the clipboard be read, the password is the message sent, checked then
+    ("" when the node tree hides that too).
+    """
     password = share_item_to_wechat(phone, item)
     phone.wechat.open_chat(chat)
-    phone.wechat.paste_and_send()
+    sent = phone.wechat.paste_and_send()
+    if not password and sent:
+        check_password(sent, item, "the message sent")
+        return sent
     return password
 
 
 def share_item_to_wechat(phone: Phone, item: Item) -> str:
-    """Open ``item`` in Taobao and share it to WeChat, which is left at its chat list; returns the password."""
+    """Open ``item`` in Taobao and share it to WeChat, which is left at its chat list; returns the password
+    ("" when the phone did not let the clipboard be read)."""
     taobao, wechat = phone.taobao, phone.wechat
     taobao.reset()
     wechat.reset()
     taobao.open_item(item.id)
     taobao.expect_item(item.title)
     password = taobao.share_to_wechat()
-    parsed = parse(password)
-    assert parsed is not None, f"the clipboard holds no Tao password: {password!r}"
-    assert parsed.title == item.title, f"the Tao password names {parsed.title!r}, not {item.title!r}"
-    allure.attach(password, name="Tao password", attachment_type=allure.attachment_type.TEXT)
+    if password:
+        check_password(password, item, "the clipboard")
     if taobao.go_paste_in_wechat() != "wechat/chat_list":
         wechat.back_to_chat_list()
     return password
+
+
+def check_password(text: str, item: Item, where: str) -> None:
+    """``text`` (from ``where``) is a Tao password naming ``item``; it is attached to the report."""
+    parsed = parse(text)
+    assert parsed is not None, f"{where} holds no Tao password: {text!r}"
+    assert parsed.title == item.title, f"the Tao password names {parsed.title!r}, not {item.title!r}"
+    allure.attach(text, name="Tao password", attachment_type=allure.attachment_type.TEXT)
 
 
 def open_link_and_buy(phone: Phone, item: Item, expected: str, shown_as: str = "wechat/my_link") -> None:
