@@ -25,6 +25,12 @@ VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 EMBEDDED = "embedded"
 Platform = Literal["android", "ios"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+# WebDriverAgent's runner app, and how a session's appium:updatedWDABundleId names another build of it
+# (appium-webdriveragent lib/constants: WDA_RUNNER_BUNDLE_ID_FOR_XCTEST, DEFAULT_TEST_BUNDLE_SUFFIX)
+WDA_BUNDLE_ID = "com.facebook.WebDriverAgentRunner.xctrunner"
+WDA_SUFFIX = ".xctrunner"
+WDA_CAPABILITIES = ("appium:updatedWDABundleId", "appium:updatedWDABundleIdSuffix")
+IOS_ONLY = ("simulator", "wda_bundle_id")
 
 
 class DevicesError(UsageError):
@@ -47,6 +53,8 @@ class Device:
     wechat_account: str = ""
     wechat_nickname: str = ""
     apps: dict[str, str] = field(default_factory=dict)
+    simulator: bool = False  # iOS: an iOS Simulator rather than a real iPhone
+    wda_bundle_id: str = ""  # iOS: WebDriverAgent's runner app, brought to the front to use the clipboard
 
     def __repr__(self) -> str:
         """The name only: capabilities may hold secrets, and reports show parameters by repr."""
@@ -174,8 +182,35 @@ def load(path: str | Path) -> list[Device]:
                 where.say(["devices", i, "name"], f"duplicate name, already used by devices[{seen[entry['name']]}]")
             )
         seen[entry["name"]] = i
+        _check_ios_fields(entry, ["devices", i], where)
     data = _interpolate(data, [], where)
     return [_device(entry) for entry in data["devices"]]
+
+
+def _check_ios_fields(entry: dict[str, Any], path: list[str | int], where: _Where) -> None:
+    """The fields only an iPhone has are on iOS entries, and the WebDriverAgent capabilities are strings."""
+    if entry["platform"] != "ios":
+        for name in IOS_ONLY:
+            if name in entry:
+                raise DevicesError(
+                    where.say([*path, name], f"only an iOS device has this field, not {entry['platform']}")
+                )
+    caps = entry.get("capabilities", {})
+    for name in WDA_CAPABILITIES:
+        if caps.get(name) is not None and not isinstance(caps[name], str):
+            value = caps[name]
+            problem = f"expected string, got {type(value).__name__} {value!r}"
+            raise DevicesError(where.say([*path, "capabilities", name], problem))
+
+
+def _wda_bundle_id(entry: dict[str, Any]) -> str:
+    """The runner's bundle id: the entry's own, else what its capabilities make XCUITest run, else the default."""
+    if entry["platform"] != "ios":
+        return ""
+    caps = entry.get("capabilities", {})
+    updated, suffix = (caps.get(name) for name in WDA_CAPABILITIES)
+    derived = WDA_BUNDLE_ID if updated is None else updated + (WDA_SUFFIX if suffix is None else suffix)
+    return str(entry.get("wda_bundle_id", derived))
 
 
 def _device(entry: dict[str, Any]) -> Device:
@@ -193,4 +228,6 @@ def _device(entry: dict[str, Any]) -> Device:
         wechat_account=wechat.get("account", ""),
         wechat_nickname=wechat.get("nickname", ""),
         apps=entry.get("apps", {}),
+        simulator=entry.get("simulator", False),
+        wda_bundle_id=_wda_bundle_id(entry),
     )

@@ -110,9 +110,11 @@ class Phone:
         on iOS 16+ leaves its paste alert over whichever app comes up next. With ``read_log`` (a session
         kept from an earlier test), the device log is read to date, so that a failure's log is this test's.
         """
+        from shareflow import clipboard  # here: it imports this module
+
         for app in APPS_UNDER_TEST:
             self.driver.execute_script("mobile: terminateApp", locators(app).app_id(self.platform))
-        self.driver.set_clipboard_text("")
+        clipboard.write(self, "")
         if self.platform == "ios":
             with contextlib.suppress(NoAlertPresentException):
                 self.driver.execute_script("mobile: alert", {"action": "dismiss"})

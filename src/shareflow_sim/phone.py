@@ -63,6 +63,7 @@ class PhoneSpec:
     wechat_id: str | None = None
     wechat_nickname: str | None = None
     app_versions: dict[str, str] = field(default_factory=dict)
+    simulator: bool = False  # an iOS Simulator, not a real iPhone (the clipboard rules differ)
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Phone:
         self.platform = spec.platform
         self.os_version = spec.os_version
         self.os_major = int(spec.os_version.split(".")[0])
+        self.simulator = spec.simulator
         self.profile: Profile = PROFILES[spec.profile]
         self.account = account
         self.world = farm.world

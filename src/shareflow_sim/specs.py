@@ -40,6 +40,7 @@ def to_spec(device: Device, source: str) -> PhoneSpec:
         wechat_id=device.wechat_account or None,
         wechat_nickname=device.wechat_nickname or None,
         app_versions={**DEFAULT_APP_VERSIONS, **device.apps},
+        simulator=device.simulator,
     )
 
 

@@ -31,33 +31,52 @@ class Data:
 
 
 def share_item_into_chat(phone: Phone, item: Item, chat: str) -> str:
-    """Open ``item`` in Taobao, share it to WeChat and send it into ``chat``; returns the password."""
+    """Open ``item`` in Taobao, share it to WeChat and send it into ``chat``; returns the password.
+
+    When the phone did not let the clipboard be read, the password is the message sent, checked then
+    ("" when the node tree hides that too).
+    """
     password = share_item_to_wechat(phone, item)
     phone.wechat.open_chat(chat)
-    phone.wechat.paste_and_send()
+    sent = phone.wechat.paste_and_send()
+    if not password and sent:
+        check_password(sent, item, "the message sent")
+        return sent
     return password
 
 
 def share_item_to_wechat(phone: Phone, item: Item) -> str:
-    """Open ``item`` in Taobao and share it to WeChat, which is left at its chat list; returns the password."""
+    """Open ``item`` in Taobao and share it to WeChat, which is left at its chat list; returns the password
+    ("" when the phone did not let the clipboard be read)."""
     taobao, wechat = phone.taobao, phone.wechat
     taobao.reset()
     wechat.reset()
     taobao.open_item(item.id)
     taobao.expect_item(item.title)
     password = taobao.share_to_wechat()
-    parsed = parse(password)
-    assert parsed is not None, f"the clipboard holds no Tao password: {password!r}"
-    if parsed.item_title:  # a generic title (or none) names no item: then the link tells it, once tapped
-        assert parsed.item_title == item.title, f"the Tao password names {parsed.item_title!r}, not {item.title!r}"
-    allure.attach(password, name="Tao password", attachment_type=allure.attachment_type.TEXT)
+    if password:
+        check_password(password, item, "the clipboard")
     if taobao.go_paste_in_wechat() != "wechat/chat_list":
         wechat.back_to_chat_list()
     return password
 
 
+def check_password(text: str, item: Item, where: str) -> None:
+    """``text`` (from ``where``) is a Tao password naming ``item``; it is attached to the report.
+
+    A generic title (or none) names no item: then the link tells it, once tapped."""
+    parsed = parse(text)
+    assert parsed is not None, f"{where} holds no Tao password: {text!r}"
+    if parsed.item_title:
+        assert parsed.item_title == item.title, f"the Tao password names {parsed.item_title!r}, not {item.title!r}"
+    allure.attach(text, name="Tao password", attachment_type=allure.attachment_type.TEXT)
+
+
 def link_host(password: str) -> str:
-    """The host of a Tao password's link (m.tb.cn or e.tb.cn); fails when the password has no link to tap."""
+    """The host of a Tao password's link (m.tb.cn or e.tb.cn); any Tao link's when the password could not
+    be read (the node tree hid the message sent). Fails when the password has no link to tap."""
+    if not password:
+        return "tb.cn"
     parsed = parse(password)
     assert parsed is not None and parsed.url, f"the Tao password has no link to tap: {password!r}"
     return urlsplit(parsed.url).hostname or ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import allure
 import pytest
 
+from shareflow import clipboard
 from shareflow.links import HOSTS, LINK_KINDS
 
 KINDS = [pytest.param(kind, marks=pytest.mark.link(kind), id=kind) for kind in LINK_KINDS]
@@ -22,7 +23,7 @@ def _check(phone, item, expected: str, record_link_outcome, scene: str, chat: st
     kind, wechat = item.kind, phone.wechat
     wechat.open()
     wechat.open_chat(chat)
-    wechat.driver.set_clipboard_text(item.url)
+    clipboard.write(phone, item.url)
     wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
     observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
     record_link_outcome(phone, expected, observed)

@@ -51,6 +51,34 @@ def test_interpolates_environment_and_registers_secrets(tmp_path: Path, monkeypa
 
 
 @pytest.mark.parametrize(
+    ("extra", "simulator", "bundle_id"),
+    [
+        ("", False, "com.facebook.WebDriverAgentRunner.xctrunner"),
+        ("    simulator: true\n", True, "com.facebook.WebDriverAgentRunner.xctrunner"),
+        ("    capabilities: {appium:updatedWDABundleId: com.qa.wda}\n", False, "com.qa.wda.xctrunner"),
+        (
+            "    capabilities: {appium:updatedWDABundleId: com.qa.wda, appium:updatedWDABundleIdSuffix: ''}\n",
+            False,
+            "com.qa.wda",
+        ),
+        (
+            "    wda_bundle_id: com.qa.Runner.xctrunner\n    capabilities: {appium:updatedWDABundleId: com.qa.wda}\n",
+            False,
+            "com.qa.Runner.xctrunner",
+        ),
+    ],
+)
+def test_an_iphone_names_its_webdriveragent_runner(tmp_path: Path, extra: str, simulator: bool, bundle_id: str) -> None:
+    text = "devices:\n  - name: iphone\n    platform: ios\n    os_version: '16.7'\n    endpoint: embedded\n"
+    [iphone] = load(write(tmp_path, text + extra))
+    assert (iphone.simulator, iphone.wda_bundle_id) == (simulator, bundle_id)
+    assert (
+        load(write(tmp_path, GOOD.replace("${SF_TEST_KEY}", "k").replace("${SF_TEST_USER}", "u")))[0].wda_bundle_id
+        == ""
+    )
+
+
+@pytest.mark.parametrize(
     ("change", "expected"),
     [
         (
@@ -70,6 +98,27 @@ def test_interpolates_environment_and_registers_secrets(tmp_path: Path, monkeypa
         (
             ("endpoint: embedded", "endpoint: localhost:4723"),
             "devices[0] (pixel): field 'endpoint': 'localhost:4723' does not have the expected form",
+        ),
+        (
+            ("    profile: android-fhd\n", "    profile: android-fhd\n    simulator: true\n"),
+            "devices.yaml:6: devices[0] (pixel): field 'simulator': only an iOS device has this field, not android",
+        ),
+        (
+            ("    profile: android-fhd\n", "    profile: android-fhd\n    wda_bundle_id: com.a.b.xctrunner\n"),
+            "devices[0] (pixel): field 'wda_bundle_id': only an iOS device has this field, not android",
+        ),
+        (
+            ("endpoint: http://127.0.0.1:4723\n", "endpoint: http://127.0.0.1:4723\n    wda_bundle_id: 7\n"),
+            "devices[1] (iphone): field 'wda_bundle_id': expected string, got int 7",
+        ),
+        (
+            ("endpoint: http://127.0.0.1:4723\n", "endpoint: http://127.0.0.1:4723\n    simulator: yes please\n"),
+            "devices[1] (iphone): field 'simulator': expected boolean, got str 'yes please'",
+        ),
+        (
+            ("appium:noReset: true", "appium:updatedWDABundleId: [com.a]"),
+            "devices.yaml:13: devices[1] (iphone): field 'capabilities.appium:updatedWDABundleId': "
+            "expected string, got list ['com.a']",
         ),
         (
             ("${SF_TEST_KEY}", "${SF_UNSET_VARIABLE}"),

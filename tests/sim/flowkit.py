@@ -52,6 +52,7 @@ APP_IDS = {
     "android": {"taobao": "com.taobao.taobao", "wechat": "com.tencent.mm"},
     "ios": {"taobao": "com.taobao.taobao4iphone", "wechat": "com.tencent.xin"},
 }
+WDA_RUNNER = "com.facebook.WebDriverAgentRunner.xctrunner"  # WebDriverAgent's runner app on the iPhones
 APP_CAPABILITY = {"android": "appium:appPackage", "ios": "appium:bundleId"}
 INPUT_CLASS = {"android": "android.widget.EditText", "ios": "XCUIElementTypeTextView"}
 PASSWORD_RE = re.compile(r"https?://[me]\.tb\.cn/h\.\w{7,15}\?tk=\w{11}")
@@ -163,7 +164,22 @@ class Phone:
         return poll(lambda: (self.all(locator) or [None])[-1], f"{self.spec.name}: {locator[1]}", timeout)
 
     def clipboard(self) -> str:
-        return self.driver.get_clipboard_text()
+        return self.through_runner(self.driver.get_clipboard_text)
+
+    def copy(self, text: str) -> None:
+        self.through_runner(lambda: self.driver.set_clipboard_text(text))
+
+    def through_runner(self, use: Callable[[], T]) -> T:
+        """``use()`` the clipboard; on an iPhone with WebDriverAgent's runner in front (a real iPhone gives the
+        clipboard only to the app in front), then the app that was in front back."""
+        if self.platform == "android":
+            return use()
+        front = next(a for a in APP_IDS["ios"].values() if self.driver.query_app_state(a) == FOREGROUND)
+        self.driver.activate_app(WDA_RUNNER)
+        try:
+            return use()
+        finally:
+            self.driver.activate_app(front)
 
     # -- acting ---------------------------------------------------------------------------------
     def close_popups(self) -> None:
@@ -227,7 +243,7 @@ class Phone:
 
         Asserts the steps: 粘贴 offered, the input holding what was copied, 发送 emptying it."""
         if text is not None:
-            self.driver.set_clipboard_text(text)
+            self.copy(text)
         copied = self.clipboard()
         self.long_press(self.input_box, self.text("粘贴"))
         self.tap(self.text("粘贴"), self.text("发送"))

@@ -19,6 +19,7 @@ from selenium.webdriver.remote.command import Command
 PLATFORMS = ("android", "ios")
 UDID = {"android": "emulator-5554", "ios": "00008110-000A1B2C3D4E5F01"}  # android-1 and iphone-1 (conftest)
 TAOBAO = {"android": "com.taobao.taobao", "ios": "com.taobao.taobao4iphone"}
+WDA_RUNNER = "com.facebook.WebDriverAgentRunner.xctrunner"
 APP_ARG = {"android": "appId", "ios": "bundleId"}  # how mobile: methods name an app
 NOT_RUNNING, RUNNING_IN_FOREGROUND = 1, 4  # queryAppState
 ITEM_LINK = "taobao://item.taobao.com/item.htm?id=652419876401"
@@ -81,7 +82,8 @@ def log_lines(driver: webdriver.Remote) -> list[str]:
 def test_server_errors_strike_at_their_rate_as_unknown_errors_that_did_nothing(own_farm: Any, platform: str) -> None:
     rounds, failed = 150, 0
     with own_farm(faults(server_error=0.25)) as open_session:
-        driver = open_session(platform, udid=UDID[platform])
+        in_front = {"bundleId": WDA_RUNNER} if platform == "ios" else {}  # an iPhone's clipboard is WDA's in front
+        driver = open_session(platform, udid=UDID[platform], **in_front)
         clipboard = ""
         for i in range(rounds):
             written = mobile(driver, "setClipboard", content=b64(str(i)), contentType="plaintext")

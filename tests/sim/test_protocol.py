@@ -57,6 +57,7 @@ ITEM_TITLE = {
 }
 
 
+WDA_RUNNER = "com.facebook.WebDriverAgentRunner.xctrunner"
 CARD = "好友分享给你一个宝贝"  # the header of the card Taobao shows for a pasted item link
 
 
@@ -75,6 +76,13 @@ def taobao(open_session: OpenSession, platform: str = "android", skip: bool = Tr
     if skip:
         skip_splash(driver)
     return driver
+
+
+def copy_on_iphone(driver: webdriver.Remote, text: str) -> None:
+    """Taobao's session puts ``text`` on the clipboard as a real iPhone lets it: WebDriverAgent's runner in front."""
+    driver.activate_app(WDA_RUNNER)
+    driver.set_clipboard_text(text)
+    driver.activate_app(TAOBAO_IOS)
 
 
 def skip_splash(driver: webdriver.Remote) -> None:
@@ -686,7 +694,7 @@ def test_deep_link_opens_the_item(open_session: OpenSession, platform: str) -> N
 
 @pytest.mark.parametrize("platform", ["android", "ios"])
 def test_clipboard_and_device_time(open_session: OpenSession, platform: str) -> None:
-    driver = open_session(platform)
+    driver = open_session(platform, **({"bundleId": WDA_RUNNER} if platform == "ios" else {}))  # iOS: WDA in front
     driver.set_clipboard_text("【淘宝】复制这段话 ￥AbCdEfGhIjK￥")
     assert driver.get_clipboard_text() == "【淘宝】复制这段话 ￥AbCdEfGhIjK￥"
     with pytest.raises(InvalidArgumentException):
@@ -737,7 +745,7 @@ def test_unsupported_scripts(open_session: OpenSession, platform: str, script: s
 # -- alerts ------------------------------------------------------------------------------------------------------
 def test_ios_paste_alert_through_w3c(open_session: OpenSession) -> None:
     driver = taobao(open_session, "ios", skip=False)
-    driver.set_clipboard_text(item_link("402"))
+    copy_on_iphone(driver, item_link("402"))
     skip_splash(driver)  # Taobao reads the clipboard once it shows its home page
     alert = driver.switch_to.alert
     assert alert.text == "“淘宝”想要粘贴来自“WebDriverAgentRunner-Runner”的内容\n要允许吗？"
@@ -750,7 +758,7 @@ def test_ios_paste_alert_through_w3c(open_session: OpenSession) -> None:
 
 def test_ios_paste_alert_through_mobile_alert(open_session: OpenSession) -> None:
     driver = taobao(open_session, "ios", skip=False)
-    driver.set_clipboard_text(item_link("404"))
+    copy_on_iphone(driver, item_link("404"))
     skip_splash(driver)
     assert driver.execute_script("mobile: alert", {"action": "getButtons"}) == ["不允许粘贴", "允许粘贴"]
     with pytest.raises(InvalidArgumentException):
@@ -761,7 +769,7 @@ def test_ios_paste_alert_through_mobile_alert(open_session: OpenSession) -> None
 
 def test_ios_auto_accept_alerts(open_session: OpenSession) -> None:
     driver = taobao(open_session, "ios", skip=False, autoAcceptAlerts=True)
-    driver.set_clipboard_text(item_link("403"))
+    copy_on_iphone(driver, item_link("403"))
     skip_splash(driver)
     with pytest.raises(NoAlertPresentException):
         _ = driver.switch_to.alert

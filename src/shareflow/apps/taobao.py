@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shareflow import clipboard
 from shareflow.apps.base import FIND_TIMEOUT_S, ElementNotShown, PageObject, screen_texts
 from shareflow.apps.wechat import WECHAT_STATES
 from shareflow.screen import StateNotReached
@@ -31,10 +32,11 @@ class Taobao(PageObject):
         return self.element(name, timeout=5, title=title) is not None
 
     def share_to_wechat(self) -> str:
-        """分享 → 微信: the Tao password lands on the clipboard; returns it.
+        """分享 → 微信: the Tao password lands on the clipboard; returns it, or "" when the phone does not let
+        the clipboard be read (then WeChat's 粘贴 still pastes it, and the message sent tells it).
 
         Fails with proof when the share panel shows no 微信 target, or when 淘口令已复制 shows but the
-        clipboard holds no Tao password (the clipboard's content is drawn beside the dialog).
+        clipboard, read, holds no Tao password (the clipboard's content is drawn beside the dialog).
         """
         with self.phone.evidence.step(f"{self.phone.name}: share the item to WeChat"):
             self.tap("share_button", proof="taobao/share_panel")
@@ -46,7 +48,9 @@ class Taobao(PageObject):
                 )
                 raise
             copied = self.screen.look("taobao/password_copied").match
-            text = self.driver.get_clipboard_text()
+            text = clipboard.read(self.phone)
+            if text is None:
+                return ""
             if parse(text) is None:
                 shown = repr(text) if text else "nothing (it is empty)"
                 self.screen.prove(

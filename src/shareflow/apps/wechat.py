@@ -69,8 +69,11 @@ class WeChat(PageObject):
             self.tap("chat_row", proof="wechat/chat", name=name)
         self.chat = name
 
-    def paste_and_send(self, proof: str = "wechat/my_link") -> None:
-        """Long-press the input, 粘贴, 发送; wait until ``proof`` (our message) shows."""
+    def paste_and_send(self, proof: str = "wechat/my_link") -> str:
+        """Long-press the input, 粘贴, 发送; wait until ``proof`` (our message) shows.
+
+        Returns the message sent, as the input box held it after 粘贴 ("" when the node tree hides its text).
+        """
         with self.phone.evidence.step(f"{self.phone.name}: paste the Tao password and send it"):
             box = self.element("chat_input")
             if box is None:
@@ -78,8 +81,11 @@ class WeChat(PageObject):
             ActionChains(self.driver).click_and_hold(box).pause(LONG_PRESS_S).release().perform()
             self.screen.expect("wechat/paste_menu")
             self.tap("paste", proof="wechat/send")
+            pasted = self.element("chat_input")
+            message = pasted.text if pasted is not None else ""
             with self._floor():
                 self.tap("send", proof=proof)
+            return message
 
     def tap_link(self, kind: str = "taobao", host: str = "tb.cn", shown_as: str = "wechat/my_link") -> str:
         """Tap the newest link in the chat (by its text, which holds ``host``, else by ``shown_as``); returns

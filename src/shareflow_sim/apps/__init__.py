@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from shareflow_sim.apps.base import App
 from shareflow_sim.apps.taobao import TaobaoApp
+from shareflow_sim.apps.wda import WdaRunner
 from shareflow_sim.apps.wechat import WeChatApp
 
 if TYPE_CHECKING:
@@ -16,8 +17,10 @@ APPS: dict[str, type[App]] = {"taobao": TaobaoApp, "wechat": WeChatApp}
 
 
 def installed_apps(phone: Phone, versions: Mapping[str, str]) -> list[App]:
-    """One app per entry of ``versions`` (short name -> version), in launcher order."""
+    """One app per entry of ``versions`` (short name -> version), in launcher order; iPhones also have
+    WebDriverAgent's runner app, as XCUITest installs it."""
     unknown = sorted(set(versions) - set(APPS))
     if unknown:
         raise ValueError(f"no virtual app named {', '.join(unknown)} (known: {', '.join(APPS)})")
-    return [cls(phone, versions[name]) for name, cls in APPS.items() if name in versions]
+    apps = [cls(phone, versions[name]) for name, cls in APPS.items() if name in versions]
+    return apps + ([WdaRunner(phone, "")] if phone.platform == "ios" else [])

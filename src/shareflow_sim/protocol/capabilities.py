@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from shareflow_sim.apps.wda import WdaRunner, bundle_id_of
 from shareflow_sim.phone import Phone
 from shareflow_sim.protocol.errors import InvalidArgument, SessionNotCreated
 
@@ -134,6 +135,11 @@ def prepare_phone(phone: Phone, caps: dict[str, Any]) -> Callable[[], None]:
         )
     auto = {"appium:autoAcceptAlerts": "accept", "appium:autoDismissAlerts": "dismiss"}
     phone.auto_alerts = None if android else next((v for k, v in auto.items() if caps.get(k) is True), None)
+    if not android:  # the WebDriverAgent build the session runs: the runner app's bundle id
+        try:
+            phone.apps[WdaRunner.package].bundle_id = bundle_id_of(caps)
+        except ValueError as exc:
+            raise SessionNotCreated(str(exc)) from None
     phone.devlog.drain()  # the session's log starts now
     app_id = caps.get("appium:appPackage" if android else "appium:bundleId")
     if app_id is None:

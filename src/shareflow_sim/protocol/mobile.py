@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import difflib
 import json
 import re
@@ -14,8 +12,9 @@ from typing import Any
 from shareflow_sim.phone import LONG_PRESS_S
 from shareflow_sim.protocol.actions import MAX_GESTURE_WAIT_S
 from shareflow_sim.protocol.alerts import answer_alert, current_alert
-from shareflow_sim.protocol.arguments import NUMBER, arg, b64, element_id
+from shareflow_sim.protocol.arguments import NUMBER, arg, element_id
 from shareflow_sim.protocol.capabilities import DRIVERS
+from shareflow_sim.protocol.clipboard import m_get_clipboard, m_get_pasteboard, m_set_clipboard, m_set_pasteboard
 from shareflow_sim.protocol.device import DEVICE_TIME_FORMAT, device_time
 from shareflow_sim.protocol.errors import InvalidArgument, UnknownError, UnknownMethod, UnsupportedOperation
 from shareflow_sim.protocol.routes import Commands
@@ -59,26 +58,6 @@ def m_deep_link(c: Call, a: dict[str, Any]) -> None:
         c.phone.deep_link(url, app_id)
     except KeyError as exc:
         raise UnknownError(f"Cannot open '{url}': {exc.args[0]}") from exc
-
-
-def _plaintext(a: dict[str, Any]) -> None:
-    kind = arg(a, "contentType", str, "plaintext")
-    if kind.lower() != "plaintext":
-        raise InvalidArgument(f"The virtual phones' clipboard holds plain text only, not '{kind}'")
-
-
-def m_get_clipboard(c: Call, a: dict[str, Any]) -> str:
-    _plaintext(a)
-    return b64(c.phone.clipboard_text.encode("utf-8"))
-
-
-def m_set_clipboard(c: Call, a: dict[str, Any]) -> None:
-    _plaintext(a)
-    try:
-        text = base64.b64decode(arg(a, "content", str), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidArgument("'content' must be base64-encoded UTF-8 text") from exc
-    c.phone.set_clipboard(text)
 
 
 def m_press_key(c: Call, a: dict[str, Any]) -> None:
@@ -183,6 +162,8 @@ MOBILE: dict[str, dict[str, MobileMethod]] = {
         "deepLink": m_deep_link,
         "getClipboard": m_get_clipboard,
         "setClipboard": m_set_clipboard,
+        "getPasteboard": m_get_pasteboard,
+        "setPasteboard": m_set_pasteboard,
         "tap": m_click_gesture,
         "touchAndHold": m_touch_and_hold,
         "pressButton": m_press_button,
