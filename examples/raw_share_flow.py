@@ -26,7 +26,12 @@ from selenium.webdriver.remote.webelement import WebElement
 ITEM_ID = "652419876401"
 GROUP = "购物分享群"
 TAOBAO = {"android": "com.taobao.taobao", "ios": "com.taobao.taobao4iphone"}
-POPUP_TITLE, POPUP_CLOSE = "双12狂欢", "关闭"
+POPUP_TITLE = "双12狂欢"
+# the pop-up's ×: content-desc 关闭按钮 on Android (gkd-kit/subscription's rule for Taobao), 关闭 on iOS
+POPUP_CLOSE = {"android": "关闭按钮", "ios": "关闭"}
+# On a real iPhone only WebDriverAgent's runner, in front, may read the clipboard (appium-xcuitest-driver
+# guide "Get/Set Clipboard"); its bundle id changes with appium:updatedWDABundleId
+WDA_RUNNER = "com.facebook.WebDriverAgentRunner.xctrunner"
 
 
 class Flow:
@@ -46,7 +51,17 @@ class Flow:
     def close_popups(self) -> None:
         """Taobao's promotional pop-up sits over the page and catches taps: close it first."""
         if self.driver.find_elements(*self.by_text(POPUP_TITLE)):
-            self.driver.find_elements(AppiumBy.ACCESSIBILITY_ID, POPUP_CLOSE)[-1].click()
+            self.driver.find_elements(AppiumBy.ACCESSIBILITY_ID, POPUP_CLOSE[self.platform])[-1].click()
+
+    def clipboard(self) -> str:
+        """The clipboard's text; on iOS read with WebDriverAgent's runner in front, then Taobao back."""
+        if self.platform == "android":
+            return self.driver.get_clipboard_text()
+        self.driver.activate_app(WDA_RUNNER)
+        try:
+            return self.driver.get_clipboard_text()
+        finally:
+            self.driver.activate_app(TAOBAO["ios"])
 
     def find(self, locator: tuple[str, str], timeout: float = 15) -> WebElement:
         """Poll for an element (screens take a moment to change)."""
@@ -72,11 +87,12 @@ class Flow:
         raise NoSuchElementException(f"tapping {target[1]} never showed {proof[1]}")
 
     def wait_for_new_last(self, locator: tuple[str, str], old: str | None, timeout: float = 15) -> None:
-        """Wait until the last element matching ``locator`` is a new one (our message has arrived)."""
+        """Wait until the last element matching ``locator`` is another one than ``old`` (by element id):
+        our message has arrived."""
         deadline = time.monotonic() + timeout
         while True:
             found = self.driver.find_elements(*locator)
-            if found and found[-1].text != old:
+            if found and found[-1].id != old:
                 return
             if time.monotonic() > deadline:
                 raise NoSuchElementException(f"no new {locator[1]} within {timeout} s")
@@ -104,7 +120,7 @@ class Flow:
         self.step("share-panel", text("朋友圈"))
         self.tap_until(text("微信"), text("去微信粘贴"))
         self.step("password-copied", text("去微信粘贴"))
-        password = d.get_clipboard_text()
+        password = self.clipboard()
         print(f"  clipboard: {password.splitlines()[0]}")
         assert re.search(r"https?://[me]\.tb\.cn/h\.\w{7,15}", password), "no Tao password was copied"
         self.tap_until(text("去微信粘贴"), text(GROUP, contains=True))
@@ -117,10 +133,10 @@ class Flow:
         self.step("paste-menu", text("粘贴"))
         self.tap_until(text("粘贴"), text("发送"))
         self.step("pasted", text("发送"))
-        links = text("tb.cn/h.", contains=True)
-        before = [e.text for e in d.find_elements(*links)]
+        links = text("tb.cn", contains=True)  # m.tb.cn or e.tb.cn; a wrapped link's first line holds the host
+        before = d.find_elements(*links)
         self.find(text("发送")).click()
-        self.wait_for_new_last(links, before[-1] if before else None)
+        self.wait_for_new_last(links, before[-1].id if before else None)
         self.step("sent", links)
         self.tap_until(links, text("打开淘宝App"))
         self.step("in-app-browser", text("打开淘宝App"))
