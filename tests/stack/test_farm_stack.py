@@ -63,6 +63,18 @@ def run_suite(pool: str, output: Path, *args: str) -> tuple[int, list[dict]]:
     return done.returncode, [r for r in records if r["outcome"] != "rerun"]
 
 
+def failures(records: list[dict]) -> str:
+    """Each failed test's message, step and the end of its phones' device logs: what CI's output can show."""
+    lines = []
+    for r in records:
+        if r["outcome"] == "passed":
+            continue
+        lines += [f"{r['nodeid']}: {r.get('step')}: {r['message']}"]
+        for log in sorted(Path(r.get("evidence") or "/nonexistent").glob("*device_log.txt")):
+            lines += [f"  {log.name}:", *("    " + t for t in log.read_text(errors="replace").splitlines()[-25:])]
+    return "\n".join(lines)
+
+
 def sessions_per_node(state: Path) -> dict[str, int]:
     return {
         log.stem: log.read_text(errors="replace").count("Session created by the Node")
@@ -106,7 +118,7 @@ def test_the_suite_passes_through_appium_servers(stack: Path, tmp_path: Path) ->
     code, records = run_suite(
         "ci/devices.appium.yaml", tmp_path, "tests/e2e/test_share_flow.py", "-k", "p2p", "-n", "2"
     )
-    assert code == 0, [r["message"] for r in records if r["outcome"] != "passed"]
+    assert code == 0, failures(records)
     assert len(records) == 6
     logs = {log.stem: log.read_text(errors="replace") for log in (stack / "logs").glob("appium-*.log")}
     for name, text in logs.items():
@@ -118,7 +130,7 @@ def test_the_suites_pass_through_the_grid_spread_over_its_nodes(stack: Path, tmp
     code, records = run_suite(
         "ci/devices.grid.yaml", tmp_path, "tests/e2e/test_share_flow.py", "tests/e2e/test_two_phones.py", "-n", "4"
     )
-    assert code == 0, [r["message"] for r in records if r["outcome"] != "passed"]
+    assert code == 0, failures(records)
     assert len(records) == 12 + 18  # 2 tests per phone, 3 per pair of the 6 "cover" pairs
     after = sessions_per_node(stack)
     assert all(after[node] > before[node] for node in after), after
