@@ -51,6 +51,7 @@ _INFRA_TYPES = (
     "LeaseTimeout",
     "LaunchError",
     "AppNotInFront",
+    "ClipboardUnavailable",
     "Unreachable",
     "BrowserError",
     "ReportError",

@@ -850,15 +850,15 @@ def test_error_responses_are_w3c_shaped(open_session: OpenSession) -> None:
 # -- noise and faults -------------------------------------------------------------------------------------------------
 def test_with_noise_on_an_implicit_wait_absorbs_transitions_and_pop_ups(own_farm: Any) -> None:
     noisy = {
-        "noise": {"transition_ms": [150, 400], "promo_popup": 1.0, "notification_banner": 0.5},
+        "noise": {"transition_ms": [150, 400], "promo_popup": 1.0, "update_dialog": 0.0, "notification_banner": 0.5},
         "faults": {"latency_ms": [1, 10]},
     }
     with own_farm(noisy) as open_session:
         driver = taobao(open_session, skip=False)
         driver.implicitly_wait(5)
-        driver.find_element(AppiumBy.ID, "poplayer_close").click()  # the promotion covers the home page
+        driver.find_element(AppiumBy.ACCESSIBILITY_ID, "关闭按钮").click()  # the promotion covers the home page
         driver.find_element(AppiumBy.ID, "feed_item").click()
-        driver.find_element(AppiumBy.ID, "poplayer_close").click()  # and the item page
+        driver.find_element(AppiumBy.ACCESSIBILITY_ID, "关闭按钮").click()  # and the item page
         driver.find_element(AppiumBy.ID, "detail_buy").click()
         assert driver.find_element(AppiumBy.ANDROID_UIAUTOMATOR, 'new UiSelector().text("确认订单")')
         assert png_size(driver.get_screenshot_as_base64()) == (1080, 2400)
