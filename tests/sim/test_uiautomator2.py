@@ -149,8 +149,12 @@ def test_xpath_2_passes_over_values_that_are_not_elements(open_session: OpenSess
 
 
 # -- keys and the keyboard ---------------------------------------------------------------------------------------------
-def test_key_actions_type_into_the_focused_field(open_session: OpenSession) -> None:
-    driver = wechat_chat(open_session)
+def test_key_actions_type_into_the_focused_field(own_farm: Any) -> None:
+    with own_farm(QUIET) as open_session:  # the draft it leaves stays in the chat
+        _type_into_the_focused_field(wechat_chat(open_session))
+
+
+def _type_into_the_focused_field(driver: webdriver.Remote) -> None:
     field = driver.find_element(AppiumBy.CLASS_NAME, "android.widget.EditText")
     ActionChains(driver).send_keys("ab").perform()  # nothing has the focus yet
     assert field.text == "" and not driver.is_keyboard_shown()
