@@ -24,6 +24,9 @@ from shareflow.devices import Device
 from shareflow.errors import InfrastructureError
 
 NEW_COMMAND_TIMEOUT_S = 300
+# UiAutomator2 shows only the active window unless this setting is on; heads-up notifications, which catch taps
+# and are swiped away before them, are SystemUI's windows (appium-uiautomator2-driver docs/android-multiwindow.md)
+ANDROID_SETTINGS = {"settings[enableMultiWindows]": True}
 
 
 class SessionError(InfrastructureError):
@@ -90,6 +93,8 @@ def options_for(device: Device) -> AppiumOptions:
     options: AppiumOptions = UiAutomator2Options() if device.platform == "android" else XCUITestOptions()
     options.no_reset = True
     options.new_command_timeout = NEW_COMMAND_TIMEOUT_S
+    if device.platform == "android":
+        options.load_capabilities(ANDROID_SETTINGS)
     options.load_capabilities(providers.capabilities(device))
     for name, value in device.capabilities.items():
         options.set_capability(name, _merged(options.get_capability(name), value))

@@ -19,6 +19,7 @@ from pathlib import Path
 from shareflow.devices import DevicesError
 from shareflow_sim import scenario
 from shareflow_sim.farm import Farm
+from shareflow_sim.protocol.service import insecure_features
 from shareflow_sim.server import serve
 from shareflow_sim.specs import load_specs
 
@@ -34,6 +35,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ready-file", type=Path, help="write the server's URL here once it listens")
     parser.add_argument("--exit-with", type=int, metavar="PID", help="stop once process PID has ended")
     parser.add_argument("--check", action="store_true", help="only validate the devices and scenario files")
+    parser.add_argument(
+        "--allow-insecure",
+        action="append",
+        default=[],
+        metavar="FEATURES",
+        help="insecure features to allow, as Appium 3 takes them (comma-separated, e.g. uiautomator2:adb_shell)",
+    )
+    parser.add_argument("--relaxed-security", action="store_true", help="allow every insecure feature, as Appium does")
     return parser.parse_args(argv)
 
 
@@ -64,8 +73,9 @@ def _exit_with(pid: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        insecure = insecure_features(name for names in args.allow_insecure for name in names.split(","))
         farm = Farm(load_specs(args.devices), scenario.load(args.scenario))
-    except (DevicesError, scenario.ScenarioError) as exc:
+    except (DevicesError, scenario.ScenarioError, ValueError) as exc:
         print(f"shareflow_sim: {exc}", file=sys.stderr)
         return 2
     if args.check:
@@ -85,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
     try:
-        serve(farm, args.host, args.port, ready)
+        serve(farm, args.host, args.port, ready, insecure, args.relaxed_security)
     except OSError as exc:
         print(f"shareflow_sim: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import elementpath
+from elementpath import XPath2Parser
 from lxml import etree
 
 El = etree._Element
@@ -31,16 +33,20 @@ class SelectorError(ValueError):
     """A selector that cannot be parsed or is not supported (W3C ``invalid selector``)."""
 
 
-def find(scope: El, strategy: str, selector: str, *, platform: str, package: str, whole: bool) -> list[El]:
+def find(
+    scope: El, strategy: str, selector: str, *, platform: str, package: str, whole: bool, xpath2: bool = False
+) -> list[El]:
     """Elements matching ``selector`` at or below ``scope``, in document order.
 
     ``whole`` is a search of the whole screen: ``scope`` (the tree's search
     root) may match itself and XPath runs on the whole document; otherwise
     (a search from an element) only what is below ``scope`` is searched.
-    ``package`` completes bare Android resource ids.
+    ``package`` completes bare Android resource ids. ``xpath2``: XPath 2.0, as
+    UiAutomator2 evaluates it unless its ``enforceXPath1`` setting is on
+    (appium-uiautomator2-server ``core/AccessibilityNodeInfoDumper.java``); else XPath 1.0.
     """
     if strategy == "xpath":
-        return _xpath(scope, selector, whole)
+        return _xpath(scope, selector, whole, xpath2)
     candidates = list(scope.iter() if whole else scope.iterdescendants())
     if strategy == "-android uiautomator":
         return _uiautomator(selector, candidates)
@@ -67,13 +73,14 @@ def _simple(strategy: str, value: str, platform: str, package: str) -> Test:
 
 
 # -- xpath ---------------------------------------------------------------------
-def _xpath(scope: El, expr: str, whole: bool) -> list[El]:
+def _xpath(scope: El, expr: str, whole: bool, xpath2: bool) -> list[El]:
     """XPath over the whole document, or over a copy of the scope's subtree (a search from an element)."""
+    run = _run_xpath2 if xpath2 else _run_xpath
     if whole:
-        return _run_xpath(etree.ElementTree(scope.getroottree().getroot()), expr)
+        return run(etree.ElementTree(scope.getroottree().getroot()), expr)
     clone = copy.deepcopy(scope)
     originals = dict(zip(clone.iter(), scope.iter(), strict=True))
-    return [originals[el] for el in _run_xpath(etree.ElementTree(clone), expr)]
+    return [originals[el] for el in run(etree.ElementTree(clone), expr)]
 
 
 def _run_xpath(tree: etree._ElementTree, expr: str) -> list[El]:
@@ -84,6 +91,16 @@ def _run_xpath(tree: etree._ElementTree, expr: str) -> list[El]:
     if not isinstance(result, list) or not all(isinstance(r, etree._Element) for r in result):
         raise SelectorError(f"The xpath expression '{expr}' does not select elements (got {result!r})")
     return result
+
+
+def _run_xpath2(tree: etree._ElementTree, expr: str) -> list[El]:
+    """XPath 2.0 (elementpath on lxml); items that are not elements are passed over, as UiAutomator2 does."""
+    try:
+        result = elementpath.select(tree, expr, parser=XPath2Parser)
+    except elementpath.ElementPathError as exc:
+        raise SelectorError(f"Unable to locate an element with the xpath expression {expr} because of: {exc}") from exc
+    items = result if isinstance(result, list) else [result]
+    return [item for item in items if isinstance(item, etree._Element)]
 
 
 # -- tokens shared by the UiSelector and NSPredicate parsers ------------------------

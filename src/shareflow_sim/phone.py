@@ -103,6 +103,8 @@ class Phone:
         self.clipboard_owner: str | None = None
         self.alert: system.SystemAlert | None = None
         self.auto_alerts: str | None = None  # "accept" or "dismiss" (appium:autoAcceptAlerts ...)
+        self.focus: str | None = None  # the key of the edit field a tap focused (until the screen changes)
+        self.keyboard = False  # the on-screen keyboard shows (a tap on an edit field brings it up)
         self._banner: tuple[float, Layer] | None = None
         self._toast: tuple[float, Layer] | None = None
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -169,6 +171,7 @@ class Phone:
         if after_id == before_id:
             return
         self._shown = after_id
+        self.focus, self.keyboard = None, False
         lo, hi = self.scenario.noise.transition_ms
         duration = self.rng.uniform(lo, hi) / 1000 if hi else 0.0
         if duration > 0:
@@ -200,6 +203,8 @@ class Phone:
             base = [Layer(blank, package, name="transition")]
         else:
             base = self._base_layers()
+            for node in (n for layer in base for n in layer.root.walk() if n.key and n.key == self.focus):
+                node.focused = True
         chrome = [system.status_bar(self.profile, self.now())]
         if self.profile.bottom_bar:
             chrome.append(system.navigation_bar(self.profile, self.back, self.go_home))
@@ -251,6 +256,8 @@ class Phone:
                 self._noise_banner(self._late_rng)
             node, _ = self._hit(x, y)
             self.log("InputDispatcher", f"tap ({x:.0f},{y:.0f}) -> {node.key if node else 'nothing'}", "D")
+            if node is not None and node.role == "edit" and node.key:
+                self.focus, self.keyboard = node.key, True
             if node is not None and node.on_tap is not None and node.enabled:
                 self._mutate(node.on_tap)
 
@@ -284,6 +291,19 @@ class Phone:
             if node.on_text is None:
                 raise ValueError("element is not editable")
             self._mutate(lambda: node.on_text(text))
+
+    def focused_field(self) -> Node | None:
+        """The edit field that has the input focus, if it is on screen."""
+        with self.lock:
+            layers = self.layers()
+            return next((n for layer in layers for n in layer.root.walk() if n.focused and n.role == "edit"), None)
+
+    def hide_keyboard(self) -> bool:
+        """Hide the on-screen keyboard (the field keeps its focus); whether it was shown."""
+        with self.lock:
+            shown = self.keyboard and self.focused_field() is not None
+            self.keyboard = False
+            return shown
 
     def press_key(self, keycode: int) -> None:
         with self.lock:

@@ -38,25 +38,47 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(farm: Farm, sock: socket.socket, on_ready: Callable[[str], None]) -> _Uvicorn:
+def _server(
+    farm: Farm, sock: socket.socket, on_ready: Callable[[str], None], allow_insecure: frozenset[str], relaxed: bool
+) -> _Uvicorn:
     host, port = sock.getsockname()[:2]
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     config = uvicorn.Config(
-        create_app(farm), log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5
+        create_app(farm, allow_insecure, relaxed),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
     )
     return _Uvicorn(config, lambda: on_ready(url))
 
 
-def serve(farm: Farm, host: str = "127.0.0.1", port: int = 4723, on_ready: Callable[[str], None] = print) -> None:
-    """Serve ``farm`` until SIGINT or SIGTERM; ``on_ready(url)`` once listening (port 0: a free port)."""
+def serve(
+    farm: Farm,
+    host: str = "127.0.0.1",
+    port: int = 4723,
+    on_ready: Callable[[str], None] = print,
+    allow_insecure: frozenset[str] = frozenset(),
+    relaxed_security: bool = False,
+) -> None:
+    """Serve ``farm`` until SIGINT or SIGTERM; ``on_ready(url)`` once listening (port 0: a free port).
+
+    ``allow_insecure`` and ``relaxed_security`` are Appium's server arguments of the same names.
+    """
     with _bind(host, port) as sock:
-        _server(farm, sock, on_ready).run(sockets=[sock])
+        _server(farm, sock, on_ready, allow_insecure, relaxed_security).run(sockets=[sock])
 
 
 @contextlib.contextmanager
-def serve_in_thread(farm: Farm, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve_in_thread(
+    farm: Farm,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    allow_insecure: frozenset[str] = frozenset(),
+    relaxed_security: bool = False,
+) -> Iterator[str]:
     """Serve ``farm`` from a background thread; yields the server's URL."""
     ready: list[str] = []
     started = threading.Event()
@@ -66,7 +88,7 @@ def serve_in_thread(farm: Farm, host: str = "127.0.0.1", port: int = 0) -> Itera
         started.set()
 
     with _bind(host, port) as sock:
-        server = _server(farm, sock, on_ready)
+        server = _server(farm, sock, on_ready, allow_insecure, relaxed_security)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="shareflow-sim", daemon=True)
         thread.start()
         try:

@@ -5,8 +5,14 @@ remembers, for every element, which layer and node it stands for and a stable
 identity, so that locators (run on this same tree) can be mapped back to
 nodes and element handles can be resolved again after the screen changed.
 
-Android (UiAutomator2, multi-window): ``<hierarchy>`` holds one top-level
-node per layer (window), bounds in pixels, nodes wholly off screen left out.
+Android (UiAutomator2): ``<hierarchy>`` holds the root of the active window
+(the topmost one that takes focus: the app's, or a system dialog; never the
+status bar, navigation bar or a heads-up notification), or, with the
+``enableMultiWindows`` setting, one root per window a user can interact
+with, top first (Android's ``UiAutomation.getWindows``: none below a modal
+window); then one ``android.widget.Toast`` node per toast shown. Bounds in
+pixels, nodes wholly off screen left out (appium-uiautomator2-server
+``utils/AXWindowHelpers.java``, ``model/UiElementSnapshot.java``).
 iOS (XCUITest): ``<AppiumAUT><XCUIElementTypeApplication>`` holds one
 ``XCUIElementTypeWindow`` per layer (system alerts included), frames in points.
 """
@@ -69,6 +75,10 @@ _INVALID_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 
 Identity = tuple[object, ...]
 APP_IDENTITY: Identity = ("application",)
+# Android: SystemUI's windows that never take focus; a toast is no window of UiAutomation's but a Toast node
+UNFOCUSABLE = {"system.statusbar", "system.navbar", "system.banner"}
+TOAST = "system.toast"
+TOAST_PACKAGE = "com.android.settings"  # what UiAutomator2 gives its Toast nodes
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ class Source:
 
     platform: str
     root: etree._Element  # <hierarchy> or <AppiumAUT>
+    active: etree._Element | None = None  # Android: the active window's root
     entries: dict[etree._Element, Entry] = field(default_factory=dict)
     by_identity: dict[Identity, etree._Element] = field(default_factory=dict)
 
@@ -161,15 +172,37 @@ def _windows(layers: list[Layer], screen_token: object) -> list[_Window]:
     return out
 
 
-def build(layers: list[Layer], profile: Profile, *, app_label: str = "", screen_token: object = None) -> Source:
+def build(
+    layers: list[Layer],
+    profile: Profile,
+    *,
+    app_label: str = "",
+    screen_token: object = None,
+    multi_window: bool = False,
+) -> Source:
     """The page source of ``layers`` (bottom to top) on a phone of ``profile``.
 
     ``screen_token`` identifies what the foreground app shows (its screen and
     visit); elements of app layers found under one token go stale under another.
+    ``multi_window``: Android's every window, not only the active one.
     """
     if profile.platform == "android":
-        return _Android(profile).build(layers, screen_token)
+        return _Android(profile).build(layers, screen_token, multi_window)
     return _Ios(profile).build(layers, screen_token, app_label)
+
+
+def _android_windows(windows: list[_Window], multi_window: bool) -> tuple[list[_Window], _Window]:
+    """The windows UiAutomator2 dumps, top first, and the active one."""
+    top_first = [w for w in reversed(windows) if w.layer.name != TOAST]
+    active = next(w for w in top_first if w.layer.name not in UNFOCUSABLE)
+    if not multi_window:
+        return [active], active
+    shown = []
+    for window in top_first:
+        shown.append(window)
+        if window.layer.modal:
+            break
+    return shown, active
 
 
 class _Android:
@@ -178,15 +211,26 @@ class _Android:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
 
-    def build(self, layers: list[Layer], screen_token: object) -> Source:
+    def build(self, layers: list[Layer], screen_token: object, multi_window: bool) -> Source:
         p = self.profile
         root = etree.Element(
             "hierarchy",
             {"index": "0", "class": "hierarchy", "rotation": "0", "width": str(p.width_px), "height": str(p.height_px)},
         )
         source = Source("android", root)
-        for index, window in enumerate(_windows(layers, screen_token)):
+        windows = _windows(layers, screen_token)
+        shown, active = _android_windows(windows, multi_window)
+        for index, window in enumerate(shown):
             self._add(source, root, window, window.layer.root, index, False)
+        found = source.find(active.of(active.layer.root))
+        source.active = root if found is None else found[0]
+        for window in (w for w in windows if w.layer.name == TOAST):
+            toast = window.layer.root
+            attrs = {"index": str(len(root)), "text": _clean(toast.text), "class": "android.widget.Toast"}
+            element = etree.SubElement(
+                root, "android.widget.Toast", {**attrs, "package": TOAST_PACKAGE, "displayed": "true"}
+            )
+            source.add(element, Entry(window.of(toast), window.layer, toast))
         return source
 
     def _add(self, source: Source, parent: etree._Element, win: _Window, node: Node, index: int, in_web: bool) -> None:

@@ -48,6 +48,7 @@ BASE = {
     "appium:automationName": "UIAutomator2",
     "appium:noReset": True,
     "appium:newCommandTimeout": 300,
+    "appium:settings[enableMultiWindows]": True,  # UiAutomator2 shows SystemUI's banners only with this on
 }
 LOCAL = {**BASE, "appium:deviceName": "pixel-7", "appium:platformVersion": "13.0", "appium:udid": "2B121FDH2005K3"}
 # what each provider is sent for PIXEL, as its documentation shows it

@@ -128,6 +128,8 @@ class Phone:
         options: AppiumOptions = UiAutomator2Options() if platform == "android" else XCUITestOptions()
         options.set_capability("appium:udid", spec.udid)
         options.set_capability(APP_CAPABILITY[platform], app_id(platform, app))
+        if platform == "android":  # banners are windows of SystemUI's: UiAutomator2 shows them with this on
+            options.set_capability("appium:settings[enableMultiWindows]", True)
         driver = webdriver.Remote(url, options=options)
         for name in APP_IDS[platform]:
             if name != app:
@@ -141,6 +143,12 @@ class Phone:
             method = "textContains" if contains else "text"
             return AppiumBy.ANDROID_UIAUTOMATOR, f'new UiSelector().{method}("{value}")'
         return AppiumBy.IOS_PREDICATE, f'label {"CONTAINS" if contains else "=="} "{value}"'
+
+    def toast(self, value: str) -> Locator:
+        """A toast showing ``value``: UiAutomator2 has toasts as Toast nodes that only XPath finds."""
+        if self.platform == "android":
+            return AppiumBy.XPATH, f'//android.widget.Toast[@text="{value}"]'
+        return self.text(value)
 
     @staticmethod
     def desc(value: str) -> Locator:

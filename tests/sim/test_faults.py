@@ -242,7 +242,8 @@ def test_a_late_banner_takes_a_tap_at_the_top_of_the_screen(own_farm: Any, platf
     share = (AppiumBy.ACCESSIBILITY_ID, "分享") if android else (AppiumBy.IOS_PREDICATE, 'label == "分享"')
     buy = (AppiumBy.ID, "detail_buy") if android else (AppiumBy.IOS_PREDICATE, 'label == "立即购买"')
     with own_farm({**QUIET, **late_banners(1.0)}) as open_session:  # a banner as every tap arrives
-        driver = open_session(platform, udid=UDID[platform])
+        windows = {"settings[enableMultiWindows]": True} if android else {}  # UiAutomator2: to see SystemUI's banner
+        driver = open_session(platform, udid=UDID[platform], **windows)
         link = {"package": TAOBAO[platform]} if android else {"bundleId": TAOBAO[platform]}
         assert mobile(driver, "deepLink", url=ITEM_LINK, **link)[0] == 200  # the item page, no tap
         driver.find_element(*share).click()  # found, then the banner drops over it: the tap lands on the banner

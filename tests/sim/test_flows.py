@@ -116,7 +116,7 @@ def test_tapping_a_link_shows_the_page_of_its_outcome(scene: str, kind: str, out
         elif outcome == "blocked":
             assert phone.shows(phone.text("申请恢复访问"))
         else:
-            phone.long_press(phone.text(item.url), phone.text("已复制"))
+            phone.long_press(phone.text(item.url), phone.toast("已复制"))
             assert phone.clipboard() == item.url
 
 

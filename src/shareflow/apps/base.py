@@ -66,7 +66,11 @@ class PageObject:
         return self.locators.get(what, self.platform, self.version, **fmt)
 
     def element(self, what: str, timeout: float = FIND_TIMEOUT_S, **fmt: str) -> WebElement | None:
-        """The element by its locator (the last match, the one drawn on top), or ``None``."""
+        """The element by its locator (the last match, the one drawn on top), or ``None``.
+
+        Android's source lists windows top first (UiAutomator2's ``enableMultiWindows``): the app's window,
+        the lowest, comes last, and within it the last match is drawn on top.
+        """
         selector = self.locator(what, **fmt).selector
         if selector is None:
             return None

@@ -9,6 +9,7 @@ touches the phone, so every phone of the farm runs concurrently.
 ``app`` builds the web app from the session service (``service``: sessions,
 ``capabilities``: new ones, ``faults``: the scenario's) and each area's
 commands (``screen``, ``finding``, ``elements``, ``actions``, ``device``,
-``contexts``, ``logs``, ``alerts``, ``mobile``; ``unimplemented`` routes),
+``lifecycle``, ``settings``, ``contexts``, ``logs``, ``alerts``, ``mobile``;
+``unimplemented`` routes),
 which take a ``sessions.Call`` and raise ``errors``' W3C errors.
 """

@@ -1,5 +1,5 @@
-"""W3C pointer actions, tick by tick in real time: a pointer's way down, across and up becomes a tap, a long
-press or a swipe."""
+"""W3C actions, tick by tick in real time: a pointer's way down, across and up becomes a tap, a long press or a
+swipe; a key going down types into the edit field that has the input focus."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _move_target(c: Call, finger: _Finger, action: dict[str, Any]) -> tuple[floa
         x, y = r["x"] + r["width"] / 2 + x, r["y"] + r["height"] / 2 + y
     elif origin != "viewport":
         raise InvalidArgument(f"Unknown pointerMove origin {origin!r}")
-    w = c.window()
+    w = c.screen()
     if not (0 <= x <= w["width"] and 0 <= y <= w["height"]):
         raise MoveTargetOutOfBounds(f"The point ({x}, {y}) is outside the screen ({w['width']}x{w['height']})")
     return x, y
@@ -87,6 +87,33 @@ def _pointer_step(c: Call, finger: _Finger, action: dict[str, Any]) -> None:
         raise InvalidArgument(f"Unknown pointer action type {kind!r}")
 
 
+BACKSPACE = "\ue003"
+SPACE = "\ue00d"
+# appium-uiautomator2-server utils/w3c/ActionsExecutor.java: keys outside W3C's special range are turned into key
+# events by Android's virtual keyboard map (KeyCharacterMap.VIRTUAL_KEYBOARD), which has printable ASCII only
+_UNSYNTHESIZABLE = (
+    "KeyCharacterMap.getEvents is unable to synthesize KeyEvent sequence out of '{code}' key code. Consider applying "
+    "a patch to UiAutomator2 server code or try to synthesize the necessary key event(s) for it manually"
+)
+
+
+def _key_down(c: Call, key: Any) -> None:
+    """A key goes down: the focused edit field gets its character (backspace takes the last one off)."""
+    if not isinstance(key, str) or len(key) != 1:
+        raise InvalidArgument(f"A key action's value must be a single character, got {key!r}")
+    special = "\ue000" <= key <= "\uf8ff"
+    if c.android and not special and not (" " <= key <= "~" or key in "\n\t"):
+        raise InvalidArgument(_UNSYNTHESIZABLE.format(code=ord(key)))
+    with c.phone.lock:
+        field = c.phone.focused_field()
+        if field is None or field.on_text is None:
+            return
+        if key == BACKSPACE:
+            c.phone.set_text(field, field.value[:-1])
+        elif key == SPACE or not special:
+            c.phone.set_text(field, field.value + (" " if key == SPACE else key))
+
+
 _SOURCE_ACTIONS = {
     "pointer": {"pause", "pointerMove", "pointerDown", "pointerUp", "pointerCancel"},
     "key": {"pause", "keyDown", "keyUp"},
@@ -111,7 +138,7 @@ def _sources(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 @command("POST", "/actions", native=True)
 def perform_actions(c: Call) -> None:
-    """W3C actions, tick by tick in real time; pointers become taps, long presses and swipes."""
+    """W3C actions, tick by tick in real time; pointers become taps, long presses and swipes, keys type."""
     sources = _sources(c.body)
     fingers: dict[str, _Finger] = {}
     waited = 0.0
@@ -125,6 +152,8 @@ def perform_actions(c: Call) -> None:
                 duration = max(duration, _duration(action))
             if src["type"] == "pointer":
                 _pointer_step(c, fingers.setdefault(src["id"], _Finger()), action)
+            elif action["type"] == "keyDown":
+                _key_down(c, action.get("value"))
         for finger in fingers.values():
             if finger.start is not None:
                 finger.held_s += duration

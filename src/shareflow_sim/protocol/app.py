@@ -21,10 +21,12 @@ from shareflow_sim.protocol import (
     device,
     elements,
     finding,
+    lifecycle,
     logs,
     mobile,
     routes,
     screen,
+    settings,
     unimplemented,
 )
 from shareflow_sim.protocol.errors import InvalidArgument, UnknownCommand, WebDriverError
@@ -34,7 +36,21 @@ from shareflow_sim.protocol.service import FarmService
 # every session command, area by area: (method, path under /session/{session_id}, handler, native)
 ROUTES = [
     route
-    for area in (routes, screen, finding, elements, actions, device, contexts, logs, alerts, mobile, unimplemented)
+    for area in (
+        routes,
+        screen,
+        finding,
+        elements,
+        actions,
+        device,
+        lifecycle,
+        settings,
+        contexts,
+        logs,
+        alerts,
+        mobile,
+        unimplemented,
+    )
     for route in area.command.routes
 ]
 
@@ -68,9 +84,9 @@ def _endpoint(service: FarmService, handler: Handler, native: bool) -> Callable[
     return endpoint
 
 
-def create_app(farm: Farm) -> Starlette:
-    """The HTTP application serving ``farm``'s phones."""
-    service = FarmService(farm)
+def create_app(farm: Farm, allow_insecure: frozenset[str] = frozenset(), relaxed_security: bool = False) -> Starlette:
+    """The HTTP application serving ``farm``'s phones, with the insecure features the server allows."""
+    service = FarmService(farm, allow_insecure, relaxed_security)
 
     async def status(request: Request) -> JSONResponse:
         return JSONResponse({"value": await run_in_threadpool(service.status)})

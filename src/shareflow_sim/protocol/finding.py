@@ -9,6 +9,7 @@ from shareflow_sim import locate
 from shareflow_sim.protocol.errors import InvalidSelector, NoSuchElement
 from shareflow_sim.protocol.routes import Commands
 from shareflow_sim.protocol.sessions import Call
+from shareflow_sim.protocol.settings import ENFORCE_XPATH1
 from shareflow_sim.source import Entry
 
 POLL_S = 0.1  # implicit wait polling interval
@@ -17,16 +18,21 @@ command = Commands()
 
 
 def _search(c: Call, using: str, value: str, scope_id: str | None) -> list[Entry]:
+    """Matches on the screen now; UiSelectors search the active window only, even with ``enableMultiWindows``
+    (appium-uiautomator2-driver ``docs/android-multiwindow.md``)."""
     with c.phone.lock:
         if scope_id is None:
             src = c.snapshot()
             scope, whole = src.scope, True
+            if using == "-android uiautomator" and src.active is not None:
+                scope = src.active
         else:
             src, scope, _ = c.element(scope_id)
             whole = False
         package = c.phone.current_package
+        xpath2 = c.android and c.session.settings.get(ENFORCE_XPATH1) is not True
         try:
-            found = locate.find(scope, using, value, platform=c.platform, package=package, whole=whole)
+            found = locate.find(scope, using, value, platform=c.platform, package=package, whole=whole, xpath2=xpath2)
         except locate.SelectorError as exc:
             raise InvalidSelector(str(exc)) from exc
         return [src.entries[el] for el in found if el in src.entries]

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from shareflow_sim import adb
 from shareflow_sim.phone import LONG_PRESS_S
 from shareflow_sim.protocol.actions import MAX_GESTURE_WAIT_S
 from shareflow_sim.protocol.alerts import answer_alert, current_alert
@@ -127,11 +128,31 @@ def m_device_time(c: Call, a: dict[str, Any]) -> str:
 
 
 def m_keyboard_shown(c: Call, a: dict[str, Any]) -> bool:
-    return any(e.node is not None and e.node.focused and e.node.role == "edit" for e in c.snapshot().entries.values())
+    return c.phone.keyboard and c.phone.focused_field() is not None
 
 
 def m_hide_keyboard(c: Call, a: dict[str, Any]) -> bool:
-    return m_keyboard_shown(c, a)
+    return c.phone.hide_keyboard()
+
+
+ADB_SHELL = "adb_shell"
+
+
+def m_shell(c: Call, a: dict[str, Any]) -> str | dict[str, str]:
+    """``mobile: shell``, refused unless the server allows the ``adb_shell`` insecure feature
+    (appium-uiautomator2-driver README "mobile: shell"; Appium's ``assertFeatureEnabled``)."""
+    c.service.assert_feature_enabled(DRIVERS[c.platform][0].lower(), ADB_SHELL)
+    command = arg(a, "command", str)
+    args = arg(a, "args", list, [])
+    try:
+        out = adb.run(c.phone, command, [str(x) for x in args])
+    except adb.ShellError as exc:
+        raise UnknownError.wrapping(f"Cannot execute the '{command}' shell command. Original error: {exc}") from exc
+    return {"stdout": out, "stderr": ""} if arg(a, "includeStderr", bool, False) else out
+
+
+def m_device_info(c: Call, a: dict[str, Any]) -> dict[str, Any]:
+    return adb.device_info(c.phone)
 
 
 MOBILE: dict[str, dict[str, MobileMethod]] = {
@@ -153,6 +174,8 @@ MOBILE: dict[str, dict[str, MobileMethod]] = {
         "getCurrentPackage": lambda c, a: c.phone.current_package,
         "isKeyboardShown": m_keyboard_shown,
         "hideKeyboard": m_hide_keyboard,
+        "shell": m_shell,
+        "deviceInfo": m_device_info,
     },
     "ios": {
         "activateApp": m_activate_app,

@@ -7,10 +7,12 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from shareflow_sim.farm import Farm
 from shareflow_sim.phone import RUNNING_IN_BACKGROUND, Phone
+from shareflow_sim.protocol import settings
 from shareflow_sim.protocol.arguments import NUMBER, arg
 from shareflow_sim.protocol.capabilities import (
     DEFAULT_COMMAND_TIMEOUT_S,
@@ -37,13 +39,37 @@ from shareflow_sim.protocol.sessions import NATIVE, Call, Session
 log = logging.getLogger("shareflow_sim.server")
 
 APPIUM_VERSION = "3.0.0"
+# Appium's base driver, assertFeatureEnabled (https://appium.io/docs/en/latest/guides/security/)
+INSECURE_FEATURE_OFF = (
+    "Potentially insecure feature '{feature}' has not been enabled. If you want to enable this feature and accept "
+    "the security ramifications, please do so by following the documented instructions at "
+    "http://appium.io/docs/en/latest/guides/security/"
+)
+
+
+def insecure_features(names: Iterable[str]) -> frozenset[str]:
+    """``--allow-insecure`` names, which Appium 3 wants scoped: ``<automationName>:<feature>`` or ``*:<feature>``
+    (https://appium.io/docs/en/3.0/blog/2025/08/07/-appium-3)."""
+    out = frozenset(name.strip().lower() for name in names if name.strip())
+    for name in out:
+        scope, _, feature = name.partition(":")
+        if not scope or not feature:
+            raise ValueError(
+                f"The full feature name must include both the destination automation name or the '*' wildcard to "
+                f"apply the feature to all installed drivers, and the feature name split by a colon, got '{name}'"
+            )
+    return out
 
 
 class FarmService:
     """Sessions on the farm's phones, and the faults the scenario injects into them."""
 
-    def __init__(self, farm: Farm) -> None:
+    def __init__(
+        self, farm: Farm, allow_insecure: frozenset[str] = frozenset(), relaxed_security: bool = False
+    ) -> None:
         self.farm = farm
+        self.allow_insecure = allow_insecure  # as insecure_features checked them
+        self.relaxed_security = relaxed_security
         self.sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
         self.faults = FaultInjector(farm.scenario)
@@ -98,6 +124,12 @@ class FarmService:
             "phones": phones,
         }
 
+    def assert_feature_enabled(self, automation: str, feature: str) -> None:
+        """Refuse an insecure feature the server was not started with (``--allow-insecure``, ``--relaxed-security``)."""
+        if self.relaxed_security or {f"{automation}:{feature}", f"*:{feature}"} & self.allow_insecure:
+            return
+        raise UnknownError.wrapping(INSECURE_FEATURE_OFF.format(feature=feature))
+
     # -- new session --------------------------------------------------------------------
     def _pick(self, platform: str, caps: dict[str, Any]) -> Phone:
         """The phone the capabilities ask for (hold ``_lock``)."""
@@ -138,10 +170,15 @@ class FarmService:
         timeout = arg(caps, "appium:newCommandTimeout", NUMBER, DEFAULT_COMMAND_TIMEOUT_S)
         if timeout < 0:
             raise InvalidArgument("'newCommandTimeout' must not be negative")
+        initial = settings.defaults(platform)
+        try:
+            settings.update(initial, platform, settings.from_capabilities(caps))
+        except InvalidArgument as exc:
+            raise SessionNotCreated(str(exc)) from exc
         with self._lock:
             self._reap()
             phone = self._pick(platform, caps)
-            session = Session(str(uuid.uuid4()), phone, session_caps(phone, caps), float(timeout))
+            session = Session(str(uuid.uuid4()), phone, session_caps(phone, caps), float(timeout), settings=initial)
             session.busy += 1  # starting: the phone is taken, and the session is not idle
             self.sessions[session.id] = session
         try:

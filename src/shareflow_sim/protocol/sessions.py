@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from shareflow_sim.protocol.service import FarmService
 
 NATIVE = "NATIVE_APP"
+ENABLE_MULTI_WINDOWS = "enableMultiWindows"  # UiAutomator2's setting (protocol.settings)
 MAX_SERVER_LOG = 2000
 
 
@@ -45,6 +46,7 @@ class Session:
     aut: str | None = None  # iOS: the app the session launched (appium:bundleId), watched as WDA does
     aut_expected: bool = False  # ... while it is expected to run (until mobile: terminateApp stops it)
     gone: int | None = None  # commands failed since the phone dropped off the host (faults.offline)
+    settings: dict[str, Any] = field(default_factory=dict)  # /appium/settings
     lock: threading.Lock = field(default_factory=threading.Lock)  # one command at a time, as Appium queues them
     last_used: float = field(default_factory=time.monotonic)
     busy: int = 0
@@ -114,20 +116,33 @@ class Call:
             raise UnknownCommand()
 
     def window(self) -> dict[str, int]:
+        """The window rect: on Android the display's app area, which leaves out the navigation bar.
+
+        UiAutomator2 answers ``UiDevice.getDisplayHeight``, Android's ``Display.getSize`` (appium-uiautomator2-server
+        ``handler/GetDeviceSize.java``; appium/appium#8724, #13685).
+        """
         p = self.phone.profile
         if self.android:
-            return {"x": 0, "y": 0, "width": p.width_px, "height": p.height_px}
+            return {"x": 0, "y": 0, "width": p.width_px, "height": p.height_px - round(p.bottom_bar * p.scale)}
         return {"x": 0, "y": 0, "width": round(p.width), "height": round(p.height)}
 
+    def screen(self) -> dict[str, int]:
+        """The whole display in session units: where touches land (the navigation bar included)."""
+        p = self.phone.profile
+        if self.android:
+            return {"width": p.width_px, "height": p.height_px}
+        return {"width": round(p.width), "height": round(p.height)}
+
     def snapshot(self) -> Source:
-        """The page source now."""
+        """The page source now (Android: the active window, or every window with ``enableMultiWindows`` on)."""
         phone = self.phone
         with phone.lock:
             layers = phone.layers()
             app = phone.foreground
             token = ("launcher",) if app is None else (app.package, *app.screen_id())
             label = app.label if app is not None else "SpringBoard"
-            return source.build(layers, phone.profile, app_label=label, screen_token=token)
+            every = self.session.settings.get(ENABLE_MULTI_WINDOWS) is True
+            return source.build(layers, phone.profile, app_label=label, screen_token=token, multi_window=every)
 
     def element(self, eid: str | None = None) -> tuple[Source, etree._Element, Entry]:
         """The element a handle points at, on the screen now (hold the phone lock to act on it)."""
@@ -144,13 +159,13 @@ class Call:
     def rect(self, el: etree._Element) -> dict[str, int]:
         """An element's rect in session units, as the source shows it."""
         if self.android:
-            x0, y0, x1, y1 = map(int, re.findall(r"-?\d+", el.get("bounds", "")))
+            x0, y0, x1, y1 = map(int, re.findall(r"-?\d+", el.get("bounds", "[0,0][0,0]")))  # a Toast has none
             return {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
         return {k: int(el.get(k, "0")) for k in ("x", "y", "width", "height")}
 
     def center(self, el: etree._Element) -> tuple[float, float]:
         """The logical point a tap on the element's visible part goes to."""
-        r, w = self.rect(el), self.window()
+        r, w = self.rect(el), self.screen()
         x0, y0 = max(r["x"], 0), max(r["y"], 0)
         x1, y1 = min(r["x"] + r["width"], w["width"]), min(r["y"] + r["height"], w["height"])
         if x1 <= x0 or y1 <= y0:
