@@ -35,6 +35,7 @@ from shareflow.capture import TRIM_TOLERANCE, background, capture, screen_scale,
 from shareflow.devices import Device, load
 from shareflow.screen import decode_png
 from shareflow.session import options_for
+from shareflow.vision import ocr
 from shareflow.wait import TimedOut, until
 
 ROOT = Path(__file__).parent
@@ -52,6 +53,7 @@ LINKS = {
     "tmall": "https://detail.tmall.com/item.htm?id=612300000501",
     "jd": "https://item.m.jd.com/product/100012043978.html",
 }
+WDA_RUNNER = "com.facebook.WebDriverAgentRunner.xctrunner"
 APPS = {
     "android": {"taobao": "com.taobao.taobao", "wechat": "com.tencent.mm"},
     "ios": {"taobao": "com.taobao.taobao4iphone", "wechat": "com.tencent.xin"},
@@ -199,6 +201,25 @@ class Walker:
         rect = (r["x"], r["y"] - up, r["width"], r["height"] + up + down)
         self.sink.take(self, state, rect, source={"device": self.device, "locator": locator[1]}, **kw)
 
+    def words(self, text: str) -> Rect:
+        """Where a line reading exactly ``text`` shows on a fresh screenshot, in element-rect units:
+        for what the page source does not hold (iOS's paste alert)."""
+
+        def read() -> Rect | None:
+            screen = decode_png(self.d.get_screenshot_as_png())
+            scale = screen_scale(self.d, self.platform, screen.shape[1])[0]
+            line = next((li for li in ocr.find_lines(screen) if li.words.strip() == text), None)
+            return tuple(v / scale for v in line.box) if line is not None else None  # type: ignore[return-value]
+
+        return until(read, what=f"{self.device}: the words {text!r} on screen", timeout=10, fail=LookupError)
+
+    def set_clipboard(self, text: str) -> None:
+        """Set the clipboard; a real iPhone lets only WebDriverAgent's runner, in front, do it
+        (appium-xcuitest-driver guide "Get/Set Clipboard")."""
+        if self.platform == "ios":
+            self.d.execute_script("mobile: activateApp", {"bundleId": WDA_RUNNER})
+        self.d.set_clipboard_text(text)
+
     def app(self, name: str) -> dict[str, str]:
         return {"appId" if self.platform == "android" else "bundleId": APPS[self.platform][name]}
 
@@ -208,7 +229,7 @@ class Walker:
     def send_text(self, chat: str, text: str | None) -> None:
         """Open ``chat`` from the chat list, paste the clipboard (after setting ``text``) and send."""
         if text is not None:
-            self.d.set_clipboard_text(text)
+            self.set_clipboard(text)
         self.d.execute_script("mobile: terminateApp", self.app("wechat"))
         self.d.execute_script("mobile: activateApp", self.app("wechat"))
         self.el(self.d_(f"{chat}头像")).click()
@@ -310,8 +331,10 @@ def walk_receiver(w: Walker, group: str, sender: str) -> None:
     w.el(w.t("复制")).click()
     w.d.execute_script("mobile: activateApp", w.app("taobao"))
     if w.platform == "ios" and w.os_major >= 16:  # iOS 16+ asks before an app reads another's clipboard
-        w.grab("system/paste_alert", w.t("允许粘贴"), inner=(64, 22))
-        w.el(w.t("允许粘贴")).click()
+        allow = w.words("允许粘贴")  # SpringBoard's alert: on the screenshot only
+        w.sink.take(w, "system/paste_alert", allow, source={"device": w.device, "words": "允许粘贴"}, inner=(64, 22))
+        x, y, width, height = allow
+        w.d.tap([(round(x + width / 2), round(y + height / 2))])
     w.grab("taobao/clipboard_card", w.t("查看详情"), inner=(68, 22))
 
 

@@ -176,14 +176,27 @@ class Screen:
         """
         if head.box is None:
             raise ValueError("a template that was not found has nothing after it")
-        image = self.image()
         x, y, _, h = head.box
-        for line in ocr.find_lines(image.bgr[y : y + h * lines, x:]):
-            found = re.search(pattern, line.words)
+        return self.words(pattern, (x, y, self.image().width - x, h * lines))
+
+    def words(self, pattern: str, region: Box | None = None, *, whole: bool = False) -> Match | None:
+        """The first line of text (top to bottom) holding words that match ``pattern`` (a regular
+        expression), read by OCR in ``region`` of the newest screenshot (all of it by default), as a
+        match of those words alone; with ``whole``, the line's words must match entirely. None when
+        no line does.
+
+        For what shows on the screenshot only: a system alert the page source and the alert commands
+        do not see (iOS 17's paste alert), a link inside a message.
+        """
+        image = self.image()
+        x, y, w, h = region if region is not None else (0, 0, image.width, image.height)
+        for line in ocr.find_lines(image.bgr[y : y + h, x : x + w]):
+            words = line.words.strip()
+            found = re.fullmatch(pattern, words) if whole else re.search(pattern, words)
             if found is None:
                 continue
             lx, ly, lw, lh = line.box
-            per_char = lw / max(len(line.words), 1)  # where the words are along the line, by their characters
+            per_char = lw / max(len(words), 1)  # where the words are along the line, by their characters
             start, end = lx + per_char * found.start(), lx + per_char * found.end()
             box = (x + round(start), y + ly, max(1, round(end - start)), lh)
             return Match(True, round(line.score, 4), box, box, 1.0, 0.0, screen_size=(image.width, image.height))

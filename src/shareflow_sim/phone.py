@@ -380,6 +380,8 @@ class Phone:
 
             def stop() -> None:
                 self._stop(app)
+                if self.alert is not None and self.alert.for_app == app.package:
+                    self.alert = None  # what it asked for went with it
                 self.log("ActivityManager", f"Force stopping {app.package}")
 
             self._mutate(stop)
@@ -451,6 +453,10 @@ class Phone:
         source = self._source_label()
         self.log("ClipboardService", f"{app.package} reads clipboard written by {source}")
         if self.platform == "ios" and self.os_major >= 16:
+            # iOS 16+'s paste permission alert is SpringBoard's, over the app: XCUITest's page source of
+            # the app does not hold it, and from iOS 17 WebDriverAgent's alert commands do not see it
+            # either — it shows on the screenshot only (appium/appium#17392, #19814, #19908;
+            # mozilla-mobile/focus-ios#3308). Stopping the app takes its alert away.
             self.show_alert(
                 system.SystemAlert(
                     f"“{app.label}”想要粘贴来自“{source}”的内容",
@@ -459,6 +465,8 @@ class Phone:
                         system.AlertButton("不允许粘贴", lambda: None),
                         system.AlertButton("允许粘贴", lambda: then(text)),
                     ],
+                    for_app=app.package,
+                    paste=True,
                 )
             )
             return

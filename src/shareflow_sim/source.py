@@ -163,7 +163,7 @@ def _windows(layers: list[Layer], screen_token: object) -> list[_Window]:
     """Each layer with a stable identity: owner, name, occurrence and (app layers) the screen shown."""
     counts: dict[tuple[str, str], int] = {}
     out = []
-    for layer in layers:
+    for layer in (layer for layer in layers if layer.in_tree):
         n = counts.get((layer.package, layer.name), 0)
         counts[(layer.package, layer.name)] = n + 1
         token = None if layer.name.startswith("system.") else screen_token

@@ -22,11 +22,16 @@ class AlertButton:
 
 @dataclass
 class SystemAlert:
-    """A modal system alert; ``buttons`` left to right, the last one is the default."""
+    """A modal system alert; ``buttons`` left to right, the last one is the default.
+
+    ``for_app`` names the app it asks for (it goes when that app is stopped). ``paste`` marks iOS's
+    paste permission alert, which automation sees less of than other alerts (see :mod:`phone`)."""
 
     title: str
     message: str
     buttons: list[AlertButton]
+    for_app: str = ""
+    paste: bool = False
 
 
 def status_bar(profile: Profile, now: datetime, dark: bool = False) -> Layer:
@@ -177,7 +182,7 @@ def alert_layer(profile: Profile, alert: SystemAlert, answer: Callable[[AlertBut
     )
     scrim = Node("view", Rect(0, 0, w, h), key="alert.scrim", style=Style(bg="#00000066"), children=[panel])
     package = IOS_SPRINGBOARD if ios else ANDROID_SYSTEMUI
-    return Layer(scrim, package, modal=True, name="system.alert")
+    return Layer(scrim, package, modal=True, name="system.alert", in_tree=not alert.paste)
 
 
 def banner_layer(profile: Profile, app_label: str, title: str, body: str, dismiss: Callable[[], None]) -> Layer:

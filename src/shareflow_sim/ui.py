@@ -162,7 +162,8 @@ class Layer:
     """A full-screen layer of the display, bottom to top.
 
     ``modal`` layers swallow taps outside their nodes (a dialog's scrim);
-    ``package`` is the app or system component that owns the layer.
+    ``package`` is the app or system component that owns the layer; a layer not
+    ``in_tree`` shows on screenshots only (iOS's paste alert).
     """
 
     root: Node
@@ -170,6 +171,7 @@ class Layer:
     modal: bool = False
     name: str = ""  # the screen's name, e.g. "taobao.item"; logged and used as activity hint
     activity: str = ""  # Android activity / iOS view controller shown in logs
+    in_tree: bool = True  # False: drawn and tappable, but missing from the page source and element search
 
 
 def box(x: float, y: float, w: float, h: float) -> Rect:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import NoAlertPresentException
+
 from shareflow import clipboard
 from shareflow.apps.base import FIND_TIMEOUT_S, ElementNotShown, PageObject, screen_texts
 from shareflow.apps.wechat import WECHAT_STATES
@@ -100,12 +102,25 @@ class Taobao(PageObject):
             self.tap("card_open", proof="taobao/item")
 
     def answer_paste_alert(self, allow: bool) -> None:
-        """「“淘宝”想要粘贴来自“微信”的内容」: 允许粘贴 or 不允许粘贴."""
+        """「“淘宝”想要粘贴来自“微信”的内容」: 允许粘贴 or 不允许粘贴.
+
+        Through WebDriverAgent's alert commands while they see the alert; from iOS 17 they do not
+        (appium/appium#19814, #19908), and the alert is in no page source: then its button is tapped
+        where the screenshot shows its words.
+        """
         label = "允许粘贴" if allow else "不允许粘贴"
-        buttons = self.driver.execute_script("mobile: alert", {"action": "getButtons"})
-        if label not in buttons:
-            raise self.not_shown(f"the paste alert offers {buttons}, not {label!r}")
-        self.driver.execute_script("mobile: alert", {"action": "accept", "buttonLabel": label})
+        try:
+            buttons = self.driver.execute_script("mobile: alert", {"action": "getButtons"})
+        except NoAlertPresentException:
+            self.screen.screenshot()
+            button = self.screen.words(label, whole=True)
+            if button is None:
+                raise self.not_shown(f"the paste alert shows no {label!r} (read on the screenshot)") from None
+            self.screen.tap(button)
+        else:
+            if label not in buttons:
+                raise self.not_shown(f"the paste alert offers {buttons}, not {label!r}")
+            self.driver.execute_script("mobile: alert", {"action": "accept", "buttonLabel": label})
         try:
             self.screen.expect_not("system/paste_alert", timeout=5)
         except StateNotReached as exc:

@@ -52,6 +52,8 @@ def current_alert(c: Call) -> Alert:
     with phone.lock:
         phone.layers()  # let due events show their alerts
         alert = phone.alert
+        if alert is not None and alert.paste and phone.os_major >= 17:
+            alert = None  # iOS 17: WebDriverAgent does not see the paste alert (see Phone.paste)
         if alert is not None:
             parts = [alert.title, alert.message] if not c.android else [alert.message or alert.title]
             return Alert("\n".join(p for p in parts if p), [b.label for b in alert.buttons], _answer_system(phone))
