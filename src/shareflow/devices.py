@@ -31,6 +31,7 @@ WDA_BUNDLE_ID = "com.facebook.WebDriverAgentRunner.xctrunner"
 WDA_SUFFIX = ".xctrunner"
 WDA_CAPABILITIES = ("appium:updatedWDABundleId", "appium:updatedWDABundleIdSuffix")
 IOS_ONLY = ("simulator", "wda_bundle_id")
+ANDROID_ONLY = ("accessibility_service",)
 
 
 class DevicesError(UsageError):
@@ -55,6 +56,7 @@ class Device:
     apps: dict[str, str] = field(default_factory=dict)
     simulator: bool = False  # iOS: an iOS Simulator rather than a real iPhone
     wda_bundle_id: str = ""  # iOS: WebDriverAgent's runner app, brought to the front to use the clipboard
+    accessibility_service: bool = False  # Android: one is on (TalkBack...), which keeps WeChat's node tree filled
 
     def __repr__(self) -> str:
         """The name only: capabilities may hold secrets, and reports show parameters by repr."""
@@ -182,19 +184,20 @@ def load(path: str | Path) -> list[Device]:
                 where.say(["devices", i, "name"], f"duplicate name, already used by devices[{seen[entry['name']]}]")
             )
         seen[entry["name"]] = i
-        _check_ios_fields(entry, ["devices", i], where)
+        _check_platform_fields(entry, ["devices", i], where)
     data = _interpolate(data, [], where)
     return [_device(entry) for entry in data["devices"]]
 
 
-def _check_ios_fields(entry: dict[str, Any], path: list[str | int], where: _Where) -> None:
-    """The fields only an iPhone has are on iOS entries, and the WebDriverAgent capabilities are strings."""
-    if entry["platform"] != "ios":
-        for name in IOS_ONLY:
-            if name in entry:
-                raise DevicesError(
-                    where.say([*path, name], f"only an iOS device has this field, not {entry['platform']}")
-                )
+def _check_platform_fields(entry: dict[str, Any], path: list[str | int], where: _Where) -> None:
+    """The fields only an iPhone (or only an Android phone) has are on its entries, and the WebDriverAgent
+    capabilities are strings."""
+    platform = entry["platform"]
+    for only, fields in (("ios", IOS_ONLY), ("android", ANDROID_ONLY)):
+        for name in fields:
+            if platform != only and name in entry:
+                label = "an iOS" if only == "ios" else "an Android"
+                raise DevicesError(where.say([*path, name], f"only {label} device has this field, not {platform}"))
     caps = entry.get("capabilities", {})
     for name in WDA_CAPABILITIES:
         if caps.get(name) is not None and not isinstance(caps[name], str):
@@ -230,4 +233,5 @@ def _device(entry: dict[str, Any]) -> Device:
         apps=entry.get("apps", {}),
         simulator=entry.get("simulator", False),
         wda_bundle_id=_wda_bundle_id(entry),
+        accessibility_service=entry.get("accessibility_service", False),
     )

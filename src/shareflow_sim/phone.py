@@ -64,6 +64,7 @@ class PhoneSpec:
     wechat_nickname: str | None = None
     app_versions: dict[str, str] = field(default_factory=dict)
     simulator: bool = False  # an iOS Simulator, not a real iPhone (the clipboard rules differ)
+    accessibility_service: bool = False  # Android: one is on (TalkBack...): WeChat from 8.0.61 keeps its tree
 
 
 @dataclass

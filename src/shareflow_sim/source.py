@@ -11,7 +11,7 @@ status bar, navigation bar or a heads-up notification), or, with the
 ``enableMultiWindows`` setting, one root per window a user can interact
 with, top first (Android's ``UiAutomation.getWindows``: none below a modal
 window); then one ``android.widget.Toast`` node per toast shown. Bounds in
-pixels, nodes wholly off screen left out (appium-uiautomator2-server
+pixels, nodes wholly off screen left out, an ``opaque`` layer's root without children (appium-uiautomator2-server
 ``utils/AXWindowHelpers.java``, ``model/UiElementSnapshot.java``).
 iOS (XCUITest): ``<AppiumAUT><XCUIElementTypeApplication>`` holds one
 ``XCUIElementTypeWindow`` per layer (system alerts included), frames in points.
@@ -240,6 +240,8 @@ class _Android:
         cls = self._class(node, in_web)
         element = etree.SubElement(parent, cls, self._attrs(node, win.layer, index, cls))
         source.add(element, Entry(win.of(node), win.layer, node))
+        if win.layer.opaque:
+            return  # an app that keeps its views from UiAutomator: its window's root, no children
         inside_web = in_web or node.role == "web"
         for i, child in enumerate(node.children):
             self._add(source, element, win, child, i, inside_web)

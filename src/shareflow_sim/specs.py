@@ -41,6 +41,7 @@ def to_spec(device: Device, source: str) -> PhoneSpec:
         wechat_nickname=device.wechat_nickname or None,
         app_versions={**DEFAULT_APP_VERSIONS, **device.apps},
         simulator=device.simulator,
+        accessibility_service=device.accessibility_service,
     )
 
 

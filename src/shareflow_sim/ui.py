@@ -163,7 +163,8 @@ class Layer:
 
     ``modal`` layers swallow taps outside their nodes (a dialog's scrim);
     ``package`` is the app or system component that owns the layer; a layer not
-    ``in_tree`` shows on screenshots only (iOS's paste alert).
+    ``in_tree`` shows on screenshots only (iOS's paste alert); an ``opaque`` one
+    is in the page source as its root alone (WeChat's from 8.0.61 on Android).
     """
 
     root: Node
@@ -172,6 +173,7 @@ class Layer:
     name: str = ""  # the screen's name, e.g. "taobao.item"; logged and used as activity hint
     activity: str = ""  # Android activity / iOS view controller shown in logs
     in_tree: bool = True  # False: drawn and tappable, but missing from the page source and element search
+    opaque: bool = False  # True: drawn and tappable, but its root has no children in the page source
 
 
 def box(x: float, y: float, w: float, h: float) -> Rect:

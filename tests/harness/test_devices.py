@@ -50,6 +50,13 @@ def test_interpolates_environment_and_registers_secrets(tmp_path: Path, monkeypa
     assert secrets.redact("key=s3cr3t-access-key") == "key=******"
 
 
+def test_an_android_phone_may_say_an_accessibility_service_is_on(tmp_path: Path) -> None:
+    text = "devices:\n  - name: pixel\n    platform: android\n    os_version: '15'\n    endpoint: embedded\n"
+    [off] = load(write(tmp_path, text))
+    [on] = load(write(tmp_path, text + "    accessibility_service: true\n"))
+    assert (off.accessibility_service, on.accessibility_service) == (False, True)
+
+
 @pytest.mark.parametrize(
     ("extra", "simulator", "bundle_id"),
     [
@@ -106,6 +113,14 @@ def test_an_iphone_names_its_webdriveragent_runner(tmp_path: Path, extra: str, s
         (
             ("    profile: android-fhd\n", "    profile: android-fhd\n    wda_bundle_id: com.a.b.xctrunner\n"),
             "devices[0] (pixel): field 'wda_bundle_id': only an iOS device has this field, not android",
+        ),
+        (
+            ("endpoint: http://127.0.0.1:4723\n", "endpoint: http://127.0.0.1:4723\n    accessibility_service: true\n"),
+            "devices[1] (iphone): field 'accessibility_service': only an Android device has this field, not ios",
+        ),
+        (
+            ("    profile: android-fhd\n", "    profile: android-fhd\n    accessibility_service: sure\n"),
+            "devices.yaml:6: devices[0] (pixel): field 'accessibility_service': expected boolean, got str 'sure'",
         ),
         (
             ("endpoint: http://127.0.0.1:4723\n", "endpoint: http://127.0.0.1:4723\n    wda_bundle_id: 7\n"),

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shareflow.apps.locators import LocatorsError, check
+from shareflow.apps.locators import LocatorsError, check, locators
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = sorted(p.name[:-5] for p in resources.files("shareflow.apps").iterdir() if p.name.endswith(".yaml"))
@@ -38,6 +38,8 @@ BROKEN = [
     ({"android": {"txt": "x"}}, "field 'elements.thing.android': Additional properties are not allowed ('txt'"),
     ({"ios": {"label": 3}}, "field 'elements.thing.ios.label': 3 is not of type 'string'"),
     ({"android": {}}, "field 'elements.thing.android': {} should be non-empty"),
+    ({"template": "t", "at": [2.5]}, "field 'elements.thing.at': [2.5] is too short"),
+    ({"words": 7}, "field 'elements.thing.words': 7 is not of type 'string'"),
 ]
 
 
@@ -83,3 +85,15 @@ def test_the_readme_lists_every_real_phone_check_of_the_locator_files() -> None:
         listed = {tuple(cell.strip() for cell in row.strip("|").split("|")) for row in rows}
         expected = {(a, c["device"], c["os"], c["app_version"], c["date"], c["by"]) for a, c in checks}
         assert listed == expected
+
+
+def test_wechat_from_8_0_61_on_android_finds_the_chat_row_and_input_with_no_node_tree() -> None:
+    wechat = locators("wechat")
+    row = wechat.get("chat_row", "android", "8.0.61", name="小(明)")
+    box = wechat.get("chat_input", "android", "8.0.61")
+    assert (row.selector, row.template, box.selector, box.template) == (None, None, None, "wechat/chat")
+    assert row.words is not None and re.fullmatch(row.words, "小(明)") and re.fullmatch(row.words, "小(明)（12）")
+    assert not re.fullmatch(row.words, "小明") and not re.fullmatch(row.words, "小(明)：在吗？")
+    assert box.at[0] > 1  # right of the voice button, in the input box
+    assert wechat.get("chat_row", "android", "8.0.56", name="小明").selector is not None
+    assert wechat.get("chat_input", "ios", "8.0.61").selector is not None

@@ -222,3 +222,63 @@ def test_stacked_pop_ups_are_closed_whichever_is_on_top() -> None:
         calls += 1
     assert driver.up == [] and calls == 3  # the promotion's × (no effect), the prompt's, the promotion's
     assert not taobao.dismiss_interruptions()
+
+
+class NoTreeDriver:
+    """WeChat from 8.0.61 on Android: its node tree is empty, nothing of it is ever found."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def find_elements(self, by: str, value: str) -> list[Any]:
+        self.asked.append(value)
+        return []
+
+
+class OcrScreen:
+    """A screen whose text is read by OCR, line by line; a tap on a line opens the chat."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.tapped: list[str] = []
+        self.refreshes = 0
+
+    def refresh(self) -> None:
+        self.refreshes += 1
+
+    def words(self, pattern: str, region: object = None, *, whole: bool = False) -> str | None:
+        assert whole
+        return next((line for line in self.lines if re.fullmatch(pattern, line)), None)
+
+    def tap(self, line: str, *, at: tuple[float, float] = (0.5, 0.5), hold: float = 0.0) -> None:
+        self.tapped.append(line)
+
+    def expect_any(self, states: list[str], timeout: float, on_miss: object = None) -> tuple[str, None]:
+        if not self.tapped:
+            raise StateNotReached(f"Timed out after {timeout:g} s while waiting for screen state {states[0]!r}")
+        return states[0], None
+
+    def sees(self, state: str) -> bool:
+        return bool(self.tapped)
+
+    def give_up(self) -> None:
+        """No guard: the apps' state is not what these tests look at."""
+
+
+EMPTY_TREE = Device("p9", "android", os_version="15", endpoint="embedded", apps={"wechat": "8.0.61", "taobao": "10.40"})
+
+
+def test_with_no_node_tree_a_chat_is_opened_by_its_name_read_on_screen() -> None:
+    driver, screen = NoTreeDriver(), OcrScreen(["22:42", "购物分享群(10)", "李华：大家好", "王芳", "在吗？"])
+    phone = SimpleNamespace(driver=driver, screen=screen, platform="android", device=EMPTY_TREE, apps={})
+    assert WeChat(phone).tap("chat_row", proof="wechat/chat", timeout=1.0, name="购物分享群") == "wechat/chat"
+    assert screen.tapped == ["购物分享群(10)"] and screen.refreshes == 1
+    assert not any("头像" in value for value in driver.asked)  # the tree is not searched for it
+
+
+def test_with_no_node_tree_a_name_only_inside_another_line_is_not_the_chat() -> None:
+    screen = OcrScreen(["购物分享群(10)", "王芳：在吗？"])
+    phone = SimpleNamespace(driver=NoTreeDriver(), screen=screen, platform="android", device=EMPTY_TREE, apps={})
+    with pytest.raises(StateNotReached, match=r"element 'chat_row' \(by words '王芳"):
+        WeChat(phone).tap("chat_row", proof="wechat/chat", timeout=0.2, name="王芳")
+    assert screen.tapped == []

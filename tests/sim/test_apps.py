@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from shareflow.taopassword import parse
 from shareflow_sim.apps.taobao import TaobaoApp
@@ -16,6 +17,7 @@ from shareflow_sim.farm import Farm
 from shareflow_sim.phone import Phone, PhoneSpec
 from shareflow_sim.profiles import PROFILES
 from shareflow_sim.scenario import from_dict
+from shareflow_sim.source import build
 from shareflow_sim.ui import Node
 from shareflow_sim.widgets import ignore
 from shareflow_sim.world import find_url
@@ -49,7 +51,11 @@ class Rig:
 
 
 def make_rig(
-    phones: tuple[str, ...] = ("android", "ios"), wechat: str = "8.0.16", taobao: str = "10.5.0", **scenario: Any
+    phones: tuple[str, ...] = ("android", "ios"),
+    wechat: str = "8.0.16",
+    taobao: str = "10.5.0",
+    accessibility_service: bool = False,
+    **scenario: Any,
 ) -> Rig:
     """A farm of phones, each named by platform (its usual profile) or by profile id."""
     noise = {"transition_ms": [0, 0], "promo_popup": 0.0, "update_dialog": 0.0, "notification_banner": 0.0}
@@ -67,6 +73,7 @@ def make_rig(
                 f"wxid_user{i}",
                 ("Alice", "Bob", "Carol")[i],
                 {"wechat": wechat, "taobao": taobao},
+                accessibility_service=accessibility_service and profile.platform == "android",
             )
         )
     farm = Farm(specs, from_dict({"noise": noise, **scenario}))
@@ -640,6 +647,36 @@ def test_wechat_ids_are_obfuscated_per_version_and_text_hidden_from_8_0_55() -> 
     assert find(android, key="wechat.chat.nav.title").hide_text
     assert find(android, desc="返回").on_tap is not None  # descriptions stay
     assert not find(ios, key="wechat.chat.nav.title").hide_text
+
+
+def wechat_window(phone: Phone) -> etree._Element:
+    """WeChat's window in the page source UiAutomator2 would give now (the active window's root)."""
+    [window] = build(phone.layers(), phone.profile).root
+    assert window.get("package") == WECHAT
+    return window
+
+
+@pytest.mark.parametrize(
+    ("wechat", "accessibility_service", "empty"),
+    [("8.0.56", False, False), ("8.0.61", False, True), ("8.0.61", True, False), ("8.0.65", False, True)],
+    ids=["8.0.56", "8.0.61", "8.0.61-talkback", "8.0.65"],
+)
+def test_wechat_from_8_0_61_on_android_has_an_empty_tree_unless_an_accessibility_service_is_on(
+    wechat: str, accessibility_service: bool, empty: bool
+) -> None:
+    rig = make_rig(("android", "ios"), wechat=wechat, accessibility_service=accessibility_service)
+    android, ios = rig.phones
+    for phone in rig.phones:
+        phone.open_app(WECHAT)
+    assert (len(wechat_window(android)) == 0) == empty  # the chat list
+    for phone in rig.phones:
+        tap(phone, key=f"wechat.conv.{GROUP}")  # taps by place: the screen draws everything all the same
+    assert screen(android) == "wechat.chat"
+    window = wechat_window(android)
+    assert (len(window) == 0) == empty
+    assert window.get("bounds") == f"[0,0][{android.profile.width_px},{android.profile.height_px}]"
+    assert bool(window.xpath("//android.widget.EditText")) != empty
+    assert build(ios.layers(), ios.profile).root.xpath("//XCUIElementTypeTextView")  # iOS keeps its tree
 
 
 def _screens(phone: Phone) -> Iterator[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from conftest import PHONES, OpenSession, session_factory
 from shareflow_sim import scenario
 from shareflow_sim.__main__ import main as sim_main
 from shareflow_sim.farm import Farm
+from shareflow_sim.phone import PhoneSpec
 from shareflow_sim.server import serve_in_thread
 
 SYSTEMUI = "com.android.systemui"
@@ -50,6 +52,27 @@ def farm_allowing(*features: str) -> Iterator[OpenSession]:
 
 
 # -- windows --------------------------------------------------------------------------------------------------------
+def test_wechat_8_0_61_gives_an_empty_tree_unless_an_accessibility_service_is_on() -> None:
+    apps = {"wechat": "8.0.61", "taobao": "10.40.0"}
+    bare = PhoneSpec("bare", "android", "15", "android-fhd", "emulator-5570", "wxid_bare", "空树", apps)
+    talkback = replace(bare, name="talkback", udid="emulator-5572", wechat_id="wxid_tb", accessibility_service=True)
+    with serve_in_thread(Farm([bare, talkback], scenario.from_dict(QUIET))) as url, session_factory(url) as connect:
+        for spec, empty in ((bare, True), (talkback, False)):
+            driver = connect(udid=spec.udid, appPackage=WECHAT, appActivity="com.tencent.mm.ui.LauncherUI")
+            root = etree.fromstring(driver.page_source.split("\n", 1)[1].encode())
+            assert [(node.get("package"), len(node) == 0) for node in root] == [(WECHAT, empty)]
+            row = (AppiumBy.ACCESSIBILITY_ID, "购物分享群头像")
+            assert bool(driver.find_elements(*row)) != empty
+            assert bool(driver.find_elements(AppiumBy.XPATH, "//*[@package='com.tencent.mm']//*")) != empty
+            # what the harness's guard asks still answers: WeChat is in front
+            assert driver.current_package == WECHAT
+            assert driver.execute_script("mobile: queryAppState", {"appId": WECHAT}) == 4
+            chat_list = driver.get_screenshot_as_png()
+            driver.tap([(540, 290)])  # the group's row, by place: the screen works all the same
+            assert driver.get_screenshot_as_png() != chat_list
+            assert bool(driver.find_elements(AppiumBy.CLASS_NAME, "android.widget.EditText")) != empty
+
+
 def test_source_and_search_see_the_active_window_unless_multi_windows_is_on(own_farm: Any) -> None:
     with own_farm(BANNERS) as open_session:
         driver = taobao(open_session)

@@ -1,4 +1,4 @@
-"""Page objects' common moves: find by locator, fall back to the template, retry taps."""
+"""Page objects' common moves: find by locator, fall back to the template or the words on screen, retry taps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow.apps.locators import Locator, locators
@@ -151,20 +152,27 @@ class PageObject:
         self.driver.swipe(x, y, x, max(1, r["y"] - r["height"]), BANNER_SWIPE_MS)
         return True
 
-    def _click(self, element: WebElement) -> bool:
-        """Click ``element``; False when it disappeared meanwhile (the pop-up closed by itself)."""
+    def _click(self, element: WebElement, hold: float = 0.0) -> bool:
+        """Click ``element`` (press it ``hold`` seconds, if given); False when it disappeared meanwhile (the
+        pop-up closed by itself)."""
         try:
-            element.click()
+            if hold:
+                ActionChains(self.driver).click_and_hold(element).pause(hold).release().perform()
+            else:
+                element.click()
         except (StaleElementReferenceException, NoSuchElementException):
             return False
         return True
 
-    def _tap_once(self, what: str, timeout: float, done: Sequence[str] = (), **fmt: str) -> bool:
-        """Clear what came over the page, then tap ``what`` (its locator, else its template) once it shows.
+    def _tap_once(self, what: str, timeout: float, done: Sequence[str] = (), hold: float = 0.0, **fmt: str) -> bool:
+        """Clear what came over the page, then tap ``what`` (its locator, else its template, else, when the
+        node tree hides it, its words read by OCR) once it shows; ``hold``: press it that many seconds.
 
-        Returns False, without tapping, when instead one of the states ``done`` shows: an earlier
-        tap took effect late and took ``what`` away. Raises :class:`ElementNotShown` when neither
-        shows within ``timeout`` (naming the template's best candidate, when ``what`` has a template).
+        The template and the words need no node tree: they are how an element is found in an app that
+        hides its tree (WeChat on Android from about 8.0.61). Returns False, without tapping, when
+        instead one of the states ``done`` shows: an earlier tap took effect late and took ``what``
+        away. Raises :class:`ElementNotShown` when neither shows within ``timeout`` (naming the
+        template's best candidate, when ``what`` has a template).
         """
         locator = self.locator(what, **fmt)
         seen: list[Match] = []  # the template's newest candidate
@@ -172,14 +180,21 @@ class PageObject:
         def tapped() -> bool | None:
             if locator.selector is not None:
                 found = self.driver.find_elements(*locator.selector)
-                if found and self._click(found[-1]):
+                if found and self._click(found[-1], hold):
                     return True
             if locator.template is not None:
                 match = self.screen.look(locator.template).match
                 if match.found:
-                    self.screen.tap(match)
+                    self.screen.tap(match, at=locator.at, hold=hold)
                     return True
                 seen[:] = [match]
+            if locator.words is not None and locator.selector is None:  # OCR (slow) only when the tree hides it
+                if locator.template is None:
+                    self.screen.refresh()
+                line = self.screen.words(locator.words, whole=True)
+                if line is not None:
+                    self.screen.tap(line, hold=hold)
+                    return True
             if any(self.screen.sees(state) for state in done):
                 return False
             return None
@@ -192,6 +207,7 @@ class PageObject:
             for part in (
                 f"locator {locator.selector[1]!r}" if locator.selector else "",
                 f"template {locator.template!r}" if locator.template else "",
+                f"words {locator.words!r}" if locator.words else "",
             )
             if part
         )
@@ -205,8 +221,16 @@ class PageObject:
             fail=self.not_shown,
         )
 
-    def tap(self, what: str, proof: str | Sequence[str], timeout: float = FIND_TIMEOUT_S, **fmt: str) -> str:
-        """Tap element ``what`` until screen state ``proof`` (or one of several) shows; returns which.
+    def tap(
+        self,
+        what: str,
+        proof: str | Sequence[str],
+        timeout: float = FIND_TIMEOUT_S,
+        hold: float = 0.0,
+        **fmt: str,
+    ) -> str:
+        """Tap element ``what`` (a long press, with ``hold`` seconds) until screen state ``proof`` (or one of
+        several) shows; returns which.
 
         A promotion or a notification banner may catch a tap: then the proof
         does not show, the interruption is dismissed and the tap repeated.
@@ -214,7 +238,7 @@ class PageObject:
         proofs = [proof] if isinstance(proof, str) else list(proof)
         return tap_until(
             # a tap after the first looks for the proof too: it may show after all, an earlier tap being late
-            lambda attempt: self._tap_once(what, timeout, proofs if attempt else (), **fmt),
+            lambda attempt: self._tap_once(what, timeout, proofs if attempt else (), hold, **fmt),
             lambda seconds: self.screen.expect_any(proofs, seconds, self.dismiss_interruptions)[0],
             TAP_TRIES,
             patience=PROOF_TIMEOUT_S,

@@ -1,8 +1,12 @@
 """Locators as data: per app, element and platform, with overrides per app version.
 
 An entry gives a selector (how the node tree shows the element) and/or a
-template state (how the screen shows it). ``None`` for a version means the
-node tree hides the element there: only the template is left. Each file also
+template state (how the screen shows it, tapped ``at`` a point of its match:
+the centre unless said) and/or the ``words`` it shows, read by OCR on the
+screenshot when the node tree hides it (a regular expression a whole line
+matches; the values of its placeholders are matched literally). ``None``
+for a version means the node tree hides the element there: only the
+template and the words are left. Each file also
 says on which real phones its selectors were checked (``checked_on``); its
 shape is ``schemas/locators.schema.json``.
 """
@@ -10,6 +14,7 @@ shape is ``schemas/locators.schema.json``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -90,6 +95,8 @@ class Locator:
     name: str
     selector: tuple[str, str] | None  # Appium (strategy, value); None: hidden from the node tree
     template: str | None  # template state to fall back to
+    words: str | None = None  # else the text it shows: a regular expression its whole line matches (OCR)
+    at: tuple[float, float] = (0.5, 0.5)  # where to tap the template's match, as fractions of its box
 
 
 def app_id(platform: str, package: str) -> dict[str, str]:
@@ -126,8 +133,15 @@ class AppLocators:
         resolved = None
         if selector is not None:
             resolved = to_appium(platform, {k: str(v).format(**fmt) for k, v in selector.items()})
-        template = entry.get("template")
-        return Locator(what, resolved, template.format(**fmt) if template else None)
+        template, words = entry.get("template"), entry.get("words")
+        x, y = entry.get("at", (0.5, 0.5))
+        return Locator(
+            what,
+            resolved,
+            template.format(**fmt) if template else None,
+            words.format(**{k: re.escape(v) for k, v in fmt.items()}) if words else None,
+            (float(x), float(y)),
+        )
 
 
 @cache

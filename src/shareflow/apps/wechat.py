@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from contextlib import AbstractContextManager, nullcontext
 
-from selenium.webdriver.common.action_chains import ActionChains
-
 from shareflow.apps.base import PROOF_TIMEOUT_S, TAP_TRIES, PageObject
 from shareflow.links import LINK_KINDS, Outcome
 from shareflow.screen import DEFAULT_TIMEOUT_S, StateNotReached, WrongState
@@ -64,7 +62,8 @@ class WeChat(PageObject):
             self.screen.expect("wechat/chat_list")
 
     def open_chat(self, name: str) -> None:
-        """Open the chat with ``name`` (a nickname, or a group's name) from the chat list."""
+        """Open the chat with ``name`` (a nickname, or a group's name) from the chat list: its row's avatar,
+        or, with no node tree, its name read on the screen."""
         with self.phone.evidence.step(f"{self.phone.name}: open the chat {name}"):
             self.tap("chat_row", proof="wechat/chat", name=name)
         self.chat = name
@@ -73,13 +72,11 @@ class WeChat(PageObject):
         """Long-press the input, 粘贴, 发送; wait until ``proof`` (our message) shows.
 
         Returns the message sent, as the input box held it after 粘贴 ("" when the node tree hides its text).
+        With no node tree, the input box is where the chat's bottom bar shows it (beside the voice button's
+        template), 粘贴 and 发送 are their templates.
         """
         with self.phone.evidence.step(f"{self.phone.name}: paste the Tao password and send it"):
-            box = self.element("chat_input")
-            if box is None:
-                raise self.not_shown("wechat: the chat's input box is not in the node tree")
-            ActionChains(self.driver).click_and_hold(box).pause(LONG_PRESS_S).release().perform()
-            self.screen.expect("wechat/paste_menu")
+            self.tap("chat_input", proof="wechat/paste_menu", hold=LONG_PRESS_S)
             self.tap("paste", proof="wechat/send")
             pasted = self.element("chat_input")
             message = pasted.text if pasted is not None else ""

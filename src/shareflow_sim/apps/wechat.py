@@ -38,7 +38,11 @@ GREY = "#7F7F7F"
 LIGHT_GREY = "#B2B2B2"
 MENU_BG = "#4C4C4C"
 GROUP_AVATAR = "#8FA8C8"
-TEXT_HIDDEN_FROM = (8, 0, 55)  # Android versions from which node text is kept out of dumps
+# Android: from 8.0.55 node text is kept out of dumps (openatx/uiautomator2#1099); from about 8.0.61 the whole
+# tree comes back empty, the window's root alone, unless an accessibility service such as TalkBack is on
+# (aiselp/AutoX#125, droidrun/mobilerun-portal#142)
+TEXT_HIDDEN_FROM = (8, 0, 55)
+TREE_EMPTY_FROM = (8, 0, 61)
 MSG_SIZE = 16.0
 TIME_GAP = timedelta(minutes=5)
 
@@ -154,7 +158,9 @@ class WeChatApp(App):
 
     def __init__(self, phone: Phone, version: str) -> None:
         super().__init__(phone, version)
-        hide = phone.platform == "android" and parse_version(version) >= TEXT_HIDDEN_FROM
+        android = phone.platform == "android"
+        hide = android and parse_version(version) >= TEXT_HIDDEN_FROM
+        self.opaque = android and parse_version(version) >= TREE_EMPTY_FROM and not phone.spec.accessibility_service
         self.kit = Kit(phone.profile, PACKAGE, resource_ids(version), hide_text=hide)
         self.web_kit = Kit(phone.profile, PACKAGE)
         self.unread: dict[str, int] = {}
@@ -349,7 +355,7 @@ class WeChatApp(App):
         return layers
 
     def _layer(self, name: str, root: Node, modal: bool = False) -> Layer:
-        return Layer(root, PACKAGE, modal=modal, name=f"wechat.{name}", activity=self.activity)
+        return Layer(root, PACKAGE, modal=modal, name=f"wechat.{name}", activity=self.activity, opaque=self.opaque)
 
     def _main_tabs(self, current: str) -> Node:
         unread = sum(self.unread.values())
