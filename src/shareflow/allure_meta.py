@@ -37,14 +37,18 @@ from shareflow.devices import Device
 from shareflow.links import APP_LABELS
 
 PRODUCT_DEFECTS = "Product defects"
+UNRECOGNISED_SCREENS = "Unrecognised screen"
+DEVICE_SETUP = "Device setup"
 INFRASTRUCTURE_PROBLEMS = "Infrastructure problems"
 HARNESS_ERRORS = "Harness errors"
 
 _TYPE = r"^(?:[\w.]+\.)?"  # an exception's name, with the module allure-pytest writes before it
-# Allure tells categories by the message's text, so the names of the errors.ProductFailure and
-# errors.InfrastructureError classes are listed (tests/harness/test_report.py checks every one is),
-# with the client libraries' errors that outcomes.classify counts as infrastructure.
-_PRODUCT_TYPES = ("AssertionError", "ProductFailure", "StateNotReached", "WrongState", "ElementNotShown")
+# Allure tells categories by the message's text, so the names of the classes of each of errors' bases
+# are listed (tests/harness/test_report.py checks every one is), with the client libraries' errors that
+# outcomes.classify counts as infrastructure.
+_PRODUCT_TYPES = ("AssertionError", "ProductFailure", "WrongState")
+_UNRECOGNISED_TYPES = ("UnrecognisedScreen", "StateNotReached", "ElementNotShown")
+_SETUP_TYPES = ("DeviceSetupError", "EmptyTree")
 _INFRA_TYPES = (
     "InfrastructureError",
     "SessionError",
@@ -69,6 +73,8 @@ def _one_of(*alternatives: str) -> str:
 
 
 PRODUCT_REGEX = _TYPE + _one_of(*_PRODUCT_TYPES) + r"\b[\s\S]*"
+UNRECOGNISED_REGEX = _TYPE + _one_of(*_UNRECOGNISED_TYPES) + r"\b[\s\S]*"
+SETUP_REGEX = _TYPE + _one_of(*_SETUP_TYPES) + r"\b[\s\S]*"
 INFRASTRUCTURE_REGEX = (
     _one_of(
         _TYPE + _one_of(*_INFRA_TYPES) + r"\b",
@@ -84,13 +90,28 @@ MATRIX_URL_VAR = "SHAREFLOW_MATRIX_URL"  # where the run's connectivity matrix w
 
 
 def categories() -> list[dict[str, Any]]:
-    """The failure categories, first match wins: product, then infrastructure, then the harness."""
+    """The failure categories, first match wins: product, unrecognised screen, device setup, infrastructure,
+    then the harness."""
     return [
         {
             "name": PRODUCT_DEFECTS,
-            "description": "A screen state not reached, or the wrong one shown: the app did not do what it should.",
+            "description": "A known wrong state recognised on screen: the app did not do what it should.",
             "matchedStatuses": ["failed", "broken"],
             "messageRegex": PRODUCT_REGEX,
+        },
+        {
+            "name": UNRECOGNISED_SCREENS,
+            "description": "What a step waited for did not show, and the screen matched no known wrong state: "
+            "see the screen at failure and the closest states. Not a product failure until a state proves it.",
+            "matchedStatuses": ["broken", "failed"],
+            "messageRegex": UNRECOGNISED_REGEX,
+        },
+        {
+            "name": DEVICE_SETUP,
+            "description": "The phone is not set up for a step (an app's node tree empty where a locator needs "
+            "it): the message says what to turn on. Not a product failure.",
+            "matchedStatuses": ["broken", "failed"],
+            "messageRegex": SETUP_REGEX,
         },
         {
             "name": INFRASTRUCTURE_PROBLEMS,

@@ -54,7 +54,7 @@ from shareflow.evidence import safe_name
 from shareflow.keeper import SessionKeeper
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
 from shareflow.links import LINK_KINDS, SCENES, LinkKind, Outcome, Scene, as_kind, as_scene
-from shareflow.outcomes import HARNESS, INFRA_ERRORS, INFRASTRUCTURE, PRODUCT_ERRORS, classify
+from shareflow.outcomes import HARNESS, INFRA_ERRORS, INFRASTRUCTURE, NEVER_RETRIED, classify
 from shareflow.phone import Phone
 from shareflow.pool import SelectionError, pairs, select, substitute
 from shareflow.providers import CredentialsError, report_status
@@ -534,7 +534,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if phones and retries > 0 and not item.get_closest_marker("flaky"):
             helps = _RetryHelps(config.stash[POOL], phones)
             marker = pytest.mark.flaky(
-                reruns=retries, only_rerun=INFRA_ERRORS, rerun_except=PRODUCT_ERRORS, condition=helps
+                reruns=retries, only_rerun=INFRA_ERRORS, rerun_except=NEVER_RETRIED, condition=helps
             )
             item.add_marker(marker)
 

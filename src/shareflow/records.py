@@ -42,7 +42,7 @@ class ResultRecord:
     when: str  # setup | call | teardown, or xdist's mark of a crashed worker
     outcome: TestOutcome
     phones: str = ""  # the phones the try ran on, "a, b"; a retry may take others of the same platform
-    category: str = ""  # product | infrastructure | harness, for a failure
+    category: str = ""  # a failure's: product | unrecognised screen | device setup | infrastructure | harness
     step: str = ""  # the step it failed in
     message: str = ""  # the failure's first line, secrets masked
     evidence: str = ""  # the try's evidence folder

@@ -22,7 +22,7 @@ from appium import webdriver
 
 from shareflow.artifacts import ScreenshotMode
 from shareflow.devices import Platform
-from shareflow.errors import ProductFailure
+from shareflow.errors import ProductFailure, UnrecognisedScreen
 from shareflow.evidence import Evidence, annotate, beside
 from shareflow.vision import ocr
 from shareflow.vision.match import Box, Match, ScreenImage, find, find_all
@@ -31,15 +31,17 @@ from shareflow.wait import TimedOut, until
 
 MOVING_LIMIT_S = 0.6  # a screen still changing after this long is matched all the same
 DEFAULT_TIMEOUT_S = 20.0
+CLOSEST_SHOWN = 3  # how many of the states waited for a failed wait names, closest first
 OnMiss = Callable[[], object] | None
 
 
-class StateNotReached(TimedOut, ProductFailure):
+class StateNotReached(TimedOut, UnrecognisedScreen):
     """A screen state was not shown in time (or did not go away); ``match`` is its best candidate, when known.
 
     A :class:`~shareflow.wait.TimedOut` (its message reads "Timed out after 20 s while waiting for
-    screen state … Closest: …"), and an AssertionError: what the screen failed to show is the
-    product's failure, with the screenshot as its proof.
+    screen state … Closest: …", naming the states waited for, closest first), and an unrecognised
+    screen, not a product failure: a screen that shows nothing known proves nothing. The page object
+    that recognises a known wrong state there raises :class:`WrongState` instead.
     """
 
     def __init__(self, message: str, match: Match | None = None) -> None:
@@ -219,8 +221,9 @@ class Screen:
     ) -> tuple[str, Match]:
         """Wait until one of ``states`` is on screen; returns which, and where.
 
-        Raises :class:`StateNotReached` naming the best candidate: the state, its confidence against
-        its threshold, and where (with the last screenshot and the side-by-side as evidence).
+        Raises :class:`StateNotReached` (an unrecognised screen) naming the states, closest first: each
+        one's confidence against its threshold, and where (with the last screenshot and the best
+        candidate's side-by-side as evidence).
         """
         sighting = Sighting(self, states, timeout)
 
@@ -370,8 +373,9 @@ class Sighting:
         return max(self.best.items(), key=lambda kv: kv[1].match.confidence)
 
     def closest(self) -> str:
-        state, look = self.nearest()
-        return self.screen.describe(state, look.match)
+        """The states waited for, closest first (at most :data:`CLOSEST_SHOWN`): confidence, threshold, where."""
+        ranked = sorted(self.best.items(), key=lambda kv: kv[1].match.confidence, reverse=True)
+        return "; ".join(self.screen.describe(state, look.match) for state, look in ranked[:CLOSEST_SHOWN])
 
     def fail(self, message: str) -> StateNotReached:
         """The guard runs first; then the last screenshot and the side-by-side of the best candidate are kept."""

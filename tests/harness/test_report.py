@@ -30,9 +30,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow import allure_meta, allure_report, devices, outcomes, secrets
-from shareflow.apps.base import ElementNotShown
+from shareflow.apps.base import ElementNotShown, EmptyTree
 from shareflow.browser import WINDOW, open_headless, screenshot, trend_runs, wait_for
-from shareflow.errors import InfrastructureError, ProductFailure, UsageError
+from shareflow.errors import DeviceSetupError, InfrastructureError, ProductFailure, UnrecognisedScreen, UsageError
 from shareflow.launcher import LaunchError
 from shareflow.lease import LeaseTimeout
 from shareflow.phone import AppNotInFront
@@ -59,7 +59,7 @@ devices:
     wechat: {account: wxid_apple, nickname: 苹果}
     apps: {wechat: "8.0.56", taobao: "10.40.0"}
 """
-PASSING, FAILING = "test_item_page_opens", "test_order_confirmation_shows"
+PASSING, FAILING = "test_item_page_opens", "test_order_can_be_submitted"
 INNER_TESTS = f"""
 ITEM = "652419876401"
 
@@ -68,14 +68,23 @@ def {PASSING}(taobao):
     taobao.open_item(ITEM)
 
 
-def {FAILING}(taobao, screen):
+def {FAILING}(taobao):
     taobao.open_item(ITEM)
-    screen.expect("taobao/order_confirm", timeout=1)  # nothing was bought: never shown
+    taobao.buy_now()  # the farm's seeded defect: 提交订单 disabled, a known wrong state recognised
 """
+DEFECT = "defects: [submit_order_disabled]\n"
 PHONES = ("droid", "apple")
-NOT_REACHED = "taobao/order_confirm not reached"
+NOT_REACHED = "taobao/order_submit_disabled shown"  # the proof's attachment
 INNER_TIMEOUT_S = 120
-CATEGORY_NAMES = ("Product defects", "Infrastructure problems", "Harness errors", "Product errors", "Test errors")
+CATEGORY_NAMES = (
+    "Product defects",
+    "Unrecognised screen",
+    "Device setup",
+    "Infrastructure problems",
+    "Harness errors",
+    "Product errors",
+    "Test errors",
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     pool, results = folder / "devices.yaml", folder / "allure-results"
     pool.write_text(FARM_POOL, encoding="utf-8")
     (folder / "test_inner.py").write_text(INNER_TESTS, encoding="utf-8")
+    (folder / "defect.yaml").write_text(DEFECT, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     argv = [
         sys.executable,
@@ -107,6 +117,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         str(folder),
         "--phones-file",
         str(pool),
+        "--sim-scenario",
+        str(folder / "defect.yaml"),
     ]
     argv += [
         "--shareflow-output",
@@ -162,7 +174,7 @@ def test_inner_run_passes_one_test_and_fails_the_other_on_each_phone(built: Buil
 
 def test_the_plugin_writes_the_metadata_files_into_the_results(built: Built) -> None:
     categories = json.loads((built.results / "categories.json").read_text(encoding="utf-8"))
-    assert [c["name"] for c in categories] == ["Product defects", "Infrastructure problems", "Harness errors"]
+    assert [c["name"] for c in categories] == list(CATEGORY_NAMES[:5])
     properties = (built.results / "environment.properties").read_text(encoding="utf-8").splitlines()
     assert properties[:3] == [
         r"farm\ kind=embedded",
@@ -258,6 +270,8 @@ def _category(error: BaseException) -> str:
 
 KINDS = {
     outcomes.PRODUCT: allure_meta.PRODUCT_DEFECTS,
+    outcomes.UNRECOGNISED_SCREEN: allure_meta.UNRECOGNISED_SCREENS,
+    outcomes.DEVICE_SETUP: allure_meta.DEVICE_SETUP,
     outcomes.INFRASTRUCTURE: allure_meta.INFRASTRUCTURE_PROBLEMS,
     outcomes.HARNESS: allure_meta.HARNESS_ERRORS,
 }
@@ -271,6 +285,7 @@ KINDS = {
             "Closest: 'wechat/chat' at confidence 0.41 (needs 0.85) at [0, 152, 1080, 96]"
         ),
         ElementNotShown("Timed out after 10 s while waiting for taobao: element 'buy_now' (by locator 'id')"),
+        EmptyTree("pixel-9: wechat's node tree is empty (its page source is a root with no children), and ..."),
         TimedOut("Timed out after 5 s while waiting for the chat to hold still for 1 s"),
         WrongState("提交订单 is disabled", "taobao/order_submit_disabled", None),
         AppNotInFront("droid: no app under test is in front (taobao not running, wechat not running)"),
@@ -311,19 +326,24 @@ def _shareflow_exceptions() -> list[type[BaseException]]:
     return found
 
 
-def test_every_shareflow_exception_is_a_product_failure_infrastructure_or_usage_error() -> None:
-    bases = (ProductFailure, InfrastructureError, UsageError)
+def test_every_shareflow_exception_is_of_one_failure_kind() -> None:
+    bases = (ProductFailure, UnrecognisedScreen, DeviceSetupError, InfrastructureError, UsageError)
     loose = [e.__name__ for e in _shareflow_exceptions() if not issubclass(e, bases) and e is not TimedOut]
     assert loose == []  # TimedOut is the wait's own: its callers say what a time-out means (``fail=``)
 
 
-def test_the_report_s_categories_name_every_product_failure_and_infrastructure_class() -> None:
+def test_the_report_s_categories_name_every_class_of_each_failure_kind() -> None:
+    regexes = {
+        ProductFailure: allure_meta.PRODUCT_REGEX,
+        UnrecognisedScreen: allure_meta.UNRECOGNISED_REGEX,
+        DeviceSetupError: allure_meta.SETUP_REGEX,
+        InfrastructureError: allure_meta.INFRASTRUCTURE_REGEX,
+    }
     for error in _shareflow_exceptions():
         text = f"{error.__module__}.{error.__name__}: it failed"
-        if issubclass(error, ProductFailure):
-            assert re.match(allure_meta.PRODUCT_REGEX, text), error
-        elif issubclass(error, InfrastructureError):
-            assert re.match(allure_meta.INFRASTRUCTURE_REGEX, text), error
+        for base, regex in regexes.items():
+            if issubclass(error, base):
+                assert re.match(regex, text), error
 
 
 def test_environment_is_ascii_properties_naming_each_farm_kind_and_masking_secrets() -> None:

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from shareflow import wait
+from shareflow.errors import UnrecognisedScreen
 from shareflow.screen import StateNotReached
 from shareflow.wait import TimedOut, tap_until, timed_out, until
 
@@ -74,7 +75,8 @@ def test_fail_makes_the_error_and_may_check_first() -> None:
         == [str(missed.value)]
         == ["Timed out after 0 s while waiting for screen state 'a'. Closest: 'a' at confidence 0.41"]
     )
-    assert isinstance(missed.value, TimedOut) and isinstance(missed.value, AssertionError)
+    assert isinstance(missed.value, TimedOut) and isinstance(missed.value, UnrecognisedScreen)
+    assert not isinstance(missed.value, AssertionError)  # a screen not reached proves no product failure
 
 
 def test_no_closest_no_closest_part() -> None:
