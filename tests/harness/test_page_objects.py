@@ -9,14 +9,21 @@ from typing import Any
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 
+from shareflow.apps.base import EmptyTree
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device
-from shareflow.outcomes import INFRASTRUCTURE, classify
+from shareflow.outcomes import DEVICE_SETUP, INFRASTRUCTURE, UNRECOGNISED_SCREEN, classify
 from shareflow.phone import AppNotInFront, Phone
 from shareflow.screen import StateNotReached
 
 DROID = Device("droid", "android", os_version="12", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
+# UiAutomator2's page source: the launcher (a tree), and WeChat's window with an empty tree (8.0.61, no service)
+LAUNCHER = (
+    '<hierarchy><android.widget.FrameLayout package="com.android.launcher3">'
+    '<android.widget.TextView package="com.android.launcher3" text="微信"/></android.widget.FrameLayout></hierarchy>'
+)
+EMPTY_WECHAT = '<hierarchy><android.widget.FrameLayout package="com.tencent.mm" bounds="[0,0][1080,2400]"/></hierarchy>'
 
 
 def fake_phone(driver: object, screen: object) -> Any:
@@ -29,6 +36,7 @@ class LateDriver:
 
     def __init__(self) -> None:
         self.taps = 0
+        self.page_source = LAUNCHER
 
     def find_elements(self, by: str, value: str) -> list[Any]:
         if "购物分享群头像" in value and self.taps == 0:
@@ -126,6 +134,7 @@ class CrashedDriver:
 
     def __init__(self, states: dict[str, object]) -> None:
         self.states = states
+        self.page_source = LAUNCHER
 
     def find_elements(self, by: str, value: str) -> list[Any]:
         return []
@@ -158,8 +167,37 @@ def test_an_element_not_shown_because_the_apps_are_gone_is_infrastructure_not_th
 def test_an_element_not_shown_while_an_app_is_in_front_stays_unreached(wechat_state: object) -> None:
     phone = guarded_phone({"com.tencent.mm": wechat_state, "com.taobao.taobao": 1})
     wechat, _ = WeChat(phone), Taobao(phone)
-    with pytest.raises(StateNotReached, match="while waiting for wechat: element 'chat_row'"):
+    with pytest.raises(StateNotReached, match="while waiting for wechat: element 'chat_row'") as caught:
         wechat.tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")
+    assert classify(caught.value) == UNRECOGNISED_SCREEN  # the tree is there: the screen just did not show it
+
+
+@pytest.mark.parametrize(
+    ("apps", "version_hint"), [({"taobao": "10.8"}, True), ({"wechat": "8.0.16"}, False)], ids=["no-version", "version"]
+)
+def test_a_lookup_in_an_empty_node_tree_is_device_setup_with_the_hint(apps: dict[str, str], version_hint: bool) -> None:
+    phone = guarded_phone({"com.tencent.mm": 4})
+    phone.driver.page_source = EMPTY_WECHAT  # type: ignore[attr-defined]
+    phone.device = Device("pixel-9", "android", os_version="15", endpoint="embedded", apps=apps)
+    with pytest.raises(EmptyTree) as caught:
+        WeChat(phone).tap("chat_row", proof="wechat/chat", timeout=0.2, name="购物分享群")
+    assert classify(caught.value) == DEVICE_SETUP
+    message = str(caught.value)
+    assert message.startswith("pixel-9: wechat's node tree is empty (its page source is a root with no children)")
+    assert "element 'chat_row'" in message and "turn on an accessibility service on the phone" in message
+    assert "set `accessibility_service: true` on its devices.yaml entry" in message
+    assert ("give its wechat version there" in message) is version_hint
+
+
+def test_an_element_waited_for_in_an_empty_tree_is_device_setup_not_absent() -> None:
+    driver = CrashedDriver({"com.taobao.taobao": 4})
+    driver.page_source = EMPTY_WECHAT.replace("com.tencent.mm", "com.taobao.taobao")
+    taobao = Taobao(fake_phone(driver, LateScreen()))
+    title = "2021冬季新款加厚羽绒服男士短款连帽外套"
+    with pytest.raises(EmptyTree, match="element 'item_title' is looked up in it"):
+        taobao.element("item_title", timeout=0.2, title=title)  # not "another item's title": nothing is proven
+    driver.page_source = LAUNCHER
+    assert taobao.element("item_title", timeout=0.2, title=title) is None
 
 
 class TwoPopUps:

@@ -6,11 +6,12 @@ import math
 from collections.abc import Sequence
 
 from lxml import etree
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow.apps.locators import Locator, locators
+from shareflow.errors import DeviceSetupError
 from shareflow.phone import Phone
 from shareflow.screen import StateNotReached
 from shareflow.vision.match import Match
@@ -29,7 +30,18 @@ class ElementNotShown(StateNotReached):
     """An element the flow needs is neither in the node tree nor on screen (in time, when it was waited for)."""
 
 
+class EmptyTree(DeviceSetupError):
+    """An element is looked up in the node tree, and the app's tree is empty: the phone is not set up for it."""
+
+
 TEXT_ATTRIBUTES = {"android": "text", "ios": "label"}
+
+
+def empty_tree(source: str, package: str) -> bool:
+    """Whether the page source holds ``package``'s window as a root with no children (UiAutomator2's dump of
+    an app that keeps its views from it: WeChat from about 8.0.61 without an accessibility service)."""
+    nodes = [node for node in etree.fromstring(source.encode("utf-8")).iter() if node.get("package") == package]
+    return bool(nodes) and all(len(node) == 0 for node in nodes)
 
 
 def screen_texts(source: str, platform: str) -> list[str]:
@@ -58,16 +70,48 @@ class PageObject:
     def package(self) -> str:
         return self.locators.package(self.platform)
 
-    def not_shown(self, message: str) -> ElementNotShown:
-        """The failure of an element the flow needs, once the phone's guard found its apps in front."""
+    def not_shown(self, message: str, by_tree: str = "") -> ElementNotShown:
+        """The failure of an element the flow needs, once the phone's guard found its apps in front, and,
+        when it was looked up in the node tree (``by_tree``: which element), the tree was not empty."""
         self.screen.give_up()
+        if by_tree:
+            self.check_tree(by_tree)
         return ElementNotShown(message)
+
+    def check_tree(self, what: str) -> None:
+        """Raise :class:`EmptyTree` when the app's page source is an empty tree: element ``what``, looked up
+        in it, cannot be found there. Called once a lookup gave up, not per poll. A session that does not
+        give the page source leaves the failure as it was."""
+        try:
+            if not empty_tree(self.driver.page_source, self.package):
+                return
+        except (WebDriverException, etree.XMLSyntaxError):
+            return
+        device = self.phone.device
+        if device.accessibility_service:
+            fix = "its devices.yaml entry says an accessibility service is on: check on the phone that one is"
+        else:
+            fix = (
+                "turn on an accessibility service on the phone (TalkBack, say) and set "
+                "`accessibility_service: true` on its devices.yaml entry"
+            )
+        if self.app not in device.apps:
+            fix += (
+                f"; or give its {self.app} version there (apps: {{{self.app}: ...}}): the locators of a version "
+                "that hides the tree find its elements by template and OCR instead"
+            )
+        raise EmptyTree(
+            f"{device.name}: {self.app}'s node tree is empty (its page source is a root with no children), "
+            f"and element {what!r} is looked up in it: the phone is not set up for this step. WeChat from "
+            f"8.0.61 on Android empties its tree unless an accessibility service is on: {fix}"
+        )
 
     def locator(self, what: str, **fmt: str) -> Locator:
         return self.locators.get(what, self.platform, self.version, **fmt)
 
     def element(self, what: str, timeout: float = FIND_TIMEOUT_S, **fmt: str) -> WebElement | None:
-        """The element by its locator (the last match, the one drawn on top), or ``None``.
+        """The element by its locator (the last match, the one drawn on top), or ``None``; raises
+        :class:`EmptyTree` instead of ``None`` when the app's node tree is empty.
 
         Android's source lists windows top first (UiAutomator2's ``enableMultiWindows``): the app's window,
         the lowest, comes last, and within it the last match is drawn on top.
@@ -83,6 +127,7 @@ class PageObject:
         try:
             return until(shown, what=f"{self.app}: element {what!r}", timeout=timeout)
         except TimedOut:
+            self.check_tree(what)
             return None
 
     def reset(self) -> None:
@@ -172,7 +217,8 @@ class PageObject:
         hides its tree (WeChat on Android from about 8.0.61). Returns False, without tapping, when
         instead one of the states ``done`` shows: an earlier tap took effect late and took ``what``
         away. Raises :class:`ElementNotShown` when neither shows within ``timeout`` (naming the
-        template's best candidate, when ``what`` has a template).
+        template's best candidate, when ``what`` has a template), or :class:`EmptyTree` when its locator
+        looked in the node tree and the app's tree is empty.
         """
         locator = self.locator(what, **fmt)
         seen: list[Match] = []  # the template's newest candidate
@@ -218,7 +264,7 @@ class PageObject:
             timeout=timeout,
             between=self.dismiss_interruptions,
             closest=closest,
-            fail=self.not_shown,
+            fail=lambda message: self.not_shown(message, by_tree=what if locator.selector is not None else ""),
         )
 
     def tap(
