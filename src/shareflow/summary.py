@@ -6,9 +6,18 @@ from collections import Counter
 from pathlib import Path
 
 from shareflow import records as result_records
+from shareflow.outcomes import DEVICE_SETUP, UNRECOGNISED_SCREEN
 from shareflow.records import ResultRecord
 
 MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+# what to do about a failure that is not the product's, said once under the table when one is there
+ADVICE = {
+    UNRECOGNISED_SCREEN: "the screen matched nothing the step waited for, nor a known wrong state: not a product "
+    "failure. Its screen at failure and the closest states say what it showed: a new dialog wants a dismiss "
+    "rule, a changed page a template; a page that is wrong, a check that recognises it.",
+    DEVICE_SETUP: "the phone is not set up for a step: do what the message says (an empty node tree: turn on an "
+    "accessibility service and set `accessibility_service: true` on the phone's devices.yaml entry).",
+}
 
 
 def read(output: Path) -> list[ResultRecord]:
@@ -43,6 +52,7 @@ def render(records: list[ResultRecord], output: Path, allure_dir: Path | None) -
             if r.evidence:
                 lines.append(f"        evidence: {shown(Path(r.evidence))}")
     lines.append("")
+    lines += [f"{category}: {ADVICE[category]}" for category in sorted(categories) if category in ADVICE]
     lines.append(f"evidence folder: {shown(output)}")
     if allure_dir is not None:
         lines.append(f"allure results:  {shown(allure_dir)}")

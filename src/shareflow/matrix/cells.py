@@ -3,7 +3,9 @@
 results.jsonl says which link-outcome tests ran and how each try ended; link-outcomes.jsonl what
 each try that got as far as tapping the link saw. They are joined by the try's evidence folder.
 A cell holds what was seen on that phone: a test whose phone failed (infrastructure) and was
-retried on another phone leaves this phone's cell ``error``, naming what the retry saw.
+retried on another phone leaves this phone's cell ``error``, naming what the retry saw. A test that failed
+before it saw an outcome (an unrecognised screen, a phone not set up) is an ``error`` cell too, headed by
+its category: never an outcome of the product.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ MEANINGS = {
     "interstitial": "a warning page first (继续访问)",
     "blocked": "the page was blocked (已停止访问)",
     "copy_to_browser": "copy the link to a browser",
-    ERROR: "the test failed before an outcome was seen",
+    ERROR: "the test failed before an outcome was seen; the note says why (unrecognised screen, device setup, "
+    "infrastructure, ...): not an outcome of the product",
 }
 # background, ink
 COLOURS = {
