@@ -124,7 +124,7 @@ def test_summary_lists_failures_first_with_step_category_and_evidence(tmp_path: 
             duration_s=9.0,
             step="tap the link",
             category="product",
-            message="StateNotReached: wechat/chat",
+            message="WrongState: wechat/chat: no link message arrived within 30 s",
             evidence="out/test_group_droid",
         ),
     ]
@@ -134,7 +134,7 @@ def test_summary_lists_failures_first_with_step_category_and_evidence(tmp_path: 
     assert lines[2].split() == ["FAIL", "test_group[droid]", "droid", "9.0", "s"]
     assert lines[3:6] == [
         "        failed at step: tap the link",
-        "        product: StateNotReached: wechat/chat",
+        "        product: WrongState: wechat/chat: no link message arrived within 30 s",
         "        evidence: out/test_group_droid",
     ]
     assert lines[6].split() == ["PASS", "test_ok[droid]", "droid", "1.5", "s"]
