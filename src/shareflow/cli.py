@@ -26,7 +26,7 @@ from shareflow.vision.files import Matcher, batch_case, parse_resolution, result
 from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError
 from shareflow.vision.ocr import text_agreement
 from shareflow.vision.template_text import cache_path, save_words
-from shareflow.vision.templates import read_image, read_meta
+from shareflow.vision.templates import TemplateLibrary, read_image, read_meta, shipped_library
 
 USAGE_ERROR = 2
 E2E = Path("tests/e2e")
@@ -198,15 +198,39 @@ def devices_group() -> None:
     help="Seconds each status request may take.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per device instead of a table.")
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Only status, busy and a session opened and quit: skip the app versions, WeChat and node-tree checks.",
+)
+@click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A template folder looked in before the shipped library (repeatable), to recognise WeChat's chat list.",
+)
 def devices_check(
-    devices_file: Path, names: tuple[str, ...], platform: str | None, timeout: float, as_json: bool
+    devices_file: Path,
+    names: tuple[str, ...],
+    platform: str | None,
+    timeout: float,
+    as_json: bool,
+    quick: bool,
+    template_dirs: tuple[Path, ...],
 ) -> None:
     """Check that each selected phone is usable now.
 
     For each: does its endpoint answer GET /status, is the phone busy, and does the
-    endpoint accept its capabilities (a session opened and quit at once; not tried on
-    a busy phone). Exit 0 when every selected phone is usable, 1 when one is
-    unreachable, busy or refused, 2 for bad input.
+    endpoint accept its capabilities (a session opened; not tried on a busy phone).
+    Then, unless --quick, in that session: the installed Taobao and WeChat versions
+    against devices.yaml's apps (mobile: listApps; on Android the version name needs
+    Appium's --allow-insecure uiautomator2:adb_shell, else it is "?"), WeChat signed
+    in (its chat list recognised within 15 s), WeChat's node tree not empty (else a
+    hint to turn on an accessibility service), and on iOS WebDriverAgent's runner
+    bundle id. Exit 0 when every selected phone is usable; 1 when one is unreachable,
+    busy, refused or not-ready (an app version differs, WeChat is signed out, its
+    tree is empty, the runner is missing); 2 for bad input.
     """
     try:
         chosen = select(load(devices_file), names, platform)
@@ -214,7 +238,8 @@ def devices_check(
             launcher.check(devices_file, None)
     except UsageError as exc:
         fail(str(exc))
-    verdicts = reachability.check(chosen, devices_file, timeout)
+    templates = None if quick else TemplateLibrary(*template_dirs, shipped_library())
+    verdicts = reachability.check(chosen, devices_file, timeout, templates)
     click.echo("\n".join(v.as_json() for v in verdicts) if as_json else reachability.table(verdicts))
     sys.exit(0 if all(v.usable for v in verdicts) else 1)
 

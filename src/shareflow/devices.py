@@ -31,6 +31,20 @@ WDA_BUNDLE_ID = "com.facebook.WebDriverAgentRunner.xctrunner"
 WDA_SUFFIX = ".xctrunner"
 WDA_CAPABILITIES = ("appium:updatedWDABundleId", "appium:updatedWDABundleIdSuffix")
 IOS_ONLY = ("simulator", "wda_bundle_id")
+# The apps a share flow drives, in the order it opens them: the first uploaded one is a cloud session's app
+UPLOAD_ORDER = ("taobao", "wechat")
+# The id of an app uploaded to each cloud, as its upload API answers it (checked on load):
+# BrowserStack's app_url (docs: app-automate/appium/upload-app-from-filesystem, "bs://f7c874f2..."),
+# Sauce Labs' App Storage (docs.saucelabs.com/mobile-apps/app-storage: storage:filename=<file>,
+# storage:<file id>; real devices also install from a URL), LambdaTest's app_url (lt://APP10160...).
+UPLOAD_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "browserstack": (re.compile(r"bs://[A-Za-z0-9]+"), "bs://<hash> from BrowserStack's app upload"),
+    "saucelabs": (
+        re.compile(r"storage:(filename=\S+|[0-9a-fA-F-]{8,})|https?://\S+"),
+        "storage:filename=<file>, storage:<file id> or an https:// URL",
+    ),
+    "lambdatest": (re.compile(r"lt://[A-Za-z0-9]+"), "lt://<app id> from LambdaTest's app upload"),
+}
 ANDROID_ONLY = ("accessibility_service",)
 
 
@@ -54,6 +68,7 @@ class Device:
     wechat_account: str = ""
     wechat_nickname: str = ""
     apps: dict[str, str] = field(default_factory=dict)
+    uploads: dict[str, str] = field(default_factory=dict)  # cloud farms: app name -> the vendor's upload id
     simulator: bool = False  # iOS: an iOS Simulator rather than a real iPhone
     wda_bundle_id: str = ""  # iOS: WebDriverAgent's runner app, brought to the front to use the clipboard
     accessibility_service: bool = False  # Android: one is on (TalkBack...), which keeps WeChat's node tree filled
@@ -186,7 +201,35 @@ def load(path: str | Path) -> list[Device]:
         seen[entry["name"]] = i
         _check_platform_fields(entry, ["devices", i], where)
     data = _interpolate(data, [], where)
+    for i, entry in enumerate(data["devices"]):
+        _check_uploads(entry, ["devices", i], where)
     return [_device(entry) for entry in data["devices"]]
+
+
+def _provider(entry: dict[str, Any]) -> str:
+    return str(entry.get("provider", EMBEDDED if entry["endpoint"] == EMBEDDED else "appium"))
+
+
+def _check_uploads(entry: dict[str, Any], path: list[str | int], where: _Where) -> None:
+    """Each upload id is of the form the entry's cloud gives its uploads; other providers take none."""
+    provider = _provider(entry)
+    for app, upload in entry.get("uploads", {}).items():
+        field_path = [*path, "uploads", app]
+        if provider not in UPLOAD_FORMS:
+            clouds = ", ".join(UPLOAD_FORMS)
+            problem = (
+                f"uploads are for the cloud farms ({clouds}), not provider {provider}: "
+                "give appium:app / appium:otherApps in capabilities instead"
+            )
+            raise DevicesError(where.say(field_path, problem))
+        form, described = UPLOAD_FORMS[provider]
+        if not upload.strip():
+            raise DevicesError(where.say(field_path, f"missing upload id (expected {described})"))
+        if not form.fullmatch(upload):
+            owner = next((p for p, (f, _) in UPLOAD_FORMS.items() if p != provider and f.fullmatch(upload)), None)
+            whose = f"a {owner} upload id, " if owner else ""
+            problem = f"{upload!r} is {whose}not a {provider} upload id (expected {described})"
+            raise DevicesError(where.say(field_path, problem))
 
 
 def _check_platform_fields(entry: dict[str, Any], path: list[str | int], where: _Where) -> None:
@@ -224,13 +267,14 @@ def _device(entry: dict[str, Any]) -> Device:
         os_version=entry["os_version"],
         endpoint=entry["endpoint"],
         profile=entry.get("profile", ""),
-        provider=entry.get("provider", EMBEDDED if entry["endpoint"] == EMBEDDED else "appium"),
+        provider=_provider(entry),
         udid=entry.get("udid", ""),
         capabilities=entry.get("capabilities", {}),
         tags=tuple(entry.get("tags", ())),
         wechat_account=wechat.get("account", ""),
         wechat_nickname=wechat.get("nickname", ""),
         apps=entry.get("apps", {}),
+        uploads=entry.get("uploads", {}),
         simulator=entry.get("simulator", False),
         wda_bundle_id=_wda_bundle_id(entry),
         accessibility_service=entry.get("accessibility_service", False),

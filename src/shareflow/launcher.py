@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,12 +174,18 @@ def _gone(pid: int) -> bool:
 
 
 def start(
-    devices: Path, scenario: Path | None, log_dir: Path, port: int = 0, owner_pid: int | None = None
+    devices: Path,
+    scenario: Path | None,
+    log_dir: Path,
+    port: int = 0,
+    owner_pid: int | None = None,
+    allow_insecure: Sequence[str] = (),
 ) -> EmbeddedFarm:
     """Start the farm serving the embedded phones of ``devices``; wait until it answers.
 
     With ``owner_pid`` the farm stops by itself once that process is gone. The farm says its URL in a
-    file of a temporary folder, removed once read (or once the start failed).
+    file of a temporary folder, removed once read (or once the start failed). ``allow_insecure`` names
+    the insecure features it allows, as Appium 3's ``--allow-insecure`` takes them (``uiautomator2:adb_shell``).
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / "farm.log"
@@ -188,6 +194,8 @@ def start(
         argv = [*_argv(devices, scenario), "--port", str(port), "--ready-file", str(ready)]
         if owner_pid is not None:
             argv += ["--exit-with", str(owner_pid)]
+        if allow_insecure:
+            argv += ["--allow-insecure", ",".join(allow_insecure)]
         with log_path.open("wb") as log:
             process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
         try:

@@ -19,6 +19,17 @@ is told to it at the end. The shapes, and where they are documented:
   ``platformName``, ``deviceName``, ``platformVersion``, ``isRealMobile``, ``w3c``,
   ``project``, ``build``, ``name``.
 
+The apps a cloud installs come from the entry's ``uploads`` (the vendor's ids, checked on load): the first
+of Taobao and WeChat given (Taobao, the app a share flow opens first) is the session's ``app``, the other
+goes to ``otherApps``, an array, as each vendor documents them: BrowserStack ``appium:app`` and
+``appium:otherApps`` (``bs://<hash>``; "app is a required capability", otherApps "an array of the hashed
+app-ids ... used along with app capability", browserstack.com/docs/app-automate/appium/set-up-tests/specify-app,
+browserstack.com/question/39479); Sauce Labs ``appium:app`` and ``appium:otherApps`` (``storage:filename=...``,
+``storage:<file id>``: docs.saucelabs.com/mobile-apps/app-storage; Appium's own ``otherApps`` capability);
+LambdaTest ``app`` and ``otherApps`` in ``lt:options`` (``lt://...``: LambdaTest's "install multiple apps
+in Real Devices" samples). Without uploads nothing is installed, and every session asks for
+``appium:noReset`` (:func:`shareflow.session.options_for`): the apps and WeChat's signed-in account stay.
+
 On the clouds, ``deviceName`` is the entry's ``profile`` (the vendor's model name), else its
 name. Credentials come from the environment, under the vendors' own variable names, unless
 the entry gives them itself (``${VAR}`` in its vendor block, or ``user:key@`` in its
@@ -41,7 +52,7 @@ from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError
 
 from shareflow import secrets
-from shareflow.devices import Device
+from shareflow.devices import UPLOAD_ORDER, Device
 from shareflow.errors import UsageError
 
 PROJECT = "shareflow"
@@ -150,6 +161,19 @@ def _credentials(device: Device) -> dict[str, str]:
     return found
 
 
+def installs(device: Device) -> tuple[str, list[str]]:
+    """The upload ids of ``device``'s ``uploads``: the session's app (the first of Taobao and WeChat given)
+    and the other apps; ``("", [])`` when it gives none."""
+    ids = [device.uploads[app] for app in UPLOAD_ORDER if device.uploads.get(app)]
+    return (ids[0], ids[1:]) if ids else ("", [])
+
+
+def _apps(device: Device, app_key: str, others_key: str) -> dict[str, Any]:
+    """``{app_key: app, others_key: [others]}`` from the entry's uploads, leaving out what it does not give."""
+    app, others = installs(device)
+    return _named({}, **{app_key: app, others_key: others})
+
+
 def capabilities(device: Device) -> dict[str, Any]:
     """The capabilities ``device``'s provider documents, to go over the platform's Options defaults."""
     build, test = build_name(), session_name()
@@ -158,13 +182,15 @@ def capabilities(device: Device) -> dict[str, Any]:
     match device.provider:
         case "browserstack":
             block: dict[str, Any] = {"deviceName": model, "osVersion": device.os_version, "projectName": PROJECT}
-            return {"bstack:options": _named({**_credentials(device), **block}, buildName=build, sessionName=test)}
+            block = _named({**_credentials(device), **block}, buildName=build, sessionName=test)
+            return {**_apps(device, "appium:app", "appium:otherApps"), "bstack:options": block}
         case "saucelabs":
             block = _named({**_credentials(device), "appiumVersion": SAUCE_APPIUM}, build=build, name=test)
-            return {"appium:deviceName": model, "appium:platformVersion": device.os_version, "sauce:options": block}
+            caps = {"appium:deviceName": model, "appium:platformVersion": device.os_version}
+            return {**caps, **_apps(device, "appium:app", "appium:otherApps"), "sauce:options": block}
         case "lambdatest":
             block = {"platformName": platform, "deviceName": model, "platformVersion": device.os_version}
-            block |= {"isRealMobile": True, "w3c": True, "project": PROJECT}
+            block |= {"isRealMobile": True, "w3c": True, "project": PROJECT, **_apps(device, "app", "otherApps")}
             return {"lt:options": _named({**_credentials(device), **block}, build=build, name=test)}
         case "grid":
             return _named(_appium(device), **{"se:name": test})

@@ -3,7 +3,9 @@
 Three questions per device: does its endpoint answer ``GET /status``; is the
 phone free (the virtual farm's phone list, a Selenium Grid's slots, an Appium
 server's sessions); and does the endpoint accept the device's capabilities
-(a session is opened with them and quit at once).
+(a session is opened with them). Unless ``--quick``, the open session then
+answers :mod:`shareflow.readiness`'s questions (app versions, WeChat signed
+in, its node tree, WebDriverAgent's runner) before it is quit.
 """
 
 from __future__ import annotations
@@ -15,22 +17,24 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import urllib3
 from selenium.common.exceptions import SUPPORT_MSG, WebDriverException
 
-from shareflow import launcher, providers, secrets
+from shareflow import launcher, providers, readiness, secrets
 from shareflow.devices import Device
 from shareflow.errors import InfrastructureError
 from shareflow.session import SessionError, open_driver, options_for
+from shareflow.vision.templates import TemplateLibrary
 
-USABLE, UNREACHABLE, BUSY, REFUSED = "usable", "unreachable", "busy", "refused"
+USABLE, UNREACHABLE, BUSY, REFUSED, NOT_READY = "usable", "unreachable", "busy", "refused", "not-ready"
 IDENTITY = ("platformName", "udid", "deviceName", "platformVersion")  # the capabilities that pick a phone
 MAX_WORKERS = 8
-COLUMNS = ("DEVICE", "OS", "ENDPOINT", "VERDICT", "DETAIL")
+ADB_SHELL = "uiautomator2:adb_shell"  # Appium 3's scoped name of the insecure feature behind mobile: shell
+COLUMNS = ("DEVICE", "OS", "ENDPOINT", "VERDICT", "APPS", "WECHAT", "TREE", "WDA", "DETAIL")
 
 
 class Unreachable(InfrastructureError):
@@ -47,6 +51,12 @@ class Verdict:
     endpoint: str
     verdict: str
     detail: str
+    deep: bool = False  # the readiness questions were asked (the session opened, no --quick)
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)  # app -> expected, installed, matches, note
+    wechat_signed_in: bool | None = None
+    node_tree: str | None = None  # "filled", "empty"; None: not looked at
+    wda_bundle_id: str | None = None  # iOS: WebDriverAgent's runner the clipboard goes through
+    hint: str = ""
 
     @property
     def usable(self) -> bool:
@@ -54,6 +64,38 @@ class Verdict:
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
+
+    def cells(self) -> tuple[str, ...]:
+        """The table's row."""
+        if not self.deep:
+            apps = wechat = tree = "-"
+        else:
+            apps = ", ".join(f"{name} {_version_cell(a)}" for name, a in self.apps.items()) or "-"
+            wechat = {True: "signed-in", False: "signed-out", None: "?"}[self.wechat_signed_in]
+            tree = self.node_tree or "?"
+        wda = self.wda_bundle_id or "-"
+        detail = f"{self.detail}; hint: {self.hint}" if self.hint else self.detail
+        return (
+            self.device,
+            f"{self.platform} {self.os_version}",
+            self.endpoint,
+            self.verdict,
+            apps,
+            wechat,
+            tree,
+            wda,
+            detail,
+        )
+
+
+def _version_cell(app: dict[str, Any]) -> str:
+    """``8.0.61``, ``8.0.56!=8.0.61`` (installed, devices.yaml), ``none`` (not installed), ``?`` (unknown)."""
+    installed = app["installed"] or ("none" if app["note"] == "not installed" else "?")
+    return (
+        f"{installed}!={app['expected']}"
+        if app["matches"] is False or (installed == "none" and app["expected"])
+        else installed
+    )
 
 
 @dataclass(frozen=True)
@@ -240,12 +282,24 @@ def _session_failure(error: SessionError, device: Device, url: str) -> tuple[str
     return REFUSED, words.split(f"; {SUPPORT_MSG}", 1)[0]  # without Selenium's link to its documentation
 
 
-def check_device(device: Device, url: str, timeout: float, http: urllib3.PoolManager) -> Verdict:
-    """Status, then (unless that settled it) a session opened with the device's capabilities and quit."""
+@dataclass(frozen=True)
+class Deep:
+    """How to ask the readiness questions: the templates the screen is matched with, a folder for evidence."""
 
-    def verdict(word: str, detail: str) -> Verdict:
+    templates: TemplateLibrary
+    folder: Path
+
+
+def check_device(
+    device: Device, url: str, timeout: float, http: urllib3.PoolManager, deep: Deep | None = None
+) -> Verdict:
+    """Status, then (unless that settled it) a session opened with the device's capabilities, asked the
+    readiness questions when ``deep``, and quit."""
+
+    def verdict(word: str, detail: str, **found: Any) -> Verdict:
         endpoint = secrets.redact(device.endpoint)
-        return Verdict(device.name, device.platform, device.os_version, endpoint, word, secrets.redact(detail))
+        detail = secrets.redact(detail)
+        return Verdict(device.name, device.platform, device.os_version, endpoint, word, detail, **found)
 
     try:
         caps = request(device)
@@ -264,30 +318,49 @@ def check_device(device: Device, url: str, timeout: float, http: urllib3.PoolMan
         return verdict(*_session_failure(exc, device, url))
     notes = [occupancy.note] if occupancy.note else []
     notes.append(f"session accepted in {time.monotonic() - started:.2f} s")
+    found: readiness.Readiness | None = None
     try:
-        driver.quit()
-    except (WebDriverException, urllib3.exceptions.HTTPError) as exc:
-        notes.append(f"but quitting it failed: {str(exc).strip().splitlines()[0]}")
-    return verdict(USABLE, "; ".join(notes))
+        if deep is not None:
+            found = readiness.inspect(device, readiness.wrap(device, driver, deep.templates, deep.folder))
+    except (WebDriverException, urllib3.exceptions.HTTPError, InfrastructureError) as exc:
+        notes.append(f"the readiness check broke off: {str(exc).strip().splitlines()[0]}")
+    finally:
+        try:
+            driver.quit()
+        except (WebDriverException, urllib3.exceptions.HTTPError) as exc:
+            notes.append(f"but quitting it failed: {str(exc).strip().splitlines()[0]}")
+    if found is None:
+        return verdict(USABLE, "; ".join(notes))
+    word = NOT_READY if found.problems else USABLE
+    return verdict(word, "; ".join([*found.problems, *notes, *found.notes]), deep=True, **found.as_dict())
 
 
 @contextmanager
 def embedded_farm(devices_file: Path) -> Iterator[str]:
-    """The URL of a virtual farm started for the check; it is stopped on exit."""
+    """The URL of a virtual farm started for the check; it is stopped on exit. It allows ``mobile: shell``,
+    as a local Appium started with ``--allow-insecure uiautomator2:adb_shell``, so that the Android phones'
+    app versions are read."""
     with tempfile.TemporaryDirectory(prefix="shareflow-check-") as log_dir:
-        farm = launcher.start(devices_file, None, Path(log_dir), owner_pid=os.getpid())
+        farm = launcher.start(devices_file, None, Path(log_dir), owner_pid=os.getpid(), allow_insecure=[ADB_SHELL])
         try:
             yield farm.url
         finally:
             farm.stop()
 
 
-def check(devices: Sequence[Device], devices_file: Path, timeout: float) -> list[Verdict]:
+def check(
+    devices: Sequence[Device], devices_file: Path, timeout: float, templates: TemplateLibrary | None = None
+) -> list[Verdict]:
     """Check every device, several at a time; the verdicts come in the order of ``devices``.
 
-    The embedded phones get a virtual farm of their own, stopped before this returns.
+    With ``templates``, each phone whose session opens is also asked the readiness questions
+    (:mod:`shareflow.readiness`). The embedded phones get a virtual farm of their own, stopped before
+    this returns.
     """
     with ExitStack() as stack, urllib3.PoolManager(maxsize=MAX_WORKERS) as http:
+        deep = None
+        if templates is not None:
+            deep = Deep(templates, Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="shareflow-ready-"))))
         farm_url, farm_error = "", ""
         if any(d.embedded for d in devices):
             try:
@@ -300,14 +373,17 @@ def check(devices: Sequence[Device], devices_file: Path, timeout: float) -> list
                 return Verdict(
                     device.name, device.platform, device.os_version, device.endpoint, UNREACHABLE, farm_error
                 )
-            return check_device(device, (launcher.endpoint(device, lambda: farm_url) or "").rstrip("/"), timeout, http)
+            url = (launcher.endpoint(device, lambda: farm_url) or "").rstrip("/")
+            return check_device(device, url, timeout, http, deep)
 
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(devices))) as workers:
             return list(workers.map(one, devices))
 
 
 def table(verdicts: Sequence[Verdict]) -> str:
-    """One aligned row per device: name, platform and OS, endpoint, verdict, detail."""
-    rows = [COLUMNS, *((v.device, f"{v.platform} {v.os_version}", v.endpoint, v.verdict, v.detail) for v in verdicts)]
+    """One aligned row per device: name, platform and OS, endpoint, verdict, the readiness answers
+    (installed app versions, WeChat signed in, its node tree, WebDriverAgent's runner; ``-`` not asked,
+    ``?`` unknown), detail."""
+    rows = [COLUMNS, *(v.cells() for v in verdicts)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
     return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)), row[-1]]) for row in rows)

@@ -36,8 +36,8 @@ def _props(phone: Phone) -> dict[str, str]:
 
 
 def run(phone: Phone, command: str, args: list[str]) -> str:
-    """``adb shell command args...``: its stdout, trimmed as appium-adb trims it; ``echo``, ``getprop`` and
-    ``pm list packages`` only (the farm's phones have no other programs)."""
+    """``adb shell command args...``: its stdout, trimmed as appium-adb trims it; ``echo``, ``getprop``,
+    ``pm list packages`` and ``dumpsys package <package>`` only (the farm's phones have no other programs)."""
     if command == "echo":
         return " ".join(args).strip()
     if command == "getprop":
@@ -47,7 +47,25 @@ def run(phone: Phone, command: str, args: list[str]) -> str:
         return "\n".join(f"[{k}]: [{v}]" for k, v in sorted(props.items()))
     if command == "pm" and args[:2] == ["list", "packages"]:
         return "\n".join(f"package:{package}" for package in sorted(phone.apps))
+    if command == "dumpsys" and args[:1] == ["package"] and len(args) == 2:
+        return _dumpsys_package(phone, args[1])
     raise ShellError(f"/system/bin/sh: {command}: inaccessible or not found")
+
+
+def _dumpsys_package(phone: Phone, package: str) -> str:
+    """The lines of ``dumpsys package <package>`` that name the installed build: the package, its
+    versionCode and versionName (the shape PackageManagerService's dump prints, trimmed to these);
+    nothing for a package that is not installed."""
+    app = phone.apps.get(package)
+    if app is None:
+        return ""
+    api = ANDROID_API.get(phone.os_version.split(".")[0], "")
+    return (
+        "Packages:\n"
+        f"  Package [{package}] ({hashlib.sha1(package.encode()).hexdigest()[:7]}):\n"
+        f"    versionCode={app.version_code} minSdk=24 targetSdk={api or 34}\n"
+        f"    versionName={app.version}"
+    )
 
 
 def device_info(phone: Phone) -> dict[str, Any]:

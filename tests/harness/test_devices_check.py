@@ -106,11 +106,22 @@ def invoke(*args: str | Path) -> click.testing.Result:
     return CliRunner().invoke(cli.main, ["devices", "check", *map(str, args)])
 
 
+def table_cells(output: str) -> dict[str, dict[str, str]]:
+    """The table's rows by device, each cell by its column's heading (cut at the heading's offsets)."""
+    head, *lines = output.splitlines()
+    assert head.split() == list(reachability.COLUMNS)
+    starts = [head.index(f"{name} ") if name != "DETAIL" else head.index(name) for name in reachability.COLUMNS]
+    cuts = list(zip(starts, [*starts[1:], None], strict=True))
+    out = {}
+    for line in lines:
+        cells = {name: line[a:b].strip() for name, (a, b) in zip(reachability.COLUMNS, cuts, strict=True)}
+        out[cells["DEVICE"]] = cells
+    return out
+
+
 def rows(output: str) -> dict[str, list[str]]:
     """The table's rows by device: [os, endpoint, verdict, detail]."""
-    lines = output.splitlines()
-    assert lines[0].split()[:5] == ["DEVICE", "OS", "ENDPOINT", "VERDICT", "DETAIL"]
-    return {(cells := line.split(None, 5))[0]: [f"{cells[1]} {cells[2]}", *cells[3:]] for line in lines[1:]}
+    return {name: [c["OS"], c["ENDPOINT"], c["VERDICT"], c["DETAIL"]] for name, c in table_cells(output).items()}
 
 
 def closed_port() -> int:
@@ -392,3 +403,146 @@ def test_an_unknown_device_exits_2_naming_the_known(tmp_path: Path) -> None:
     result = invoke("--devices", write_pool(tmp_path, POOL.format(endpoint="embedded")), "--device", "nokia")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == ["shareflow: --device 'nokia' is not in the pool (known: apple, droid)"]
+
+
+# -- readiness: app versions, WeChat signed in, its node tree, WebDriverAgent's runner ----------------
+EMPTY_TREE = Path(__file__).parents[2] / "ci" / "devices.empty-tree.yaml"
+
+
+def verdicts(output: str) -> dict[str, dict[str, Any]]:
+    return {(v := json.loads(line))["device"]: v for line in output.splitlines()}
+
+
+def test_a_ready_pool_reports_versions_wechat_signed_in_and_a_filled_tree(tmp_path: Path) -> None:
+    text = POOL.format(endpoint="embedded").replace(
+        "    wechat: {account: wxid_droid",
+        '    apps: {wechat: "8.0.16", taobao: "10.5.0"}\n    wechat: {account: wxid_droid',
+    )
+    result = invoke("--devices", write_pool(tmp_path, text))
+    assert result.exit_code == 0, result.output
+    cells = table_cells(result.stdout)
+    assert [cells["droid"][k] for k in ("VERDICT", "APPS", "WECHAT", "TREE", "WDA")] == [
+        USABLE,
+        "taobao 10.5.0, wechat 8.0.16",  # read through dumpsys: the check's farm allows adb_shell
+        "signed-in",
+        "filled",
+        "-",
+    ]
+    assert [cells["apple"][k] for k in ("VERDICT", "APPS", "WECHAT", "TREE", "WDA")] == [
+        USABLE,
+        "taobao 10.5.0, wechat 8.0.16",  # the farm's default builds: devices.yaml names none for apple
+        "signed-in",
+        "filled",
+        "com.facebook.WebDriverAgentRunner.xctrunner",
+    ]
+    result = invoke("--devices", write_pool(tmp_path, text), "--json")
+    found = verdicts(result.stdout)
+    assert found["droid"]["apps"]["wechat"] == {
+        "expected": "8.0.16",
+        "installed": "8.0.16",
+        "matches": True,
+        "note": "",
+    }
+    assert found["apple"]["apps"]["wechat"]["matches"] is None  # nothing to compare with
+    assert (found["apple"]["wechat_signed_in"], found["apple"]["node_tree"]) == (True, "filled")
+    assert found["apple"]["wda_bundle_id"] == "com.facebook.WebDriverAgentRunner.xctrunner"
+    assert found["droid"]["wda_bundle_id"] is None
+
+
+def test_quick_only_opens_a_session(tmp_path: Path) -> None:
+    result = invoke("--devices", write_pool(tmp_path, POOL.format(endpoint="embedded")), "--quick", "--json")
+    assert result.exit_code == 0, result.output
+    for found in verdicts(result.stdout).values():
+        assert (found["deep"], found["apps"], found["wechat_signed_in"], found["node_tree"]) == (False, {}, None, None)
+
+
+def test_an_empty_tree_is_usable_with_the_accessibility_hint(tmp_path: Path) -> None:
+    """The suites pass without WeChat's tree (templates and OCR): a hint, not a verdict against the phone."""
+    result = invoke("--devices", EMPTY_TREE)
+    assert result.exit_code == 0, result.output
+    cells = table_cells(result.stdout)
+    pixel = cells["pixel-9"]
+    assert [pixel[k] for k in ("VERDICT", "APPS", "WECHAT", "TREE")] == [
+        USABLE,
+        "taobao 10.40.0, wechat 8.0.61",
+        "signed-in",  # recognised by its picture: the empty tree does not hide the chat list
+        "empty",
+    ]
+    assert "WeChat's node tree is empty: its elements are found by templates and OCR" in pixel["DETAIL"]
+    assert pixel["DETAIL"].endswith(
+        "hint: turn on an accessibility service (e.g. TalkBack or Appium's own) and set "
+        "`accessibility_service: true` for pixel-9"
+    )
+    assert [cells["xiaomi-11"][k] for k in ("VERDICT", "TREE")] == [USABLE, "filled"]
+
+
+def test_with_accessibility_service_the_tree_is_filled(tmp_path: Path) -> None:
+    text = EMPTY_TREE.read_text(encoding="utf-8").replace("    tags: [empty-tree]", "    accessibility_service: true")
+    result = invoke("--devices", write_pool(tmp_path, text), "--device", "pixel-9", "--json")
+    assert result.exit_code == 0, result.output
+    assert verdicts(result.stdout)["pixel-9"]["node_tree"] == "filled"
+
+
+def remote_check(tmp_path: Path, served: str, told: str, *args: str, insecure: tuple[str, ...] = ()) -> Any:
+    """``devices check`` of pool ``told`` against a farm serving pool ``served`` (the phones as they are)."""
+    farm = launcher.start(write_pool(tmp_path, served), None, tmp_path / "farm", allow_insecure=insecure)
+    try:
+        remote = tmp_path / "remote"
+        remote.mkdir()
+        return invoke(
+            "--devices", write_pool(remote, told.replace("endpoint: embedded", f"endpoint: {farm.url}")), *args
+        )
+    finally:
+        farm.stop()
+
+
+def with_apps(text: str, name: str, apps: str) -> str:
+    marker = f"    wechat: {{account: wxid_{name}"
+    return text.replace(marker, f"    apps: {apps}\n{marker}")
+
+
+def test_an_app_version_other_than_devices_yaml_says_is_not_ready(tmp_path: Path) -> None:
+    pool = POOL.format(endpoint="embedded")
+    served = with_apps(with_apps(pool, "apple", '{wechat: "8.0.56", taobao: "10.40.0"}'), "droid", "{wechat: 8.0.56}")
+    told = with_apps(with_apps(pool, "apple", '{wechat: "8.0.61", taobao: "10.40.0"}'), "droid", "{wechat: 8.0.61}")
+    result = remote_check(tmp_path, served, told, insecure=("uiautomator2:adb_shell",))
+    assert result.exit_code == 1, result.output
+    cells = table_cells(result.stdout)
+    for name in ("apple", "droid"):
+        assert cells[name]["VERDICT"] == "not-ready"
+        assert "wechat 8.0.56!=8.0.61" in cells[name]["APPS"]
+        assert cells[name]["DETAIL"].startswith("wechat 8.0.56 is installed, devices.yaml says 8.0.61;")
+    assert "taobao 10.40.0," in cells["apple"]["APPS"]
+
+
+def test_without_adb_shell_android_versions_are_unknown_and_say_why(tmp_path: Path) -> None:
+    pool = with_apps(POOL.format(endpoint="embedded"), "droid", "{wechat: 8.0.56}")
+    result = remote_check(tmp_path, pool, pool, "--device", "droid", "--json")
+    assert result.exit_code == 0, result.output  # unknown is not a mismatch
+    wechat = verdicts(result.stdout)["droid"]["apps"]["wechat"]
+    assert (wechat["installed"], wechat["matches"]) == (None, None)
+    assert wechat["note"] == (
+        "unknown: UiAutomator2 tells versionCode 80056 only; start Appium with --allow-insecure "
+        "uiautomator2:adb_shell to read it"
+    )
+
+
+def test_wechat_signed_out_is_not_ready(tmp_path: Path) -> None:
+    served = POOL.format(endpoint="embedded").replace("    wechat: {account: wxid_apple, nickname: 苹果}\n", "")
+    result = remote_check(tmp_path, served, POOL.format(endpoint="embedded"), "--device", "apple")
+    assert result.exit_code == 1, result.output
+    apple = table_cells(result.stdout)["apple"]
+    assert (apple["VERDICT"], apple["WECHAT"]) == ("not-ready", "signed-out")
+    assert apple["DETAIL"].startswith(
+        "WeChat is not signed in: its chat list did not show within 15 s (sign in wxid_apple on the phone)"
+    )
+
+
+def test_a_simulator_cannot_list_its_apps(tmp_path: Path) -> None:
+    text = POOL.format(endpoint="embedded").replace(
+        "    profile: iphone-13\n", "    profile: iphone-13\n    simulator: true\n"
+    )
+    result = invoke("--devices", write_pool(tmp_path, text), "--device", "apple", "--json")
+    assert result.exit_code == 0, result.output
+    note = verdicts(result.stdout)["apple"]["apps"]["taobao"]["note"]
+    assert note.startswith("unknown: mobile: listApps: ") and "only be performed on a real device" in note

@@ -185,8 +185,113 @@ def test_example_cloud_pool_loads_without_credentials_and_has_every_provider(
     caps = {d.provider: sent(d) for d in devices}
     assert caps["browserstack"]["bstack:options"]["appiumVersion"] == "2.19.0"
     assert caps["browserstack"]["bstack:options"]["accessKey"] == KEYS["BROWSERSTACK_ACCESS_KEY"]
-    assert caps["lambdatest"]["lt:options"]["app"] == "lt://your-taobao-app-id"
+    assert caps["lambdatest"]["lt:options"]["app"] == "lt://APP10160532151700000000"
+    assert caps["lambdatest"]["lt:options"]["otherApps"] == ["lt://APP10160532151700000001"]
+    assert caps["saucelabs"]["appium:app"] == "storage:filename=taobao.ipa"
     assert caps["device-farm"]["df:recordVideo"] is True
+
+
+# -- cloud uploads ----------------------------------------------------------------------------
+UPLOADS = {
+    "browserstack": ("bs://f7c874f21852ba57957a3fdc33f47514288c4ba4", "bs://9a1b2c3d4e5f60718293a4b5c6d7e8f901234567"),
+    "saucelabs": ("storage:filename=taobao-10.40.0.apk", "storage:c8511dd6-38ec-4f58-b8b9-4ec8c23ad882"),
+    "lambdatest": ("lt://APP10160532151700000000", "lt://APP10160532151700000001"),
+}
+CLOUD_POOL = """\
+devices:
+  - name: pixel-7
+    platform: android
+    os_version: "13.0"
+    profile: Google Pixel 7
+    endpoint: https://hub.example.com/wd/hub
+    provider: {provider}
+    uploads: {uploads}
+"""
+
+
+def cloud_pool(tmp_path: Path, provider: str, uploads: str) -> Path:
+    path = tmp_path / "devices.yaml"
+    path.write_text(CLOUD_POOL.format(provider=provider, uploads=uploads), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("provider", UPLOADS)
+def test_uploads_make_taobao_the_app_and_wechat_the_other_app(env: None, tmp_path: Path, provider: str) -> None:
+    taobao, wechat = UPLOADS[provider]
+    [device] = load(cloud_pool(tmp_path, provider, f"{{wechat: '{wechat}', taobao: '{taobao}'}}"))  # order given
+    caps = sent(device)
+    if provider == "lambdatest":  # LambdaTest takes them in its vendor block
+        assert (caps["lt:options"]["app"], caps["lt:options"]["otherApps"]) == (taobao, [wechat])
+        assert "appium:app" not in caps
+    else:
+        assert (caps["appium:app"], caps["appium:otherApps"]) == (taobao, [wechat])
+    assert caps["appium:noReset"] is True  # what is installed keeps its data on a device that keeps it
+    rest = {k: v for k, v in caps.items() if k not in ("appium:app", "appium:otherApps")}
+    if provider == "lambdatest":
+        rest["lt:options"] = {k: v for k, v in rest["lt:options"].items() if k not in ("app", "otherApps")}
+    assert rest == EXPECTED[provider]  # nothing else changes
+
+
+@pytest.mark.parametrize("provider", UPLOADS)
+def test_one_upload_is_the_app_with_no_other_apps(env: None, tmp_path: Path, provider: str) -> None:
+    [device] = load(cloud_pool(tmp_path, provider, f"{{wechat: '{UPLOADS[provider][1]}'}}"))
+    caps = sent(device)
+    block = caps["lt:options"] if provider == "lambdatest" else caps
+    prefix = "" if provider == "lambdatest" else "appium:"
+    assert block[f"{prefix}app"] == UPLOADS[provider][1]
+    assert f"{prefix}otherApps" not in block
+
+
+@pytest.mark.parametrize("provider", EXPECTED)
+def test_without_uploads_nothing_is_installed_or_reset(env: None, provider: str) -> None:
+    caps = sent(replace(PIXEL, provider=provider))
+    assert caps["appium:noReset"] is True
+    assert {"appium:app", "appium:otherApps", "appium:fullReset"}.isdisjoint(caps)
+    assert {"app", "otherApps"}.isdisjoint(caps.get("lt:options", {}))
+
+
+@pytest.mark.parametrize(
+    ("provider", "uploads", "problem"),
+    [
+        (
+            "saucelabs",
+            "{taobao: bs://f7c874f21852ba57957a3fdc33f47514288c4ba4}",
+            "field 'uploads.taobao': 'bs://f7c874f21852ba57957a3fdc33f47514288c4ba4' is a browserstack upload id, "
+            "not a saucelabs upload id (expected storage:filename=<file>, storage:<file id> or an https:// URL)",
+        ),
+        (
+            "browserstack",
+            "{taobao: bs://f7c874f2, wechat: lt://APP1016}",
+            "field 'uploads.wechat': 'lt://APP1016' is a lambdatest upload id, not a browserstack upload id "
+            "(expected bs://<hash> from BrowserStack's app upload)",
+        ),
+        (
+            "lambdatest",
+            "{taobao: ''}",
+            "field 'uploads.taobao': missing upload id (expected lt://<app id> from LambdaTest's app upload)",
+        ),
+        (
+            "appium",
+            "{taobao: bs://f7c874f2}",
+            "field 'uploads.taobao': uploads are for the cloud farms (browserstack, saucelabs, lambdatest), not "
+            "provider appium: give appium:app / appium:otherApps in capabilities instead",
+        ),
+        ("browserstack", "{qq: bs://f7c874f2}", "field 'uploads.qq': unknown field (allowed: taobao, wechat)"),
+    ],
+    ids=["bs-id-on-sauce", "lt-id-on-browserstack", "missing-id", "not-a-cloud", "unknown-app"],
+)
+def test_a_bad_upload_id_exits_2_naming_file_entry_and_field(
+    tmp_path: Path, provider: str, uploads: str, problem: str
+) -> None:
+    from click.testing import CliRunner
+
+    from shareflow import cli
+
+    pool = cloud_pool(tmp_path, provider, uploads)
+    result = CliRunner().invoke(cli.main, ["devices", "check", "--devices", str(pool)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [f"shareflow: {pool}:8: devices[0] (pixel-7): {problem}"]
+    assert result.stdout == ""
 
 
 # -- credentials ------------------------------------------------------------------------------

@@ -48,6 +48,13 @@ class App:
         self.stack: list[Screen] = []
         self._serial = 0
 
+    @property
+    def version_code(self) -> int:
+        """Android's integer versionCode. The real apps' codes were not found: the farm makes one of the
+        version name, two digits a part after the first (8.0.61 -> 80061, 10.40.0 -> 104000)."""
+        parts = [int(p) for p in self.version.split(".") if p.isdigit()] or [1]
+        return int(str(parts[0]) + "".join(f"{p:02d}" for p in parts[1:]))
+
     # -- navigation -------------------------------------------------------
     @property
     def top(self) -> Screen:

@@ -52,6 +52,42 @@ def m_is_app_installed(c: Call, a: dict[str, Any]) -> bool:
     return c.phone.has_app(arg(a, "appId" if c.android else "bundleId", str))
 
 
+def m_list_apps(c: Call, a: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``mobile: listApps``: the installed apps by package (Android) or bundle id (iOS).
+
+    UiAutomator2 (driver 7.0.0+, README "mobile: listApps"; appium-android-driver
+    ``lib/commands/app-management.ts`` ``mobileListApps``): ``{package: {packageName, versionCode}}``,
+    no version name. XCUITest (docs/reference/execute-methods.md "mobile: listApps",
+    ``lib/commands/app-management.ts``): the installation proxy's attributes of each user app, cut to
+    ``returnAttributes``; a Simulator refuses it ("Listing apps can only be performed on a real device",
+    ``requireRealDevice``). The farm's iPhones have no system apps to list.
+    """
+    if c.android:
+        arg(a, "user", (str, int), None)
+        return {
+            app.package: {"packageName": app.package, "versionCode": app.version_code} for app in c.phone.apps.values()
+        }
+    if c.phone.simulator:
+        raise UnknownError.wrapping("Listing apps can only be performed on a real device")
+    kind = arg(a, "applicationType", str, "User")
+    wanted = arg(a, "returnAttributes", list, None)
+    if kind not in ("User", "System"):
+        raise InvalidArgument(f"applicationType must be either 'User' or 'System', got '{kind}'")
+    apps: dict[str, dict[str, Any]] = {}
+    for app in c.phone.apps.values() if kind == "User" else ():
+        version = app.version or "1.0"
+        attributes = {
+            "CFBundleIdentifier": app.bundle_id,
+            "CFBundleName": app.label or app.package,
+            "CFBundleDisplayName": app.label or app.package,
+            "CFBundleShortVersionString": version,
+            "CFBundleVersion": version,
+            "UIFileSharingEnabled": False,
+        }
+        apps[app.bundle_id] = {k: v for k, v in attributes.items() if wanted is None or k in wanted}
+    return apps
+
+
 def m_deep_link(c: Call, a: dict[str, Any]) -> None:
     url = arg(a, "url", str)
     app_id = arg(a, "package", str) if c.android else arg(a, "bundleId", str, None)
@@ -161,6 +197,7 @@ MOBILE: dict[str, dict[str, MobileMethod]] = {
         "terminateApp": m_terminate_app,
         "queryAppState": m_query_app_state,
         "isAppInstalled": m_is_app_installed,
+        "listApps": m_list_apps,
         "deepLink": m_deep_link,
         "getClipboard": m_get_clipboard,
         "setClipboard": m_set_clipboard,
@@ -182,6 +219,7 @@ MOBILE: dict[str, dict[str, MobileMethod]] = {
         "terminateApp": m_terminate_app,
         "queryAppState": m_query_app_state,
         "isAppInstalled": m_is_app_installed,
+        "listApps": m_list_apps,
         "deepLink": m_deep_link,
         "getClipboard": m_get_clipboard,
         "setClipboard": m_set_clipboard,
