@@ -155,6 +155,7 @@ class WeChatApp(App):
     launch_activity = LAUNCHER_UI
     schemes = ("weixin",)
     icon_color = GREEN
+    notifies = True
 
     def __init__(self, phone: Phone, version: str) -> None:
         super().__init__(phone, version)
