@@ -182,7 +182,7 @@ class PageObject:
                 found = self.driver.find_elements(*locator.selector)
                 if found and self._click(found[-1], hold):
                     return True
-            if locator.template is not None:
+            if locator.template is not None and (locator.selector is None or not locator.beside):
                 match = self.screen.look(locator.template).match
                 if match.found:
                     self.screen.tap(match, at=locator.at, hold=hold)

@@ -98,6 +98,12 @@ class Locator:
     words: str | None = None  # else the text it shows: a regular expression its whole line matches (OCR)
     at: tuple[float, float] = (0.5, 0.5)  # where to tap the template's match, as fractions of its box
 
+    @property
+    def beside(self) -> bool:
+        """Whether the template is a landmark beside the element (tapped ``at`` a point outside its match):
+        a guess at where the element is, used only where the node tree hides the element."""
+        return not all(0.0 <= v <= 1.0 for v in self.at)
+
 
 def app_id(platform: str, package: str) -> dict[str, str]:
     """The argument naming an app (its package or bundle id) to Appium's ``mobile:`` app commands."""
