@@ -1,5 +1,18 @@
 """Small device pools the harness tests run on: embedded-farm phones, and one whose server is gone."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shareflow import launcher
+from shareflow.devices import load
+from shareflow.evidence import Evidence
+from shareflow.phone import Phone, open_phone
+from shareflow.vision.templates import TemplateLibrary, shipped_library
+
 DROID = """\
   - name: droid
     platform: android
@@ -27,3 +40,28 @@ GONE = """\
 def pool(*entries: str) -> str:
     """A devices.yaml of ``entries``, in that order."""
     return "devices:\n" + "".join(entries)
+
+
+def open_on_farm(
+    folder: Path, devices: str, scenario: dict[str, Any], name: str = "quiet"
+) -> tuple[launcher.EmbeddedFarm, dict[str, Phone]]:
+    """An embedded farm of ``devices`` (a devices.yaml text) playing ``scenario`` (written as ``<name>.yaml``),
+    started under ``folder``, and a phone of each platform opened on it (screenshots on, no video)."""
+    pool_file = folder / "devices.yaml"
+    pool_file.write_text(devices, encoding="utf-8")
+    scenario_file = folder / f"{name}.yaml"
+    scenario_file.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    farm = launcher.start(pool_file, scenario_file, folder / "farm")
+    library = TemplateLibrary(shipped_library())
+    phones = {
+        d.platform: open_phone(d, farm.url, library, Evidence(folder / d.name), "on", "off", folder)
+        for d in load(pool_file)
+    }
+    return farm, phones
+
+
+def close_farm(farm: launcher.EmbeddedFarm, phones: dict[str, Phone]) -> None:
+    """Close the phones opened on ``farm``, then stop it."""
+    for phone in phones.values():
+        phone.close()
+    farm.stop()

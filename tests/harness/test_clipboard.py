@@ -11,17 +11,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from pools import APPLE, DROID, pool
+from pools import APPLE, DROID, close_farm, open_on_farm, pool
 
 from shareflow import clipboard, launcher
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
-from shareflow.devices import load
-from shareflow.evidence import Evidence
-from shareflow.phone import IN_FRONT, Phone, open_phone
+from shareflow.phone import IN_FRONT, Phone
 from shareflow.taopassword import parse
-from shareflow.vision.templates import TemplateLibrary, shipped_library
 
 ITEM = "652419876401"
 TITLE = "2021冬季新款加厚羽绒服男士短款连帽外套"
@@ -41,27 +37,15 @@ MISSING_RUNNER = "    wda_bundle_id: com.example.NotInstalled.xctrunner\n"
 @pytest.fixture
 def phones(tmp_path: Path) -> Iterator[Callable[..., dict[str, Phone]]]:
     """Starts a quiet farm of DROID and APPLE (``apple_extra`` added to APPLE's entry); opens both phones."""
-    started: list[tuple[launcher.EmbeddedFarm, list[Phone]]] = []
+    started: list[tuple[launcher.EmbeddedFarm, dict[str, Phone]]] = []
 
     def start(apple_extra: str = "") -> dict[str, Phone]:
-        devices = tmp_path / "devices.yaml"
-        devices.write_text(pool(DROID, APPLE + apple_extra), encoding="utf-8")
-        scenario = tmp_path / "quiet.yaml"
-        scenario.write_text(yaml.safe_dump(QUIET), encoding="utf-8")
-        farm = launcher.start(devices, scenario, tmp_path / "farm")
-        library = TemplateLibrary(shipped_library())
-        opened = {
-            d.platform: open_phone(d, farm.url, library, Evidence(tmp_path / d.name), "on", "off", tmp_path)
-            for d in load(devices)
-        }
-        started.append((farm, list(opened.values())))
-        return opened
+        started.append(open_on_farm(tmp_path, pool(DROID, APPLE + apple_extra), QUIET))
+        return started[-1][1]
 
     yield start
     for farm, opened in started:
-        for phone in opened:
-            phone.close()
-        farm.stop()
+        close_farm(farm, opened)
 
 
 def in_front(phone: Phone, bundle_id: str) -> bool:

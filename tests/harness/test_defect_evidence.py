@@ -13,20 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
-from pools import APPLE, DROID, pool
+from pools import APPLE, DROID, close_farm, open_on_farm, pool
 
 from shareflow import launcher
 from shareflow.apps.locators import to_appium
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
-from shareflow.devices import load
-from shareflow.evidence import Evidence
 from shareflow.outcomes import PRODUCT, classify
-from shareflow.phone import Phone, open_phone
+from shareflow.phone import Phone
 from shareflow.screen import WrongState
 from shareflow.vision.match import Box
-from shareflow.vision.templates import TemplateLibrary, shipped_library
 
 ITEM = "652419876401"
 TITLE = "2021冬季新款加厚羽绒服男士短款连帽外套"
@@ -55,27 +51,16 @@ class Farm:
 @pytest.fixture
 def farm_with(tmp_path: Path) -> Iterator[Callable[[str], Farm]]:
     """Starts a farm with one defect (and DROID, APPLE), opening a phone of each platform on it."""
-    started: list[tuple[launcher.EmbeddedFarm, list[Phone]]] = []
+    started: list[tuple[launcher.EmbeddedFarm, dict[str, Phone]]] = []
 
     def start(defect: str) -> Farm:
-        devices = tmp_path / "devices.yaml"
-        devices.write_text(pool(DROID, APPLE), encoding="utf-8")
-        scenario = tmp_path / f"{defect}.yaml"
-        scenario.write_text(yaml.safe_dump({**QUIET, "defects": [defect]}), encoding="utf-8")
-        farm = launcher.start(devices, scenario, tmp_path / "farm")
-        library = TemplateLibrary(shipped_library())
-        phones = {
-            d.platform: open_phone(d, farm.url, library, Evidence(tmp_path / d.name), "on", "off", tmp_path)
-            for d in load(devices)
-        }
-        started.append((farm, list(phones.values())))
+        farm, phones = open_on_farm(tmp_path, pool(DROID, APPLE), {**QUIET, "defects": [defect]}, defect)
+        started.append((farm, phones))
         return Farm(farm.url, tmp_path, phones)
 
     yield start
     for farm, phones in started:
-        for phone in phones:
-            phone.close()
-        farm.stop()
+        close_farm(farm, phones)
 
 
 def pixel_rect(phone: Phone, **selector: str) -> Box:
