@@ -46,6 +46,7 @@ NOISE = {
     "promo_popup": 0.0,
     "update_dialog": 0.0,
     "notification_prompt": 0.0,
+    "pc_login": 0.0,
     "notification_banner": 0.0,
 }
 

@@ -27,6 +27,7 @@ QUIET = {
         "promo_popup": 0,
         "update_dialog": 0,
         "notification_prompt": 0,
+        "pc_login": 0,
         "notification_banner": 0,
         "transition_ms": [0, 0],
     }

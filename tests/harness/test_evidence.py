@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 INNER_TIMEOUT_S = 180
 FARM_POOL = pool(DROID)
 QUIET = (
-    "noise: {transition_ms: [150, 150], promo_popup: 0, update_dialog: 0, notification_prompt: 0, "
+    "noise: {transition_ms: [150, 150], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0, "
     "notification_banner: 0}\n"
 )
 INNER_TESTS = """

@@ -42,6 +42,7 @@ QUIET: dict[str, Any] = {
         "promo_popup": 0.0,
         "update_dialog": 0.0,
         "notification_prompt": 0.0,
+        "pc_login": 0.0,
         "notification_banner": 0.0,
     }
 }

@@ -63,6 +63,7 @@ def make_rig(
         "promo_popup": 0.0,
         "update_dialog": 0.0,
         "notification_prompt": 0.0,
+        "pc_login": 0.0,
         "notification_banner": 0.0,
     }
     noise.update(scenario.pop("noise", {}))
@@ -774,3 +775,18 @@ def test_an_iphone_asks_in_springboard_s_alert() -> None:
     assert [b.label for b in phone.alert.buttons] == ["不允许", "允许"]
     phone.terminate_app(TAOBAO)
     assert phone.alert is None  # it goes with its app
+
+
+def test_wechat_may_ask_to_confirm_a_windows_login_on_a_cold_start() -> None:
+    """gkd-kit/subscription (com.tencent.mm, 电脑微信快捷自动登录): 取消登录 beside a 登录 button, over LauncherUI."""
+    rig = make_rig(("android",), noise={"pc_login": 1.0})
+    (phone,) = rig.phones
+    phone.open_app(WECHAT)
+    assert phone.current_activity.endswith("ExtDeviceWXLoginUI")
+    tap(phone, text="取消登录")
+    assert phone.current_activity == "com.tencent.mm.ui.LauncherUI"
+    phone.terminate_app(WECHAT)
+    rig = make_rig(("android",), noise={"pc_login": 0.0})
+    (phone,) = rig.phones
+    phone.open_app(WECHAT)
+    assert phone.current_activity == "com.tencent.mm.ui.LauncherUI"

@@ -50,6 +50,7 @@ QUIET = {
         "promo_popup": 0,
         "update_dialog": 0,
         "notification_prompt": 0,
+        "pc_login": 0,
         "notification_banner": 0,
     }
 }
@@ -868,6 +869,7 @@ def test_with_noise_on_an_implicit_wait_absorbs_transitions_and_pop_ups(own_farm
             "promo_popup": 1.0,
             "update_dialog": 0.0,
             "notification_prompt": 0.0,
+            "pc_login": 0.0,
             "notification_banner": 0.5,
         },
         "faults": {"latency_ms": [1, 10]},
