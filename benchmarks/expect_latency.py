@@ -41,7 +41,14 @@ from shareflow_sim.specs import load_specs
 ROOT = Path(__file__).resolve().parent.parent
 ITEM = "taobao://item.taobao.com/item.htm?id=652419876401"
 TAOBAO = {"android": "com.taobao.taobao", "ios": "com.taobao.taobao4iphone"}
-NOISE = {"transition_ms": [150, 600], "promo_popup": 0.0, "notification_banner": 0.0}
+NOISE = {
+    "transition_ms": [150, 600],
+    "promo_popup": 0.0,
+    "update_dialog": 0.0,
+    "notification_prompt": 0.0,
+    "pc_login": 0.0,
+    "notification_banner": 0.0,
+}
 
 
 def button(phone: Phone, label: str) -> tuple[float, float]:

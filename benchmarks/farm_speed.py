@@ -39,7 +39,10 @@ HEADLINE = "iphone-13"
 ITEM = "652419876401"
 TAOBAO = {"android": "com.taobao.taobao", "ios": "com.taobao.taobao4iphone"}
 APP_CAPABILITY = {"android": "appium:appPackage", "ios": "appium:bundleId"}
-QUIET = "noise: {transition_ms: [0, 0], promo_popup: 0, notification_banner: 0}\n"
+QUIET = (
+    "noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0,\n"
+    "        notification_banner: 0}\n"
+)
 MAX_SAMPLES = 45  # the order's quantity (1..99) goes up by one per cold sample, twice over
 START_TIMEOUT_S = 30.0
 

@@ -44,7 +44,8 @@ seed: 11
 link_policy:
   group: {taobao: direct, tmall: direct, jd: direct}
   p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
-noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_banner: 0}
+noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0,
+        notification_banner: 0}
 """
 ITEM = "652419876401"
 GROUP = "购物分享群"

@@ -105,6 +105,7 @@ class Screen:
         self._steady = False  # whether the newest screenshot repeated the one before
         self._moving_since = 0.0  # when the screen began changing from poll to poll
         self._matches: dict[str, Match] = {}  # states already matched on that screenshot
+        self._lines: dict[Box | None, list[ocr.Line]] = {}  # lines of text already read on it, per region
         self.guard: Callable[[], None] | None = None  # runs before a wait gives up; may raise a better reason
 
     # -- looking ---------------------------------------------------------------
@@ -116,7 +117,7 @@ class Screen:
         if self._shot is None or self._shot[0] != digest:
             if self._steady or self._shot is None:
                 self._moving_since = time.monotonic()
-            self._shot, self._image, self._matches, self._steady = (digest, data), None, {}, False
+            self._shot, self._image, self._matches, self._lines, self._steady = (digest, data), None, {}, {}, False
         else:
             self._steady = True
         return data
@@ -192,7 +193,9 @@ class Screen:
         """
         image = self.image()
         x, y, w, h = region if region is not None else (0, 0, image.width, image.height)
-        for line in ocr.find_lines(image.bgr[y : y + h, x : x + w]):
+        if region not in self._lines:  # read once per screenshot and region
+            self._lines[region] = ocr.find_lines(image.bgr[y : y + h, x : x + w])
+        for line in self._lines[region]:
             words = line.words.strip()
             found = re.fullmatch(pattern, words) if whole else re.search(pattern, words)
             if found is None:

@@ -94,6 +94,8 @@ class Phone:
         self.scenario = farm.scenario
         self.rng = random.Random(f"{farm.scenario.seed}:{spec.name}")
         self._late_rng = random.Random(f"late_banner:{farm.scenario.seed}:{spec.name}")  # leaves rng's draws alone
+        self._prompt_rng = random.Random(f"notification_prompt:{farm.scenario.seed}:{spec.name}")  # ... and so
+        self.asked_to_notify: set[str] = set()  # apps that asked for the notification permission (once each)
         self.lock = threading.RLock()
         self.renderer = Renderer(self.profile)
         self.devlog = DeviceLog(self.platform, self.profile.model)
@@ -356,6 +358,7 @@ class Phone:
         if app.package not in self.running:
             app.launch()
             self.running.add(app.package)
+            self._maybe_ask_to_notify(app)
         self.foreground = app
         if self.platform == "ios":
             self.log("SpringBoard", f"Launching {app.bundle_id} ({app.activity})")
@@ -364,6 +367,41 @@ class Phone:
         if url:
             app.open_url(url)
         app.resume()
+
+    def _maybe_ask_to_notify(self, app: App) -> None:
+        """On a cold start an app that posts notifications may ask for the permission, once per phone:
+        Android 13+'s runtime permission dialog (POST_NOTIFICATIONS; the permission controller's window,
+        "要允许“<app>”向您发送通知吗？", 允许 / 不允许, ids permission_allow_button / permission_deny_button)
+        or iOS's SpringBoard alert ("“<app>”想给您发送通知", 不允许 / 允许). The chance is the scenario's
+        noise ``notification_prompt``: whether it was asked before this phone came to the farm is unknown.
+        """
+        if not app.notifies or app.package in self.asked_to_notify or self.alert is not None:
+            return
+        if self.platform == "android" and self.os_major < 13:
+            return  # notifications needed no permission before Android 13
+        if self._prompt_rng.random() >= self.scenario.noise.notification_prompt:
+            return
+        self.asked_to_notify.add(app.package)
+        if self.platform == "android":
+            ids = f"{system.ANDROID_PERMISSIONS}:id/permission_"
+            alert = system.SystemAlert(
+                "",
+                f"要允许“{app.label}”向您发送通知吗？",
+                [
+                    system.AlertButton("不允许", lambda: None, rid=ids + "deny_button"),
+                    system.AlertButton("允许", lambda: None, rid=ids + "allow_button"),
+                ],
+                for_app=app.package,
+                package=system.ANDROID_PERMISSIONS,
+            )
+        else:
+            alert = system.SystemAlert(
+                f"“{app.label}”想给您发送通知",
+                "“通知”可能包括提醒、声音和图标标记。这些可在“设置”中配置。",
+                [system.AlertButton("不允许", lambda: None), system.AlertButton("允许", lambda: None)],
+                for_app=app.package,
+            )
+        self.show_alert(alert)
 
     def _stop(self, app: App) -> None:
         """The app's process ends: its screens are gone, and the launcher shows if it was in front."""

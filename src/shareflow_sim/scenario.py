@@ -15,6 +15,10 @@ keys or values are errors that name the file and the key path::
       promo_popup: 0.3           # chance Taobao shows a promotion over a page
       update_dialog: 0.1         # chance Taobao (Android) prompts for an update over an item or order page,
                                  # at most once per launch
+      notification_prompt: 0.2   # chance an app asks for the notification permission on a cold start
+                                 # (Android 13+, iOS), at most once per app and phone
+      pc_login: 0.05             # chance WeChat, on a cold start, asks to confirm a login of WeChat for
+                                 # Windows (登录 / 取消登录) requested meanwhile on the account
       notification_banner: 0.2   # chance a banner drops in after a screen change
       late_banner: 0.0           # chance a banner drops in as a tap arrives, after the tap's lookup:
                                  # a tap where the banner shows (the top of the screen) lands on it
@@ -74,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
         "transition_ms": [150, 600],
         "promo_popup": 0.3,
         "update_dialog": 0.1,
+        "notification_prompt": 0.2,
+        "pc_login": 0.05,
         "notification_banner": 0.2,
         "late_banner": 0.0,
     },
@@ -120,6 +126,8 @@ SCHEMA: dict[str, Any] = {
                 "transition_ms": _RANGE,
                 "promo_popup": _CHANCE,
                 "update_dialog": _CHANCE,
+                "notification_prompt": _CHANCE,
+                "pc_login": _CHANCE,
                 "notification_banner": _CHANCE,
                 "late_banner": _CHANCE,
             },
@@ -152,6 +160,8 @@ class Noise:
     transition_ms: tuple[int, int]
     promo_popup: float
     update_dialog: float
+    notification_prompt: float
+    pc_login: float
     notification_banner: float
     late_banner: float
 

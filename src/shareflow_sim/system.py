@@ -12,12 +12,16 @@ from shareflow_sim.ui import Layer, Node, Rect, Style
 ANDROID_SYSTEMUI = "com.android.systemui"
 ANDROID_LAUNCHER = "com.android.launcher3"
 IOS_SPRINGBOARD = "com.apple.springboard"
+# Android 10+'s runtime permission dialogs: their own window and package, buttons by resource-id (Appium
+# scripts in the wild find them so: com.android.permissioncontroller:id/permission_deny_button)
+ANDROID_PERMISSIONS = "com.android.permissioncontroller"
 
 
 @dataclass
 class AlertButton:
     label: str
     action: Callable[[], None]
+    rid: str = ""  # its Android resource-id, when the dialog's owner gives it one
 
 
 @dataclass
@@ -32,6 +36,7 @@ class SystemAlert:
     buttons: list[AlertButton]
     for_app: str = ""
     paste: bool = False
+    package: str = ""  # the system component that shows it (default: SystemUI / SpringBoard)
 
 
 def status_bar(profile: Profile, now: datetime, dark: bool = False) -> Layer:
@@ -158,6 +163,7 @@ def alert_layer(profile: Profile, alert: SystemAlert, answer: Callable[[AlertBut
             "button",
             Rect(ax + i * bw, ay + ah - btn_h, bw, btn_h),
             key=f"alert.button.{i}",
+            rid=button.rid,
             text=button.label,
             desc=button.label,
             ident=button.label,
@@ -181,7 +187,7 @@ def alert_layer(profile: Profile, alert: SystemAlert, answer: Callable[[AlertBut
         children=[title, message, *buttons],
     )
     scrim = Node("view", Rect(0, 0, w, h), key="alert.scrim", style=Style(bg="#00000066"), children=[panel])
-    package = IOS_SPRINGBOARD if ios else ANDROID_SYSTEMUI
+    package = alert.package or (IOS_SPRINGBOARD if ios else ANDROID_SYSTEMUI)
     return Layer(scrim, package, modal=True, name="system.alert", in_tree=not alert.paste)
 
 

@@ -22,7 +22,16 @@ from shareflow.taopassword import parse
 ITEM = "652419876401"
 TITLE = "2021冬季新款加厚羽绒服男士短款连帽外套"
 GROUP = "购物分享群"
-QUIET = {"noise": {"promo_popup": 0, "notification_banner": 0, "transition_ms": [0, 0]}}
+QUIET = {
+    "noise": {
+        "promo_popup": 0,
+        "update_dialog": 0,
+        "notification_prompt": 0,
+        "pc_login": 0,
+        "notification_banner": 0,
+        "transition_ms": [0, 0],
+    }
+}
 MISSING_RUNNER = "    wda_bundle_id: com.example.NotInstalled.xctrunner\n"
 
 

@@ -27,7 +27,16 @@ from shareflow.vision.match import Box
 ITEM = "652419876401"
 TITLE = "2021冬季新款加厚羽绒服男士短款连帽外套"
 GROUP = "购物分享群"
-QUIET = {"noise": {"promo_popup": 0, "update_dialog": 0, "notification_banner": 0, "transition_ms": [0, 0]}}
+QUIET = {
+    "noise": {
+        "promo_popup": 0,
+        "update_dialog": 0,
+        "notification_prompt": 0,
+        "pc_login": 0,
+        "notification_banner": 0,
+        "transition_ms": [0, 0],
+    }
+}
 TEXT = {"android": "text", "ios": "label"}
 
 

@@ -44,7 +44,10 @@ JPEG_MAGIC, PNG_MAGIC = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parents[2]
 INNER_TIMEOUT_S = 180
 FARM_POOL = pool(DROID)
-QUIET = "noise: {transition_ms: [150, 150], promo_popup: 0, update_dialog: 0, notification_banner: 0}\n"
+QUIET = (
+    "noise: {transition_ms: [150, 150], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0, "
+    "notification_banner: 0}\n"
+)
 INNER_TESTS = """
 def test_passes(phone):
     assert phone.driver.get_window_rect()["width"] > 0

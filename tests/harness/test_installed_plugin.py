@@ -31,7 +31,7 @@ devices:
     endpoint: embedded
     wechat: {account: wxid_droid, nickname: 安卓}
 """
-SCENARIO = "noise: {promo_popup: 0, update_dialog: 0, notification_banner: 0}\n"
+SCENARIO = "noise: {promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0, notification_banner: 0}\n"
 PHONE_TEST = """\
 def test_a_taobao_item_opens(taobao, screen):
     taobao.open_item("652419876401")

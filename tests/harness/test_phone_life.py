@@ -210,7 +210,10 @@ def test_shareflow_run_asks_for_a_worker_per_phone_unless_told(args: tuple[str, 
 
 
 # -- runs on the embedded farm -------------------------------------------------------------------------
-QUIET = "noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_banner: 0}\n"
+QUIET = (
+    "noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0,\n"
+    "        notification_banner: 0}\n"
+)
 INNER_CONFTEST = """
 import json
 import os

@@ -36,7 +36,16 @@ FOREGROUND = 4  # queryAppState: running in the foreground
 POLL_S = 0.05
 TIMEOUT_S = 10.0
 PROOF_S = 2.0  # how long a tap's effect may take to show before tapping again
-QUIET: dict[str, Any] = {"noise": {"transition_ms": [0, 0], "promo_popup": 0.0, "notification_banner": 0.0}}
+QUIET: dict[str, Any] = {
+    "noise": {
+        "transition_ms": [0, 0],
+        "promo_popup": 0.0,
+        "update_dialog": 0.0,
+        "notification_prompt": 0.0,
+        "pc_login": 0.0,
+        "notification_banner": 0.0,
+    }
+}
 
 APPS = {"wechat": "8.0.16", "taobao": "10.5.0"}
 ANDROID = PhoneSpec("pixel", "android", "12", "android-fhd", "emulator-5554", "wxid_axiu", "阿秀", APPS)
@@ -58,6 +67,7 @@ INPUT_CLASS = {"android": "android.widget.EditText", "ios": "XCUIElementTypeText
 PASSWORD_RE = re.compile(r"https?://[me]\.tb\.cn/h\.\w{7,15}\?tk=\w{11}")
 
 PROMO_TITLE = "双12狂欢"  # Taobao's promotional pop-up
+NOTIFICATIONS_DENY = "com.android.permissioncontroller:id/permission_deny_button"  # Android 13+'s dialog
 INTERSTITIAL = "非微信官方网页，请确认是否继续访问"
 BLOCKED = "已停止访问该网页"
 COPY_TO_BROWSER = "如需浏览，请长按网址复制后使用浏览器访问"
@@ -191,10 +201,15 @@ class Phone:
 
     # -- acting ---------------------------------------------------------------------------------
     def close_popups(self) -> None:
-        """Taobao's promotion sits over the page and catches taps: close it."""
+        """What sits over the page and catches taps: an app's request to send notifications (denied: Android's
+        permission dialog by its id, iOS's alert by its button), Taobao's promotion (closed by its ×)."""
+        deny = (AppiumBy.ID, NOTIFICATIONS_DENY) if self.platform == "android" else self.text("不允许")
+        with contextlib.suppress(WebDriverException):
+            for button in self.all(deny)[-1:]:
+                button.click()
         if self.shows(self.text(PROMO_TITLE)):
             with contextlib.suppress(WebDriverException):
-                self.all(self.desc("关闭"))[-1].click()
+                self.all(self.desc("关闭按钮" if self.platform == "android" else "关闭"))[-1].click()
 
     def tap(self, target: Locator, proof: Locator, tries: int = 3) -> WebElement:
         """Tap ``target`` until ``proof`` shows: a transition may drop a tap, a pop-up or banner catch it."""

@@ -58,7 +58,14 @@ def make_rig(
     **scenario: Any,
 ) -> Rig:
     """A farm of phones, each named by platform (its usual profile) or by profile id."""
-    noise = {"transition_ms": [0, 0], "promo_popup": 0.0, "update_dialog": 0.0, "notification_banner": 0.0}
+    noise = {
+        "transition_ms": [0, 0],
+        "promo_popup": 0.0,
+        "update_dialog": 0.0,
+        "notification_prompt": 0.0,
+        "pc_login": 0.0,
+        "notification_banner": 0.0,
+    }
     noise.update(scenario.pop("noise", {}))
     specs = []
     for i, name in enumerate(phones):
@@ -731,3 +738,55 @@ def test_every_tappable_node_is_reachable_at_its_centre(profile: str) -> None:
             hit = top.root.hit(node.frame.cx, node.frame.cy)
             assert hit is node or (hit is not None and hit in list(node.walk())), (step, node.key)
             assert node.frame.cy <= h, (step, node.key)
+
+
+@pytest.mark.parametrize(("profile", "os_version", "asks"), [("android", "13", True), ("android", "12", False)])
+def test_an_app_asks_to_send_notifications_once_on_a_cold_start(profile: str, os_version: str, asks: bool) -> None:
+    """Android 13+'s runtime permission dialog (POST_NOTIFICATIONS): the permission controller's own window."""
+    rig = make_rig((profile,), noise={"notification_prompt": 1.0})
+    (phone,) = rig.phones
+    phone.os_major = int(os_version)
+    phone.open_app(TAOBAO)
+    alert = phone.alert
+    if not asks:
+        assert alert is None
+        return
+    assert alert is not None and alert.message == "要允许“淘宝”向您发送通知吗？"
+    assert [(b.label, b.rid) for b in alert.buttons] == [
+        ("不允许", "com.android.permissioncontroller:id/permission_deny_button"),
+        ("允许", "com.android.permissioncontroller:id/permission_allow_button"),
+    ]
+    layer = next(layer for layer in phone.layers() if layer.name == "system.alert")
+    assert layer.package == "com.android.permissioncontroller" and layer.modal
+    tap(phone, text="不允许")
+    assert phone.alert is None
+    phone.terminate_app(TAOBAO)
+    phone.open_app(TAOBAO)
+    assert phone.alert is None  # asked once
+    phone.open_app(WECHAT)
+    assert phone.alert is not None and "微信" in phone.alert.message  # each app asks for itself
+
+
+def test_an_iphone_asks_in_springboard_s_alert() -> None:
+    rig = make_rig(("ios",), noise={"notification_prompt": 1.0})
+    (phone,) = rig.phones
+    phone.open_app(TAOBAO)
+    assert phone.alert is not None and phone.alert.title == "“淘宝”想给您发送通知"
+    assert [b.label for b in phone.alert.buttons] == ["不允许", "允许"]
+    phone.terminate_app(TAOBAO)
+    assert phone.alert is None  # it goes with its app
+
+
+def test_wechat_may_ask_to_confirm_a_windows_login_on_a_cold_start() -> None:
+    """gkd-kit/subscription (com.tencent.mm, 电脑微信快捷自动登录): 取消登录 beside a 登录 button, over LauncherUI."""
+    rig = make_rig(("android",), noise={"pc_login": 1.0})
+    (phone,) = rig.phones
+    phone.open_app(WECHAT)
+    assert phone.current_activity.endswith("ExtDeviceWXLoginUI")
+    tap(phone, text="取消登录")
+    assert phone.current_activity == "com.tencent.mm.ui.LauncherUI"
+    phone.terminate_app(WECHAT)
+    rig = make_rig(("android",), noise={"pc_login": 0.0})
+    (phone,) = rig.phones
+    phone.open_app(WECHAT)
+    assert phone.current_activity == "com.tencent.mm.ui.LauncherUI"

@@ -44,7 +44,16 @@ from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.webdriver.remote.command import Command
 
 OpenSession = Any  # conftest's session opener: open_session(platform="android", **capabilities)
-QUIET = {"noise": {"transition_ms": [0, 0], "promo_popup": 0, "notification_banner": 0}}
+QUIET = {
+    "noise": {
+        "transition_ms": [0, 0],
+        "promo_popup": 0,
+        "update_dialog": 0,
+        "notification_prompt": 0,
+        "pc_login": 0,
+        "notification_banner": 0,
+    }
+}
 
 TAOBAO, TAOBAO_IOS = "com.taobao.taobao", "com.taobao.taobao4iphone"
 WECHAT, WECHAT_IOS = "com.tencent.mm", "com.tencent.xin"
@@ -855,7 +864,14 @@ def test_error_responses_are_w3c_shaped(open_session: OpenSession) -> None:
 # -- noise and faults -------------------------------------------------------------------------------------------------
 def test_with_noise_on_an_implicit_wait_absorbs_transitions_and_pop_ups(own_farm: Any) -> None:
     noisy = {
-        "noise": {"transition_ms": [150, 400], "promo_popup": 1.0, "update_dialog": 0.0, "notification_banner": 0.5},
+        "noise": {
+            "transition_ms": [150, 400],
+            "promo_popup": 1.0,
+            "update_dialog": 0.0,
+            "notification_prompt": 0.0,
+            "pc_login": 0.0,
+            "notification_banner": 0.5,
+        },
         "faults": {"latency_ms": [1, 10]},
     }
     with own_farm(noisy) as open_session:

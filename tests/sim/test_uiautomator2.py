@@ -34,7 +34,15 @@ from shareflow_sim.server import serve_in_thread
 
 SYSTEMUI = "com.android.systemui"
 BANNER = f"{SYSTEMUI}:id/expandableNotificationRow"
-BANNERS = {"noise": {"transition_ms": [0, 0], "promo_popup": 0.0, "notification_banner": 1.0}}
+BANNERS = {
+    "noise": {
+        "transition_ms": [0, 0],
+        "promo_popup": 0.0,
+        "notification_prompt": 0.0,
+        "pc_login": 0.0,
+        "notification_banner": 1.0,
+    }
+}
 
 
 def windows(driver: webdriver.Remote) -> list[str | None]:

@@ -143,7 +143,7 @@ class PageObject:
         Returns whether anything was cleared.
         """
         cleared = False
-        shown: list[tuple[str, WebElement]] = []  # (pop-up, its close button) of each pop-up up now
+        shown: list[tuple[str, WebElement | Match]] = []  # (pop-up, its close button) of each pop-up up now
         for app in INTERRUPTING_APPS:
             other = locators(app)
             version = self.phone.device.apps.get(app, "")
@@ -152,10 +152,9 @@ class PageObject:
                 for banner in self.driver.find_elements(*selector) if selector else []:
                     cleared = self._swipe_away(banner) or cleared
             for entry in other.data.get("interruptions", []):
-                up = other.get(entry["shown"], self.platform, version).selector
-                close = other.get(entry["close"], self.platform, version).selector
-                found = self.driver.find_elements(*up) if up and close else []
-                button = self._nearest(self.driver.find_elements(*close), found[0]) if found and close else None
+                up = other.get(entry["shown"], self.platform, version)
+                close = other.get(entry["close"], self.platform, version)
+                button = self._close_button(up, close)
                 if button is not None:
                     shown.append((f"{app}.{entry['shown']}", button))
         ahead = [pair for pair in shown if pair[0] != self._last_closed] + [
@@ -163,9 +162,23 @@ class PageObject:
         ]
         for name, button in ahead[:1]:
             self._last_closed = name
+            if isinstance(button, Match):
+                self.screen.tap(button)
+                return True
             if self._click(button):
                 return True
         return cleared
+
+    def _close_button(self, up: Locator, close: Locator) -> WebElement | Match | None:
+        """The close button of the pop-up ``up`` when it is shown: its element, or, where the node tree
+        hides both, the close button's words read on the newest screenshot (WeChat's own pop-ups on
+        Android from 8.0.55); None when it is not shown."""
+        if up.selector is not None and close.selector is not None:
+            found = self.driver.find_elements(*up.selector)
+            return self._nearest(self.driver.find_elements(*close.selector), found[0]) if found else None
+        if up.selector is None and close.selector is None and close.words is not None:
+            return self.screen.words(close.words, whole=True)
+        return None
 
     @staticmethod
     def _nearest(buttons: Sequence[WebElement], shown: WebElement) -> WebElement | None:

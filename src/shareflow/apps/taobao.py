@@ -83,7 +83,7 @@ class Taobao(PageObject):
         """The item page shows exactly ``title``; else fail with proof: the page, and the texts it does show."""
         if self.shows_title(title):
             return
-        page = self.screen.expect("taobao/item")
+        page = self.screen.expect("taobao/item", on_miss=self.dismiss_interruptions)
         texts = screen_texts(self.driver.page_source, self.platform)
         note = [f"expected: {title}", "this page shows:", *texts[:NOTED_TEXTS]]
         self.screen.prove("taobao/item", page, f"the item page is not {title!r}", note=note)

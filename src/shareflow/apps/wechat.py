@@ -46,20 +46,20 @@ class WeChat(PageObject):
         with self.phone.evidence.step(f"{self.phone.name}: open WeChat"):
             self.reset()
             self.driver.execute_script("mobile: activateApp", self.locators.app_id(self.platform))
-            self.screen.expect("wechat/chat_list")
+            self.screen.expect("wechat/chat_list", on_miss=self.dismiss_interruptions)
 
     def back_to_chat_list(self) -> None:
         """Leave whatever WeChat shows (a chat, its browser) for the chat list."""
         with self.phone.evidence.step(f"{self.phone.name}: back to the chat list"):
             for _ in range(BACK_STEPS):
-                state, _ = self.screen.expect_any(WECHAT_STATES)
+                state, _ = self.screen.expect_any(WECHAT_STATES, on_miss=self.dismiss_interruptions)
                 if state == "wechat/chat_list":
                     return
                 if self.platform == "android":
                     self.driver.back()
                 else:
                     self._tap_once("close_browser" if state != "wechat/chat" else "back", DEFAULT_TIMEOUT_S)
-            self.screen.expect("wechat/chat_list")
+            self.screen.expect("wechat/chat_list", on_miss=self.dismiss_interruptions)
 
     def open_chat(self, name: str) -> None:
         """Open the chat with ``name`` (a nickname, or a group's name) from the chat list: its row's avatar,
@@ -163,7 +163,7 @@ class WeChat(PageObject):
         """Wait until a link message shows in the open chat; fail with proof when the chat shows none."""
         with self.phone.evidence.step(f"{self.phone.name}: the link message arrives"):
             try:
-                self.screen.expect(shown_as, timeout)
+                self.screen.expect(shown_as, timeout, self.dismiss_interruptions)
             except StateNotReached as missing:
                 if not self.screen.sees("wechat/chat"):
                     raise  # not even the chat: nothing is proven

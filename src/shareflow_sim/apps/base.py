@@ -41,6 +41,7 @@ class App:
     launch_activity: str = ""  # Android launch activity
     schemes: tuple[str, ...] = ()  # URL schemes it opens, e.g. ("taobao", "tbopen")
     icon_color: str = "#888888"
+    notifies: bool = False  # posts notifications, so asks for the permission on a cold start (see Phone)
 
     def __init__(self, phone: Phone, version: str) -> None:
         self.phone = phone

@@ -84,6 +84,7 @@ class TaobaoApp(App):
     launch_activity = ACTIVITIES["splash"][0]
     schemes = ("taobao", "tbopen")
     icon_color = ORANGE
+    notifies = True
 
     def __init__(self, phone: Phone, version: str) -> None:
         super().__init__(phone, version)

@@ -54,6 +54,8 @@ ACTIVITIES = {
     "main": (LAUNCHER_UI, "NewMainFrameViewController"),
     "chat": (LAUNCHER_UI, "BaseMsgContentViewController"),
     "webview": (WEBVIEW_UI, "MMWebViewController"),
+    # Android's from gkd-kit/subscription (src/apps/com.tencent.mm.ts, group 电脑微信快捷自动登录); iOS's not found
+    "pc_login": ("com.tencent.mm.plugin.webwx.ui.ExtDeviceWXLoginUI", "ExtDeviceLoginConfirmViewController"),
 }
 
 # Obfuscated resource-id names, one column per logical name, per release (newest <= version wins).
@@ -155,6 +157,7 @@ class WeChatApp(App):
     launch_activity = LAUNCHER_UI
     schemes = ("weixin",)
     icon_color = GREEN
+    notifies = True
 
     def __init__(self, phone: Phone, version: str) -> None:
         super().__init__(phone, version)
@@ -182,6 +185,9 @@ class WeChatApp(App):
             self.push("login")
         else:
             self.push("main", tab="chats")
+            if self.phone.rng.random() < self.phone.scenario.noise.pc_login:
+                self.phone.log(PACKAGE, "MicroMsg.ExtDeviceWXLoginUI: confirm a login of WeChat for Windows")
+                self.push("pc_login")
 
     def open_url(self, url: str) -> bool:
         """``weixin://`` links just bring WeChat up where it was."""
@@ -350,6 +356,8 @@ class WeChatApp(App):
             layers += self._chat_overlays(screen, bubbles)
         elif screen.kind == "webview":
             layers = self._webview_layers(screen)
+        elif screen.kind == "pc_login":
+            layers = [self._layer("pc_login", self._pc_login_page())]
         else:
             layers = [self._layer("login", self._login_page())]
         return layers
@@ -402,6 +410,55 @@ class WeChatApp(App):
                 ),
             ],
         )
+
+    def _pc_login_page(self) -> Node:
+        """WeChat for Windows asks to sign in (someone chose 登录 on a PC): a green 登录 button with
+        取消登录 below it (gkd-kit/subscription, group 电脑微信快捷自动登录: ``TextView[text="取消登录"] -
+        Button[text="登录"]``). The heading and the picture were not found: drawn plausibly here."""
+        k = self.kit
+        return k.screen(
+            "wechat.pc_login",
+            "#FFFFFF",
+            [
+                k.image(Rect(k.w / 2 - 40, k.h * 0.22, 80, 80), "appicon:#B2B2B2:PC"),
+                k.text(
+                    Rect(24, k.h * 0.22 + 100, k.w - 48, 32),
+                    "登录 Windows 微信",
+                    key="wechat.pc_login.title",
+                    size=20,
+                    bold=True,
+                    align="center",
+                ),
+                k.button(
+                    Rect(k.w / 2 - 92, k.bottom - 160, 184, 48),
+                    "登录",
+                    self._pc_login,
+                    key="wechat.pc_login.login",
+                    bg=GREEN,
+                    fg="#FFFFFF",
+                    size=17,
+                    bold=True,
+                    radius=8,
+                ),
+                k.button(
+                    Rect(k.w / 2 - 92, k.bottom - 96, 184, 40),
+                    "取消登录",
+                    self._pc_login_cancelled,
+                    key="wechat.pc_login.cancel",
+                    bg="#FFFFFF",
+                    fg="#576B95",
+                    size=16,
+                ),
+            ],
+        )
+
+    def _pc_login(self) -> None:
+        self.phone.log(PACKAGE, "MicroMsg.ExtDeviceWXLoginUI: WeChat for Windows signed in")
+        self.pop()
+
+    def _pc_login_cancelled(self) -> None:
+        self.phone.log(PACKAGE, "MicroMsg.ExtDeviceWXLoginUI: login cancelled")
+        self.pop()
 
     # -- chat list -------------------------------------------------------------------------------
     def _chats_page(self) -> Node:
