@@ -161,7 +161,7 @@ def _check_wechat(device: Device, phone: Phone, found: Readiness) -> None:
     try:
         wechat.reset()
         phone.driver.execute_script("mobile: activateApp", wechat.locators.app_id(phone.platform))
-        phone.screen.expect(CHAT_LIST, SIGNED_IN_TIMEOUT_S)
+        phone.screen.expect(CHAT_LIST, SIGNED_IN_TIMEOUT_S, wechat.dismiss_interruptions)  # a prompt on a cold start
         found.wechat_signed_in = True
     except StateNotReached:
         found.wechat_signed_in = False
