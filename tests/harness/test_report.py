@@ -176,8 +176,10 @@ def test_the_plugin_writes_the_metadata_files_into_the_results(built: Built) -> 
     categories = json.loads((built.results / "categories.json").read_text(encoding="utf-8"))
     assert [c["name"] for c in categories] == list(CATEGORY_NAMES[:5])
     properties = (built.results / "environment.properties").read_text(encoding="utf-8").splitlines()
-    assert properties[:3] == [
-        r"farm\ kind=embedded",
+    assert properties[0] == r"farm\ kind=embedded"
+    # the run seeds a defect: its scenario is named, so a simulated failure does not pass for the app's
+    assert properties[1].startswith(r"farm\ scenario=") and properties[1].endswith("(simulated by the virtual farm)")
+    assert properties[2:4] == [
         "droid=android 12, WeChat 8.0.16, Taobao 10.5.0",
         "apple=ios 16.7, WeChat 8.0.56, Taobao 10.40.0",
     ]
