@@ -203,7 +203,8 @@ class PageObject:
             if locator.selector is not None:
                 found = self.driver.find_elements(*locator.selector)
                 if scroll is not None and found:
-                    found = [e for e in found if self._inside(e, self._list_area(scroll))]
+                    area = self._list_area(scroll)
+                    found = [e for e in found if self._inside(e, area)]
                 if found and self._click(found[-1], hold):
                     return True
             if locator.template is not None and (locator.selector is None or not locator.beside):
