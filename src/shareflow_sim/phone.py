@@ -275,7 +275,12 @@ class Phone:
                 self._mutate(node.on_long_press)
 
     def swipe(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        """A swipe; up on a notification banner it dismisses it, from the iOS home indicator upwards it goes home."""
+        """A swipe; up on a notification banner it dismisses it, from the iOS home indicator upwards it goes home;
+        up or down inside a scroll view it scrolls its content with the finger (up: what is below comes in).
+
+        The content moves as far as the finger did, clamped to [0, content − view]; no fling carries it further
+        (a real list flings on a fast swipe: a harness must not count on how far one swipe goes).
+        """
         with self.lock:
             self.settle()
             self.log("InputDispatcher", f"swipe ({x0:.0f},{y0:.0f})->({x1:.0f},{y1:.0f})", "D")
@@ -286,6 +291,37 @@ class Phone:
             from_bottom = y0 >= self.profile.height - max(self.profile.bottom_bar, 20)
             if self.platform == "ios" and from_bottom and y0 - y1 > 80:
                 self.go_home()
+                return
+            if abs(y0 - y1) > abs(x0 - x1):
+                self.scroll_at(x0, y0, y0 - y1)
+
+    def _scroll_view(self, x: float, y: float) -> Node | None:
+        """The scroll view a touch at (x, y) reaches: in the top-most layer that has something there."""
+        if self.transition is not None:
+            return None
+        for layer in reversed(self._layers()):
+            view = layer.root.scroller(x, y)
+            if view is not None:
+                return view
+            if layer.modal or layer.root.hit(x, y) is not None:
+                return None
+        return None
+
+    def scroll_at(self, x: float, y: float, dy: float) -> tuple[float, float] | None:
+        """Scroll the scroll view at (x, y) by ``dy`` (positive: its content goes up, what is below comes in),
+        clamped to its content; how far it moved and how far it could still go that way. ``None`` when no
+        scroll view is there."""
+        with self.lock:
+            self.settle()
+            view = self._scroll_view(x, y)
+            if view is None or view.scroll is None:
+                return None
+            scroll = view.scroll
+            target = scroll.clamp(scroll.offset + dy)
+            if target != scroll.offset:
+                self._mutate(lambda: scroll.to(target))
+            left = scroll.extent - target if dy >= 0 else target
+            return target - scroll.offset, left
 
     def set_text(self, node: Node, text: str) -> None:
         """Replace an edit field's text (send keys appends before calling this)."""

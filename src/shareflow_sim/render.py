@@ -269,15 +269,21 @@ class Renderer:
                 self._canvases.put(key[:1], canvas.copy())
         return self._canvases.put(key, canvas)
 
-    def _node(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, node: Node) -> None:
+    def _node(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, node: Node, bound: Box | None = None) -> None:
+        """Draw ``node`` and its children inside ``bound`` (the screen, or the scroll view they are content of)."""
+        bound = bound or (0, 0, *self.size)
         x, y, w, h = node.frame.scaled(self.scale)
         if w <= 0 or h <= 0:
             return
-        clip = (max(x, 0), max(y, 0), min(x + w, self.size[0]), min(y + h, self.size[1]))
+        clip = (max(x, bound[0]), max(y, bound[1]), min(x + w, bound[2]), min(y + h, bound[3]))
         if clip[0] < clip[2] and clip[1] < clip[3]:
             self._paint(canvas, draw, node, (x, y, w, h), clip)
+        if node.scroll is not None:  # a scroll view clips its content: a row partly out is drawn in part
+            if clip[0] >= clip[2] or clip[1] >= clip[3]:
+                return
+            bound = clip
         for child in node.children:
-            self._node(canvas, draw, child)
+            self._node(canvas, draw, child, bound)
 
     def _paint(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, node: Node, frame: Frame, clip: Box) -> None:
         x, y, w, h = frame
@@ -310,12 +316,12 @@ class Renderer:
             return
         if r:
             _blit(canvas, ink, x, y, _round_mask(w, h, r, alpha), clip)
-        elif alpha == 255:
-            x0, y0, x1, y1 = max(x, clip[0]), max(y, clip[1]), min(x + w, clip[2]), min(y + h, clip[3])
-            if x0 < x1 and y0 < y1:
-                canvas.paste(ink, (x0, y0, x1, y1))
         else:
-            draw.rectangle((x, y, x + w - 1, y + h - 1), fill=(*ink, alpha))
+            x0, y0, x1, y1 = max(x, clip[0]), max(y, clip[1]), min(x + w, clip[2]), min(y + h, clip[3])
+            if x0 < x1 and y0 < y1 and alpha == 255:
+                canvas.paste(ink, (x0, y0, x1, y1))
+            elif x0 < x1 and y0 < y1:
+                draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=(*ink, alpha))
 
     def _icon(
         self, canvas: Image.Image, draw: ImageDraw.ImageDraw, icon: str, fg: str, frame: Frame, r: int, clip: Box

@@ -130,6 +130,13 @@ def _intersects(frame: Rect, width: float, height: float) -> bool:
     return frame.right > 0 and frame.bottom > 0 and frame.x < width and frame.y < height and frame.w > 0 < frame.h
 
 
+def _cut(frame: Rect, clip: Rect) -> Rect | None:
+    """The part of ``frame`` inside ``clip``, or None when none is."""
+    x0, y0 = max(frame.x, clip.x), max(frame.y, clip.y)
+    x1, y1 = min(frame.right, clip.right), min(frame.bottom, clip.bottom)
+    return Rect(x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
+
+
 def _node_ids(root: Node) -> Iterator[tuple[Node, Identity]]:
     """Every node of a layer with an identity: its key (and occurrence), else its child path."""
     seen: dict[str, int] = {}
@@ -233,18 +240,36 @@ class _Android:
             source.add(element, Entry(window.of(toast), window.layer, toast))
         return source
 
-    def _add(self, source: Source, parent: etree._Element, win: _Window, node: Node, index: int, in_web: bool) -> None:
+    def _add(
+        self,
+        source: Source,
+        parent: etree._Element,
+        win: _Window,
+        node: Node,
+        index: int,
+        in_web: bool,
+        clip: Rect | None = None,
+    ) -> None:
+        """Add ``node`` under ``parent`` if a part of it shows inside ``clip`` (the screen, or the scroll view
+        it is content of), with the bounds of that part.
+
+        UiAutomator2 dumps the nodes visible to the user only, each with its visible bounds (androidx
+        uiautomator's ``AccessibilityNodeInfoHelper.getVisibleBoundsInScreen``, which clips a node to its
+        scrolling parent): a row partly scrolled out of a list is in the dump, cut to the part on screen.
+        """
         p = self.profile
-        if not _intersects(node.frame, p.width, p.height):
+        shown = _cut(node.frame, clip or Rect(0, 0, p.width, p.height))
+        if shown is None or not _intersects(node.frame, p.width, p.height):
             return
         cls = self._class(node, in_web)
-        element = etree.SubElement(parent, cls, self._attrs(node, win.layer, index, cls))
+        element = etree.SubElement(parent, cls, self._attrs(node, win.layer, index, cls, shown))
         source.add(element, Entry(win.of(node), win.layer, node))
         if win.layer.opaque:
             return  # an app that keeps its views from UiAutomator: its window's root, no children
         inside_web = in_web or node.role == "web"
+        inner = shown if node.scroll is not None else clip
         for i, child in enumerate(node.children):
-            self._add(source, element, win, child, i, inside_web)
+            self._add(source, element, win, child, i, inside_web, inner)
 
     @staticmethod
     def _class(node: Node, in_web: bool) -> str:
@@ -260,7 +285,7 @@ class _Android:
         x1, y1 = min(x0 + w, p.width_px), min(y0 + h, p.height_px)
         return f"[{max(x0, 0)},{max(y0, 0)}][{x1},{y1}]"
 
-    def _attrs(self, node: Node, layer: Layer, index: int, cls: str) -> dict[str, str]:
+    def _attrs(self, node: Node, layer: Layer, index: int, cls: str, shown: Rect) -> dict[str, str]:
         edit = node.role == "edit"
         text = "" if node.hide_text else (node.value or node.text)
         return {
@@ -279,7 +304,7 @@ class _Android:
             "password": "false",
             "scrollable": _bool(node.scrollable),
             "selected": _bool(node.selected),
-            "bounds": self._bounds(node.frame),
+            "bounds": self._bounds(shown),
             "displayed": "true",
             "hint": _clean(node.text) if edit and not node.hide_text else "",
             "content-desc": _clean(node.desc),
@@ -322,15 +347,34 @@ class _Ios:
         return {"x": str(x), "y": str(y), "width": str(w), "height": str(h)}
 
     def _add(
-        self, source: Source, parent: etree._Element, win: _Window, node: Node, index: int, in_web: bool | None
+        self,
+        source: Source,
+        parent: etree._Element,
+        win: _Window,
+        node: Node,
+        index: int,
+        in_web: bool | None,
+        clip: Rect | None = None,
     ) -> None:
-        """Add ``node`` under ``parent``; ``in_web`` is None for a layer's root (the window)."""
+        """Add ``node`` under ``parent``; ``in_web`` is None for a layer's root (the window).
+
+        Content of a scroll view (``clip``: its frame) is there while a part of it shows: a table view
+        holds the cells on screen only (UITableView reuses the others), each with its whole frame, the
+        part scrolled out included, as XCUITest reports it.
+        """
+        if clip is not None and _cut(node.frame, clip) is None:
+            return
         kind = "XCUIElementTypeWindow" if in_web is None else self._type(node, in_web)
         element = etree.SubElement(parent, kind, self._attrs(node, index, kind))
         source.add(element, Entry(win.of(node), win.layer, node))
         inside_web = bool(in_web) or node.role == "web"
+        inner = clip
+        if node.scroll is not None:
+            inner = _cut(node.frame, clip) if clip is not None else node.frame
+            if inner is None:
+                return
         for i, child in enumerate(node.children):
-            self._add(source, element, win, child, i, inside_web)
+            self._add(source, element, win, child, i, inside_web, inner)
 
     @staticmethod
     def _type(node: Node, in_web: bool) -> str:

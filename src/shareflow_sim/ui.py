@@ -33,6 +33,20 @@ Action = Callable[[], None]
 
 
 @dataclass(frozen=True)
+class Scroll:
+    """A scroll view's state: its content is scrolled down by ``offset`` (logical units), at most ``extent``
+    (the content's height less the view's, 0 when it all fits); ``to`` moves it (the app keeps the offset)."""
+
+    offset: float
+    extent: float
+    to: Callable[[float], None]
+
+    def clamp(self, offset: float) -> float:
+        """``offset`` kept inside [0, extent]."""
+        return min(max(offset, 0.0), self.extent)
+
+
+@dataclass(frozen=True)
 class Rect:
     """A frame in logical units."""
 
@@ -119,6 +133,8 @@ class Node:
     hide_text: bool = False
     value: str = ""  # an edit field's current text (shown instead of ``text`` when set)
     cls: str = ""  # platform class override, e.g. "android.webkit.WebView"
+    # a scroll view's state: its children are its content, drawn, dumped and touched inside its frame only
+    scroll: Scroll | None = None
 
     def walk(self) -> Iterator[Node]:
         """This node and all below it, depth first, in drawing order."""
@@ -146,6 +162,16 @@ class Node:
             if found is not None:
                 return found
         return self if (self.on_tap or self.on_long_press) else None
+
+    def scroller(self, x: float, y: float) -> Node | None:
+        """The innermost scroll view at (x, y), or ``None``."""
+        if not self.frame.contains(x, y):
+            return None
+        for child in reversed(self.children):
+            found = child.scroller(x, y)
+            if found is not None:
+                return found
+        return self if self.scroll is not None else None
 
     def moved(self, dy: float) -> Node:
         """A copy shifted vertically by ``dy`` (used for scrolled content)."""

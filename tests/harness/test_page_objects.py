@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 
-from shareflow.apps.base import EmptyTree
+from shareflow.apps.base import ElementNotShown, EmptyTree
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device
@@ -320,3 +322,100 @@ def test_with_no_node_tree_a_name_only_inside_another_line_is_not_the_chat() -> 
     with pytest.raises(StateNotReached, match=r"element 'chat_row' \(by words '王芳"):
         WeChat(phone).tap("chat_row", proof="wechat/chat", timeout=0.2, name="王芳")
     assert screen.tapped == []
+
+
+class ScrollingChats:
+    """A chat list of ``names``, ``shown`` rows of ROW units at a time (in a list at LIST of the window), as
+    the driver and the screen see it: each swipe scrolls it a row (clamped), the screenshot tells where it is.
+    With ``tree``, the rows are in the node tree with their whole frames (XCUITest's cells), the list too."""
+
+    ROW, LIST = 40.0, (0.0, 50.0, 100.0, 100.0)
+
+    def __init__(self, names: list[str], shown: int = 3, tree: bool = False) -> None:
+        self.names, self.shown, self.tree, self.top = names, shown, tree, 0
+        self.tapped: list[str] = []
+        self.swipes: list[float] = []  # each swipe's way up (positive: what is below comes in)
+        self._seen: int | None = None
+        self._still = False
+
+    # -- the driver --------------------------------------------------------------------------------------
+    def find_elements(self, by: str, value: str) -> list[Any]:
+        if not self.tree:
+            return []
+        x, y, w, h = self.LIST
+        if "scrollable(true)" in value:
+            return [SimpleNamespace(rect={"x": x, "y": y, "width": w, "height": h})]
+        found = []
+        for i, name in enumerate(self.names):
+            top = y + (i - self.top) * self.ROW
+            if f'"{name}头像"' in value or value == f"{name}头像":  # rows just out of view are in the tree too
+                rect = {"x": 0, "y": top, "width": w, "height": self.ROW}
+                found.append(SimpleNamespace(rect=rect, click=lambda n=name: self.tapped.append(n)))
+        return found
+
+    def swipe(self, x0: int, y0: int, x1: int, y1: int, duration: int) -> None:
+        self.swipes.append(y0 - y1)
+        step = 1 if y0 > y1 else -1
+        self.top = min(max(self.top + step, 0), len(self.names) - self.shown)
+
+    # -- the screen --------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._still, self._seen = self._seen == self.top, self.top
+
+    def still(self) -> bool:
+        return self._still
+
+    def image(self) -> Any:
+        return SimpleNamespace(width=100, bgr=np.full((200, 100, 3), self.top, np.uint8))
+
+    def window_size(self) -> tuple[float, float]:
+        return 100.0, 200.0
+
+    def words(self, pattern: str, region: object = None, *, whole: bool = False) -> str | None:
+        shown = self.names[self.top : self.top + self.shown]
+        return next((line for line in shown if re.fullmatch(pattern, line)), None)
+
+    def tap(self, line: str, *, at: tuple[float, float] = (0.5, 0.5), hold: float = 0.0) -> None:
+        self.tapped.append(line)
+
+    def expect_any(self, states: list[str], timeout: float, on_miss: object = None) -> tuple[str, None]:
+        if not self.tapped:
+            raise StateNotReached(f"Timed out after {timeout:g} s while waiting for screen state {states[0]!r}")
+        return states[0], None
+
+    def sees(self, state: str) -> bool:
+        return bool(self.tapped)
+
+    def give_up(self) -> None:
+        """No guard: the apps' state is not what these tests look at."""
+
+
+CHATS = ["购物分享群(10)", "王芳", "李华", "阿豪", "乐乐"]
+
+
+def chats_phone(chats: ScrollingChats, tree: bool) -> Any:
+    device = DROID if tree else EMPTY_TREE
+    evidence = SimpleNamespace(step=lambda title: contextlib.nullcontext())
+    return SimpleNamespace(
+        driver=chats, screen=chats, platform="android", device=device, apps={}, name="p", evidence=evidence
+    )
+
+
+@pytest.mark.parametrize("tree", [False, True], ids=["no-tree", "tree"])
+def test_a_chat_below_the_screen_s_bottom_is_scrolled_to(tree: bool) -> None:
+    chats = ScrollingChats(CHATS, tree=tree)
+    phone = chats_phone(chats, tree)
+    WeChat(phone).open_chat("乐乐")
+    assert chats.tapped == ["乐乐"] and chats.swipes == [50, 50]  # half the list each, in window units
+    chats.tapped.clear()
+    WeChat(phone).open_chat("王芳")  # above, now: the list's end reached, it is swiped back
+    assert chats.tapped == ["王芳"] and chats.swipes == [50, 50, 50, -50]
+
+
+@pytest.mark.parametrize("tree", [False, True], ids=["no-tree", "tree"])
+def test_a_chat_in_no_row_fails_naming_it_once_the_list_was_swiped_through(tree: bool) -> None:
+    chats = ScrollingChats(CHATS, tree=tree)
+    phone = chats_phone(chats, tree)
+    with pytest.raises(ElementNotShown, match=r"no element 'chat_row' \(name='小林'\) .* in the list 'chat_list'"):
+        WeChat(phone).open_chat("小林")
+    assert chats.swipes == [50, 50, 50, -50, -50, -50] and chats.tapped == []

@@ -3,6 +3,7 @@ find a node by key, text or description, tap its centre, look at what shows."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from shareflow_sim.scenario import from_dict
 from shareflow_sim.source import build
 from shareflow_sim.ui import Node
 from shareflow_sim.widgets import ignore
-from shareflow_sim.world import find_url
+from shareflow_sim.world import Chat, find_url
 
 TAOBAO, WECHAT = TaobaoApp.package, WeChatApp.package
 ITEM = "652419876401"  # a Taobao item of the catalogue
@@ -442,6 +443,115 @@ def test_tabs_switch_without_leaving_the_main_screen() -> None:
     tap(phone, text="通讯录")
     tap(phone, text="王芳")
     assert screen(phone) == "wechat.chat" and find(phone, key="wechat.chat.nav.title").text == "王芳"
+
+
+# -- scrolling ------------------------------------------------------------------------------------
+def crowd(rig: Rig, phone: Phone, friends: int = 10) -> list[str]:
+    """Give ``phone``'s account ``friends`` more 1:1 chats (with no messages: they come last); their ids."""
+    world, me = rig.farm.world, phone.account.id if phone.account else ""
+    ids = []
+    for i in range(friends):
+        friend = world.add_account(f"wxid_friend{i:02d}", f"朋友{i:02d}", npc=True)
+        chat = Chat(f"p2p-{me}-{friend.id}", "p2p", [me, friend.id])
+        world.chats[chat.id] = chat
+        ids.append(chat.id)
+    return ids
+
+
+def rows(phone: Phone) -> list[Node]:
+    return [n for n in find(phone, key="wechat.conv_list").children if n.key.startswith("wechat.conv.")]
+
+
+def swipe_list(phone: Phone, dy: float, key: str = "wechat.conv_list") -> None:
+    """A vertical swipe of ``dy`` inside the list (negative: the finger goes up)."""
+    frame = find(phone, key=key).frame
+    phone.swipe(frame.cx, frame.cy, frame.cx, frame.cy + dy)
+
+
+def test_the_chat_list_scrolls_what_is_below_into_view_and_clamps() -> None:
+    rig = make_rig(("iphone-8",))
+    (phone,) = rig.phones
+    last = crowd(rig, phone)[-1]
+    phone.open_app(WECHAT)
+    listing = find(phone, key="wechat.conv_list")
+    assert listing.scroll is not None and listing.scroll.offset == 0 and listing.scroll.extent > 0
+    assert not has(phone, key=f"wechat.conv.{last}")
+    assert rows(phone)[0].frame.y == listing.frame.y
+    fourth = rows(phone)[3]
+    swipe_list(phone, -200)  # the finger goes up: the content with it
+    assert find(phone, key=fourth.key).frame.y == fourth.frame.y - 200
+    assert not has(phone, key=f"wechat.conv.{GROUP}")  # the top row went out of view
+    for _ in range(10):
+        swipe_list(phone, -250)
+    end = find(phone, key="wechat.conv_list").scroll
+    assert end is not None and end.offset == end.extent  # clamped at the end ...
+    assert find(phone, key=f"wechat.conv.{last}").frame.bottom == listing.frame.bottom  # ... the last row in full
+    tap(phone, key=f"wechat.conv.{last}")
+    assert screen(phone) == "wechat.chat" and find(phone, key="wechat.chat.nav.title").text == "朋友09"
+    phone.back()
+    assert find(phone, key=f"wechat.conv.{last}").frame.bottom == listing.frame.bottom  # back where it was
+    for _ in range(10):
+        swipe_list(phone, 250)
+    top = find(phone, key="wechat.conv_list").scroll
+    assert top is not None and top.offset == 0  # clamped at the top
+    assert rows(phone)[0].frame.y == listing.frame.y
+
+
+def test_a_row_partly_in_view_is_drawn_dumped_and_tapped_cut_to_the_list() -> None:
+    rig = make_rig(("android", "iphone-8"))
+    for phone in rig.phones:
+        crowd(rig, phone)
+        phone.open_app(WECHAT)
+        listing = find(phone, key="wechat.conv_list")
+        if any(r.frame.bottom == listing.frame.bottom for r in rows(phone)):
+            swipe_list(phone, -36)  # half a row
+        cut = next(r for r in rows(phone) if r.frame.bottom > listing.frame.bottom)  # the row at the bottom edge
+        assert cut.frame.y < listing.frame.bottom
+        source = build(phone.layers(), phone.profile, app_label="微信")
+        el = next(e for e, entry in source.entries.items() if entry.node is not None and entry.node.key == cut.key)
+        if phone.platform == "android":  # UiAutomator2: in the dump with its visible bounds
+            bounds = [int(v) for v in re.findall(r"\d+", el.get("bounds"))]
+            assert bounds[3] == round(listing.frame.bottom * phone.profile.scale)
+        else:  # XCUITest: the cell with its whole frame
+            assert int(el.get("y")) + int(el.get("height")) == round(cut.frame.bottom)
+        below = [n.key for n in rows(phone) if n.frame.y >= listing.frame.bottom]
+        assert not below  # rows wholly out of view are not in the tree
+        tabs = find(phone, key="wechat.tabs").frame
+        pixel = phone.frame().getpixel((10, round((tabs.y + 2) * phone.profile.scale)))
+        assert pixel != (255, 255, 255)  # the tab bar, not the row's white behind it
+        phone.tap(cut.frame.cx, tabs.y + 2)  # on the tab bar over the row's hidden part: a tab, not the row
+        assert screen(phone) == "wechat.discover"
+
+
+def test_the_scroll_position_starts_at_the_top_when_wechat_restarts() -> None:
+    rig = make_rig(("iphone-8",))
+    (phone,) = rig.phones
+    crowd(rig, phone)
+    phone.open_app(WECHAT)
+    swipe_list(phone, -300)
+    assert find(phone, key="wechat.conv_list").scroll.offset == 300  # type: ignore[union-attr]
+    phone.go_home()
+    phone.open_app(WECHAT)
+    assert find(phone, key="wechat.conv_list").scroll.offset == 300  # type: ignore[union-attr]  # back in front
+    phone.terminate_app(WECHAT)
+    phone.open_app(WECHAT)
+    assert find(phone, key="wechat.conv_list").scroll.offset == 0  # type: ignore[union-attr]
+
+
+def test_contacts_scroll_too_and_a_sideways_swipe_does_not() -> None:
+    rig = make_rig(("iphone-8",))
+    (phone,) = rig.phones
+    crowd(rig, phone)
+    phone.open_app(WECHAT)
+    tap(phone, text="通讯录")
+    assert not has(phone, key="wechat.contact.wxid_friend09")
+    listing = find(phone, key="wechat.contacts.list").frame
+    phone.swipe(listing.cx - 100, listing.cy, listing.cx + 100, listing.cy - 20)
+    assert find(phone, key="wechat.contacts.list").scroll.offset == 0  # type: ignore[union-attr]
+    for _ in range(5):
+        swipe_list(phone, -300, "wechat.contacts.list")
+    tap(phone, key="wechat.contact.wxid_friend09")
+    assert find(phone, key="wechat.chat.nav.title").text == "朋友09"
 
 
 # -- Taobao's clipboard card and promotion ---------------------------------------------------------

@@ -16,11 +16,13 @@ import time
 from typing import Any
 
 import av
+import flowkit
 import pytest
 from appium import webdriver
 from appium.common.exceptions import NoSuchContextException
 from appium.options.android import UiAutomator2Options
 from appium.options.common.base import AppiumOptions
+from appium.options.ios import XCUITestOptions
 from appium.webdriver.common.appiumby import AppiumBy
 from appium.webdriver.mobilecommand import MobileCommand
 from lxml import etree
@@ -42,6 +44,11 @@ from selenium.webdriver.common.actions import interaction
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.webdriver.remote.command import Command
+
+from shareflow_sim import scenario
+from shareflow_sim.farm import Farm
+from shareflow_sim.server import serve_in_thread
+from shareflow_sim.world import Chat
 
 OpenSession = Any  # conftest's session opener: open_session(platform="android", **capabilities)
 QUIET = {
@@ -739,6 +746,79 @@ def test_ios_mobile_gestures(open_session: OpenSession) -> None:
     assert not driver.find_elements(AppiumBy.ACCESSIBILITY_ID, "复制")
     driver.execute_script("mobile: pressButton", {"name": "home"})
     assert driver.query_app_state(WECHAT_IOS) == 3
+
+
+# -- scrolling ---------------------------------------------------------------------------------------------------
+FRIENDS = 12
+LAST_ROW = (AppiumBy.ACCESSIBILITY_ID, f"朋友{FRIENDS - 1:02d}头像")  # the avatar of the list's last chat
+FIRST_ROW = (AppiumBy.ACCESSIBILITY_ID, "购物分享群头像")
+
+
+@pytest.fixture
+def crowded() -> Any:
+    """Opens sessions on a quiet farm of its own whose phones have FRIENDS more chats than fit on a screen."""
+    farm = Farm([flowkit.ANDROID, flowkit.IPHONE], scenario.from_dict(QUIET))
+    for spec in (flowkit.ANDROID, flowkit.IPHONE):
+        me = spec.wechat_id or ""
+        for i in range(FRIENDS):
+            friend = farm.world.add_account(f"wxid_friend{i:02d}", f"朋友{i:02d}", npc=True)
+            farm.world.chats[f"p2p-{me}-{friend.id}"] = Chat(f"p2p-{me}-{friend.id}", "p2p", [me, friend.id])
+    opened: list[webdriver.Remote] = []
+
+    def open_wechat(platform: str) -> webdriver.Remote:
+        if platform == "android":
+            opts: AppiumOptions = UiAutomator2Options()
+            opts.set_capability("appPackage", WECHAT)
+            opts.set_capability("appActivity", "com.tencent.mm.ui.LauncherUI")
+        else:
+            opts = XCUITestOptions()
+            opts.set_capability("bundleId", WECHAT_IOS)
+        driver = webdriver.Remote(url, options=opts)
+        opened.append(driver)
+        return driver
+
+    with serve_in_thread(farm) as url:
+        yield open_wechat
+        for driver in opened:
+            with contextlib.suppress(Exception):
+                driver.quit()
+
+
+def test_android_scroll_gesture_scrolls_a_list_and_says_whether_it_can_go_on(crowded: Any) -> None:
+    driver = crowded("android")
+    last, first = LAST_ROW, FIRST_ROW
+    listing = driver.find_element(AppiumBy.ANDROID_UIAUTOMATOR, "new UiSelector().scrollable(true)")
+    assert driver.find_elements(*first) and not driver.find_elements(*last)
+    gesture = {"elementId": listing.id, "direction": "down", "percent": 0.2}
+    answers = [driver.execute_script("mobile: scrollGesture", gesture) for _ in range(4)]
+    assert answers[0] is True and answers[-1] is False  # a fifth of the list per gesture: the end within four
+    assert driver.find_elements(*last) and not driver.find_elements(*first)
+    r = listing.rect
+    area = {"left": r["x"], "top": r["y"], "width": r["width"], "height": r["height"]}
+    assert driver.execute_script("mobile: scrollGesture", {**area, "direction": "up", "percent": 5.0}) is False
+    assert driver.find_elements(*first)
+    with pytest.raises(InvalidArgumentException):
+        driver.execute_script("mobile: scrollGesture", {**area, "percent": 1.0})  # no direction
+    with pytest.raises(InvalidArgumentException):
+        driver.execute_script("mobile: scrollGesture", {"direction": "down", "percent": 1.0})  # no area
+
+
+def test_ios_scroll_swipe_and_w3c_swipe_move_a_table_in_points(crowded: Any) -> None:
+    driver = crowded("ios")
+    last, first = LAST_ROW, FIRST_ROW
+    table = driver.find_element(AppiumBy.CLASS_NAME, "XCUIElementTypeTable")
+    assert driver.find_elements(*first) and not driver.find_elements(*last)
+    for _ in range(3):
+        driver.execute_script("mobile: scroll", {"direction": "down"})  # a page each: what is below
+    assert driver.find_elements(*last) and not driver.find_elements(*first)
+    for _ in range(4):
+        driver.execute_script("mobile: swipe", {"direction": "down", "elementId": table.id})  # the finger's way
+    assert driver.find_elements(*first) and not driver.find_elements(*last)
+    second = driver.find_element(AppiumBy.ACCESSIBILITY_ID, "王芳头像").rect
+    r = table.rect
+    x, y = r["x"] + r["width"] // 2, r["y"] + r["height"] - 50
+    driver.swipe(x, y, x, y - 100, 300)  # W3C actions, in points
+    assert driver.find_element(AppiumBy.ACCESSIBILITY_ID, "王芳头像").rect["y"] == second["y"] - 100
 
 
 @pytest.mark.parametrize(

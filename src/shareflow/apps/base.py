@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from lxml import etree
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
@@ -24,6 +26,12 @@ BANNER_SWIPE_MS = 150
 # (the soak's heavy noise), all five are caught once in 400 taps
 TAP_TRIES = 5
 INTERRUPTING_APPS = ("taobao", "wechat", "system")
+# Scrolling a list to what is looked for (tap's ``scroll``): swipes of half the list, slow enough that a real
+# list does not fling far past the finger; after each, the list is given LIST_SETTLE_S to come to rest.
+LIST_SWIPE_MS = 800
+LIST_SETTLE_S = 3.0
+LIST_FIND_TIMEOUT_S = 60.0  # a search that swipes through a list may take longer than FIND_TIMEOUT_S
+MIDDLE_BAND = (0.25, 0.75)  # where a list with neither an element nor a band of its own is swiped
 
 
 class ElementNotShown(StateNotReached):
@@ -222,7 +230,15 @@ class PageObject:
             return False
         return True
 
-    def _tap_once(self, what: str, timeout: float, done: Sequence[str] = (), hold: float = 0.0, **fmt: str) -> bool:
+    def _tap_once(
+        self,
+        what: str,
+        timeout: float,
+        done: Sequence[str] = (),
+        hold: float = 0.0,
+        scroll: str | None = None,
+        **fmt: str,
+    ) -> bool:
         """Clear what came over the page, then tap ``what`` (its locator, else its template, else, when the
         node tree hides it, its words read by OCR) once it shows; ``hold``: press it that many seconds.
 
@@ -232,13 +248,22 @@ class PageObject:
         away. Raises :class:`ElementNotShown` when neither shows within ``timeout`` (naming the
         template's best candidate, when ``what`` has a template), or :class:`EmptyTree` when its locator
         looked in the node tree and the app's tree is empty.
+
+        ``scroll`` names the list ``what`` is in: while ``what`` is not shown, the list is swiped
+        (:meth:`_swipe_list`) towards its end, then back towards its start; an element of the tree counts
+        once its centre is inside the list. When the list stopped moving both ways, ``what`` is not in
+        it: :class:`ElementNotShown` at once.
         """
         locator = self.locator(what, **fmt)
         seen: list[Match] = []  # the template's newest candidate
+        way = [1]  # scroll: +1 while swiping towards the list's end, -1 back towards its start
 
         def tapped() -> bool | None:
             if locator.selector is not None:
                 found = self.driver.find_elements(*locator.selector)
+                if scroll is not None and found:
+                    area = self._list_area(scroll)
+                    found = [e for e in found if self._inside(e, area)]
                 if found and self._click(found[-1], hold):
                     return True
             if locator.template is not None and (locator.selector is None or not locator.beside):
@@ -256,6 +281,14 @@ class PageObject:
                     return True
             if any(self.screen.sees(state) for state in done):
                 return False
+            if scroll is not None and not self._swipe_list(scroll, way[0]):
+                if way[0] < 0:
+                    named = ", ".join(f"{k}={v!r}" for k, v in fmt.items())
+                    raise self.not_shown(
+                        f"{self.app}: no element {what!r}{f' ({named})' if named else ''} (by {how}) in the list "
+                        f"{scroll!r}: swiped through it from end to end"
+                    )
+                way[0] = -1  # at the list's end: back towards its start
             return None
 
         def closest() -> str | None:
@@ -274,7 +307,7 @@ class PageObject:
         return until(
             tapped,
             what=f"{self.app}: element {what!r} (by {how})",
-            timeout=timeout,
+            timeout=timeout if scroll is None else max(timeout, LIST_FIND_TIMEOUT_S),
             between=self.dismiss_interruptions,
             closest=closest,
             fail=lambda message: self.not_shown(message, by_tree=what if locator.selector is not None else ""),
@@ -286,10 +319,11 @@ class PageObject:
         proof: str | Sequence[str],
         timeout: float = FIND_TIMEOUT_S,
         hold: float = 0.0,
+        scroll: str | None = None,
         **fmt: str,
     ) -> str:
         """Tap element ``what`` (a long press, with ``hold`` seconds) until screen state ``proof`` (or one of
-        several) shows; returns which.
+        several) shows; returns which. ``scroll``: the list ``what`` is in (a locator), swiped until it shows.
 
         A promotion or a notification banner may catch a tap: then the proof
         does not show, the interruption is dismissed and the tap repeated.
@@ -297,9 +331,64 @@ class PageObject:
         proofs = [proof] if isinstance(proof, str) else list(proof)
         return tap_until(
             # a tap after the first looks for the proof too: it may show after all, an earlier tap being late
-            lambda attempt: self._tap_once(what, timeout, proofs if attempt else (), hold, **fmt),
+            lambda attempt: self._tap_once(what, timeout, proofs if attempt else (), hold, scroll, **fmt),
             lambda seconds: self.screen.expect_any(proofs, seconds, self.dismiss_interruptions)[0],
             TAP_TRIES,
             patience=PROOF_TIMEOUT_S,
             timeout=timeout,
         )
+
+    # -- lists ------------------------------------------------------------------------------------------------
+    def _list_area(self, what: str) -> tuple[float, float, float, float]:
+        """Where list ``what`` is, in window units (x, y, width, height): its element's rect where the node
+        tree has it, else its locator's ``band`` of the window (a middle band, when it has none)."""
+        locator = self.locator(what)
+        found = self.driver.find_elements(*locator.selector) if locator.selector is not None else []
+        if found:
+            with contextlib.suppress(StaleElementReferenceException, NoSuchElementException):
+                r = found[-1].rect
+                return float(r["x"]), float(r["y"]), float(r["width"]), float(r["height"])
+        top, bottom = locator.band or MIDDLE_BAND
+        width, height = self.screen.window_size()
+        return 0.0, height * top, width, height * (bottom - top)
+
+    @staticmethod
+    def _inside(element: WebElement, area: tuple[float, float, float, float]) -> bool:
+        """Whether ``element``'s centre is inside ``area`` (a list's, in window units): a row scrolled mostly
+        out of view, or reported with its whole frame (XCUITest), is not to be tapped there."""
+        try:
+            r = element.rect
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+        x, y = float(r["x"] + r["width"] / 2), float(r["y"] + r["height"] / 2)
+        return area[0] <= x <= area[0] + area[2] and area[1] <= y <= area[1] + area[3]
+
+    def _list_pixels(self, area: tuple[float, float, float, float]) -> np.ndarray:
+        """The newest screenshot's pixels inside ``area`` (window units: points on iOS, pixels on Android)."""
+        image = self.screen.image()
+        k = image.width / self.screen.window_size()[0]
+        x, y, w, h = (round(v * k) for v in area)
+        return image.bgr[y : y + h, x : x + w].copy()
+
+    def _swipe_list(self, what: str, way: int) -> bool:
+        """Swipe list ``what`` by half its height (``way`` +1: what is below comes into view; -1: what is
+        above), through the W3C actions of the driver, as on a real phone; returns whether the list moved.
+
+        Once the list holds still (two screenshots alike, within LIST_SETTLE_S: a real list may fling on),
+        it is compared with how it was before the swipe: alike, it was at its end.
+        """
+        area = self._list_area(what)
+        self.screen.refresh()
+        before = self._list_pixels(area)
+        x, y, w, h = area
+        low, high = round(y + h * 0.75), round(y + h * 0.25)
+        start, end = (low, high) if way > 0 else (high, low)
+        self.driver.swipe(round(x + w / 2), start, round(x + w / 2), end, LIST_SWIPE_MS)
+
+        def resting() -> bool | None:
+            self.screen.refresh()
+            return True if self.screen.still() else None
+
+        with contextlib.suppress(TimedOut):
+            until(resting, what=f"{self.app}: the list {what!r} to hold still", timeout=LIST_SETTLE_S)
+        return not bool(np.array_equal(before, self._list_pixels(area)))

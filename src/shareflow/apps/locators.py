@@ -4,7 +4,9 @@ An entry gives a selector (how the node tree shows the element) and/or a
 template state (how the screen shows it, tapped ``at`` a point of its match:
 the centre unless said) and/or the ``words`` it shows, read by OCR on the
 screenshot when the node tree hides it (a regular expression a whole line
-matches; the values of its placeholders are matched literally). ``None``
+matches; the values of its placeholders are matched literally); a list
+gives the ``band`` of the window it fills, to be swiped in where the tree
+hides it. ``None``
 for a version means the node tree hides the element there: only the
 template and the words are left. Each file also
 says on which real phones its selectors were checked (``checked_on``); its
@@ -36,7 +38,9 @@ ANDROID_KEYS = {
     "id": "resourceId",
     "class": "className",
     "package": "packageName",
+    "scrollable": "scrollable",
 }
+ANDROID_FLAGS = {"scrollable"}  # UiSelector methods that take a boolean, not a string
 IOS_KEYS = {
     "label": ("label", "=="),
     "label_contains": ("label", "CONTAINS"),
@@ -58,7 +62,7 @@ def to_appium(platform: str, selector: dict[str, str]) -> tuple[str, str]:
             return AppiumBy.ID, selector["id"]
         if set(selector) == {"class"}:
             return AppiumBy.CLASS_NAME, selector["class"]
-        chain = "".join(f".{ANDROID_KEYS[k]}({_quote(v)})" for k, v in selector.items())
+        chain = "".join(f".{ANDROID_KEYS[k]}({v if k in ANDROID_FLAGS else _quote(v)})" for k, v in selector.items())
         return AppiumBy.ANDROID_UIAUTOMATOR, f"new UiSelector(){chain}"
     terms = [f"{IOS_KEYS[k][0]} {IOS_KEYS[k][1]} {_quote(v)}" for k, v in selector.items()]
     return AppiumBy.IOS_PREDICATE, " AND ".join(terms)
@@ -97,6 +101,7 @@ class Locator:
     template: str | None  # template state to fall back to
     words: str | None = None  # else the text it shows: a regular expression its whole line matches (OCR)
     at: tuple[float, float] = (0.5, 0.5)  # where to tap the template's match, as fractions of its box
+    band: tuple[float, float] | None = None  # a list's place where the tree hides it: [top, bottom] of the window
 
     @property
     def beside(self) -> bool:
@@ -138,15 +143,18 @@ class AppLocators:
                     selector = by_platform[what]
         resolved = None
         if selector is not None:
-            resolved = to_appium(platform, {k: str(v).format(**fmt) for k, v in selector.items()})
+            filled = {k: str(v).lower() if isinstance(v, bool) else str(v).format(**fmt) for k, v in selector.items()}
+            resolved = to_appium(platform, filled)
         template, words = entry.get("template"), entry.get("words")
         x, y = entry.get("at", (0.5, 0.5))
+        band = entry.get("band")
         return Locator(
             what,
             resolved,
             template.format(**fmt) if template else None,
             words.format(**{k: re.escape(v) for k, v in fmt.items()}) if words else None,
             (float(x), float(y)),
+            (float(band[0]), float(band[1])) if band else None,
         )
 
 

@@ -63,9 +63,10 @@ class WeChat(PageObject):
 
     def open_chat(self, name: str) -> None:
         """Open the chat with ``name`` (a nickname, or a group's name) from the chat list: its row's avatar,
-        or, with no node tree, its name read on the screen."""
+        or, with no node tree, its name read on the screen. A row out of view is scrolled to: the list is
+        swiped (its element, or with no tree a band of the screen) until the row shows or the list ends."""
         with self.phone.evidence.step(f"{self.phone.name}: open the chat {name}"):
-            self.tap("chat_row", proof="wechat/chat", name=name)
+            self.tap("chat_row", proof="wechat/chat", scroll="chat_list", name=name)
         self.chat = name
 
     def paste_and_send(self, proof: str = "wechat/my_link") -> str:

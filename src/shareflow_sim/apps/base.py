@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shareflow_sim.ui import Layer
+from shareflow_sim.ui import Layer, Scroll
 
 if TYPE_CHECKING:
     from shareflow_sim.phone import Phone
@@ -24,6 +24,9 @@ class Screen:
     params: dict[str, Any] = field(default_factory=dict)
     overlays: dict[str, Any] = field(default_factory=dict)
     serial: int = 0  # set by App.push: tells two visits of the same kind apart
+    # how far each of its scroll views is scrolled, by key: kept while the screen is in the back stack
+    # (back from a chat, the chat list is where it was), gone with it (a restarted app starts at the top)
+    scroll: dict[str, float] = field(default_factory=dict)
 
 
 class App:
@@ -89,6 +92,19 @@ class App:
     def screen_id(self) -> tuple[str, int]:
         """Identity of what the app shows; a change starts a screen transition."""
         return (self.top.kind, self.top.serial)
+
+    def scrolled(self, key: str, viewport: float, content: float) -> Scroll:
+        """The state of the top screen's scroll view ``key``: ``content`` logical units tall, ``viewport`` shown.
+
+        The offset is clamped to [0, content − viewport] (content that shrank pulls it back)."""
+        screen = self.top
+        extent = max(0.0, content - viewport)
+
+        def to(offset: float) -> None:
+            screen.scroll[key] = offset
+            self.phone.log(self.package, f"scroll {key} to {offset:.0f} of {extent:.0f}", "D")
+
+        return Scroll(min(max(screen.scroll.get(key, 0.0), 0.0), extent), extent, to)
 
     # -- lifecycle (override as needed) -------------------------------------
     def launch(self) -> None:

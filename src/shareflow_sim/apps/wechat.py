@@ -477,20 +477,22 @@ class WeChatApp(App):
             center=True,
         )
         tabs = self._main_tabs("chats")
-        rows = []
+        frame = Rect(0, nav.frame.bottom, k.w, tabs.frame.y - nav.frame.bottom)
+        chats = self._chats()
         row_h = 72.0
-        y = nav.frame.bottom
-        for chat in self._chats():
-            if y + row_h > tabs.frame.y:
-                break
-            rows.append(self._conv_row(chat, Rect(0, y, k.w, row_h)))
-            y += row_h
+        scroll = self.scrolled("wechat.conv_list", frame.h, len(chats) * row_h)
+        rows = []
+        for i, chat in enumerate(chats):  # the rows with a part in view: the list draws them cut to its frame
+            y = frame.y - scroll.offset + i * row_h
+            if y + row_h > frame.y and y < frame.bottom:
+                rows.append(self._conv_row(chat, Rect(0, y, k.w, row_h)))
         listing = k.node(
             "list",
-            Rect(0, nav.frame.bottom, k.w, tabs.frame.y - nav.frame.bottom),
+            frame,
             "wechat.conv_list",
             rid="conv_list",
             scrollable=True,
+            scroll=scroll,
             style=Style(bg="#FFFFFF"),
             children=rows,
         )
@@ -561,7 +563,11 @@ class WeChatApp(App):
 
     def _contacts_page(self) -> Node:
         k = self.kit
-        y = k.top + k.nav_h
+        tabs = self._main_tabs("contacts")
+        frame = Rect(0, k.top + k.nav_h, k.w, tabs.frame.y - k.top - k.nav_h)
+        others = sorted((a for a in self.phone.world.accounts.values() if a.id != self.me), key=lambda a: a.nickname)
+        scroll = self.scrolled("wechat.contacts.list", frame.h, len(CONTACT_ENTRIES) * 56 + 28 + len(others) * 56)
+        y = frame.y - scroll.offset
         rows = []
         for i, (label, color) in enumerate(CONTACT_ENTRIES):
             rows.append(
@@ -570,10 +576,7 @@ class WeChatApp(App):
             y += 56
         rows.append(k.text(Rect(16, y, k.w - 32, 28), "联系人", size=13, fg=GREY))
         y += 28
-        others = [a for a in self.phone.world.accounts.values() if a.id != self.me]
-        for account in sorted(others, key=lambda a: a.nickname):
-            if y + 56 > k.bottom - 56:
-                break
+        for account in others:
             rows.append(
                 w.cell(
                     k,
@@ -585,8 +588,13 @@ class WeChatApp(App):
                 )
             )
             y += 56
+        shown = [row for row in rows if row.frame.bottom > frame.y and row.frame.y < frame.bottom]
+        listing = k.node("list", frame, "wechat.contacts.list", scrollable=True, scroll=scroll, children=shown)
         return self._tab_page(
-            "contacts", "通讯录", rows, (NavAction("wechat.contacts.add", "plus", "添加朋友", w.ignore, rid="plus"),)
+            "contacts",
+            "通讯录",
+            [listing],
+            (NavAction("wechat.contacts.add", "plus", "添加朋友", w.ignore, rid="plus"),),
         )
 
     def _discover_page(self) -> Node:

@@ -133,6 +133,79 @@ def m_touch_and_hold(c: Call, a: dict[str, Any]) -> None:
     _hold(c, _gesture_point(c, a), arg(a, "duration", NUMBER))
 
 
+# -- scrolling ---------------------------------------------------------------------------------------------
+# Directions name where the content goes into view: "down" shows what is below (the finger moves up), except
+# in XCUITest's ``mobile: swipe``, which names the finger's way ("up" shows what is below). Appium 1's guide
+# "iOS 'mobile:': Screen swipe": "Scroll direction differs between scroll and swipe commands".
+_DOWN = {"down": 1, "up": -1}
+_FINGER = {"up": 1, "down": -1}
+_SIDEWAYS = ("left", "right")
+
+
+def _direction(a: dict[str, Any], ways: dict[str, int]) -> int:
+    """+1 to bring what is below into view, -1 what is above, 0 sideways (no list of the farm scrolls so)."""
+    direction = arg(a, "direction", str).lower()
+    if direction not in ways and direction not in _SIDEWAYS:
+        raise InvalidArgument(f"Direction must be one of {[*ways, *_SIDEWAYS]}. '{direction}' was given")
+    return ways.get(direction, 0)
+
+
+def _area(c: Call, a: dict[str, Any]) -> tuple[float, float, float]:
+    """Where a scroll gesture acts, in logical units: its centre and its height (an element's, or the
+    ``left``/``top``/``width``/``height`` area's, or the whole screen's)."""
+    if a.get("elementId") is not None:
+        with c.phone.lock:
+            _, el, _ = c.element(element_id(a["elementId"]))
+        r = c.rect(el)
+    elif all(a.get(k) is not None for k in ("left", "top", "width", "height")):
+        r = {k: arg(a, n, NUMBER) for k, n in (("x", "left"), ("y", "top"), ("width", "width"), ("height", "height"))}
+        if r["width"] <= 0 or r["height"] <= 0:
+            raise InvalidArgument("Both the area's width and height must be greater than zero")
+    elif c.android:
+        raise InvalidArgument("Either 'elementId' or 'left', 'top', 'width' and 'height' must be provided")
+    else:
+        r = {"x": 0, "y": 0, **c.screen()}
+    x, y = c.logical(r["x"] + r["width"] / 2, r["y"] + r["height"] / 2)
+    return x, y, r["height"] / c.scale
+
+
+def m_scroll_gesture(c: Call, a: dict[str, Any]) -> bool:
+    """UiAutomator2's ``mobile: scrollGesture`` (appium-uiautomator2-driver docs/android-mobile-gestures.md):
+    the area (``elementId``, or ``left``, ``top``, ``width``, ``height``) scrolls towards ``direction`` by
+    ``percent`` of its height; returns whether it can still scroll that way."""
+    way = _direction(a, _DOWN)
+    percent = arg(a, "percent", NUMBER)
+    if percent <= 0:
+        raise InvalidArgument(f"'percent' must be greater than zero. {percent} was given")
+    x, y, height = _area(c, a)
+    moved = c.phone.scroll_at(x, y, way * percent * height) if way else None
+    return moved is not None and moved[1] > 0
+
+
+def m_ios_scroll(c: Call, a: dict[str, Any]) -> None:
+    """XCUITest's ``mobile: scroll`` (appium-xcuitest-driver, reference/execute-methods "mobile: scroll") by
+    ``direction``: one page (``distance``: a share of the scroll view's height, 1.0 by default) of the
+    element's scroll view, or of the one in the middle of the screen. Scrolling to an element (``name``,
+    ``predicateString``, ``toVisible``) is not modelled."""
+    if any(a.get(k) is not None for k in ("name", "predicateString", "toVisible")):
+        raise UnsupportedOperation("The virtual farm's 'mobile: scroll' takes a 'direction' (and 'distance') only")
+    way = _direction(a, _DOWN)
+    distance = arg(a, "distance", NUMBER, 1.0)
+    x, y, height = _area(c, a)
+    if way:
+        c.phone.scroll_at(x, y, way * distance * height)
+
+
+def m_ios_swipe(c: Call, a: dict[str, Any]) -> None:
+    """XCUITest's ``mobile: swipe`` (appium-xcuitest-driver, reference/execute-methods "mobile: swipe"): a
+    swipe across the element (or the screen) towards ``direction``, the finger's way. How far a list goes
+    is XCTest's (a flick); the farm scrolls it half the element's height (invented)."""
+    way = _direction(a, _FINGER)
+    x, y, height = _area(c, a)
+    if way:
+        c.phone.scroll_at(x, y, way * height / 2)
+
+
 def m_press_button(c: Call, a: dict[str, Any]) -> None:
     name = arg(a, "name", str).lower()
     if name == "home":
@@ -203,6 +276,7 @@ MOBILE: dict[str, dict[str, MobileMethod]] = {
         "setClipboard": m_set_clipboard,
         "pressKey": m_press_key,
         "clickGesture": m_click_gesture,
+        "scrollGesture": m_scroll_gesture,
         "longClickGesture": m_long_click_gesture,
         "acceptAlert": m_accept_alert,
         "dismissAlert": m_dismiss_alert,
@@ -227,6 +301,8 @@ MOBILE: dict[str, dict[str, MobileMethod]] = {
         "setPasteboard": m_set_pasteboard,
         "tap": m_click_gesture,
         "touchAndHold": m_touch_and_hold,
+        "scroll": m_ios_scroll,
+        "swipe": m_ios_swipe,
         "pressButton": m_press_button,
         "alert": m_alert,
         "getDeviceTime": m_device_time,
