@@ -1,6 +1,6 @@
 """Speed of the embedded virtual farm, measured over HTTP with appium-python-client.
 
-Serves the six phones of devices.yaml from one ``python -m shareflow_sim`` process (noise
+Serves the phones of devices.yaml from one ``python -m shareflow_sim`` process (noise
 off) and measures, per phone: screenshot latency cold (the first shot after the screen
 changed: a tap on Taobao's order page raises the quantity) and warm (unchanged screen), a
 find-element + click round trip and page source; then six sessions taking screenshots at
@@ -224,7 +224,7 @@ def report(
     header = ["six sessions at once", "shots/s", *(f"{n} ms" for n in names)]
     rows = [[c.label, f"{c.per_second:.1f}", *(ms(c.latencies[n]) for n in names)] for c in together]
     out += ["Six sessions taking screenshots at once (per-phone median / p90):", table(header, rows, markdown), ""]
-    header = ["farm process (six phones)", "RSS MiB", "peak RSS MiB"]
+    header = ["farm process (the pool's phones)", "RSS MiB", "peak RSS MiB"]
     rows = [[when, f"{now:.0f}", f"{peak:.0f}"] for when, (now, peak) in memory.items()]
     out += ["Memory of the farm process:", table(header, rows, markdown)]
     return "\n".join(out)
