@@ -75,12 +75,16 @@ GREY_SATURATION = 0.3  # below this a colour is a grey, turned over in dark mode
 @lru_cache(maxsize=1024)
 def dark(colour: str) -> str:
     """``colour`` (``#RRGGBB[AA]``) as a phone in dark mode draws it: a grey turned over (white ground
-    → near black, black text → light grey), a colour dimmed; translucent black (a scrim) stays."""
+    → near black, black text → light grey), a colour dimmed (a pale one more); translucent black (a
+    scrim) stays."""
     (r, g, b), alpha = rgba(colour)
     hue, light, sat = colorsys.rgb_to_hls(r / 255, g / 255, b / 255)
     if alpha < 255 and light < 0.2:
         return colour
-    light = 0.1 + 0.8 * (1 - light) if sat < GREY_SATURATION or light > 0.9 else light * 0.85
+    if sat < GREY_SATURATION or light > 0.9:
+        light = 0.1 + 0.8 * (1 - light)
+    else:  # a pale colour (a message bubble) darker still, so that light text shows on it
+        light *= 0.85 if light <= 0.55 else 0.6
     rgb = colorsys.hls_to_rgb(hue, light, sat)
     return "#" + "".join(f"{round(v * 255):02X}" for v in rgb) + (f"{alpha:02X}" if alpha < 255 else "")
 
