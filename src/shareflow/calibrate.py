@@ -51,7 +51,7 @@ from selenium.common.exceptions import WebDriverException
 
 from shareflow.apps.locators import locators
 from shareflow.artifacts import ScreenshotMode
-from shareflow.capture import trim
+from shareflow.capture import TRIM_TOLERANCE, background
 from shareflow.devices import Device, Platform
 from shareflow.errors import UsageError
 from shareflow.evidence import Evidence
@@ -153,6 +153,21 @@ def page_object_selectors(state: str, platform: str, versions: dict[str, str]) -
     return found
 
 
+def trim_bounds(crop: np.ndarray, pad: int) -> tuple[int, int, int, int]:
+    """Where :func:`shareflow.capture.trim` would cut ``crop``: x0, y0, x1, y1 inside it."""
+    differs = np.abs(crop.astype(int) - background(crop)).max(axis=2) > TRIM_TOLERANCE
+    ys, xs = np.nonzero(differs)
+    h, w = crop.shape[:2]
+    if len(xs) == 0:
+        return 0, 0, w, h
+    return (
+        max(0, int(xs.min()) - pad),
+        max(0, int(ys.min()) - pad),
+        min(w, int(xs.max()) + 1 + pad),
+        min(h, int(ys.max()) + 1 + pad),
+    )
+
+
 def _fold(text: str) -> str:
     """Text as the words of a state are looked for: width and case folded, spaces dropped (punctuation
     kept: 【淘宝】 is a message's head, 淘宝 any word of it)."""
@@ -175,7 +190,7 @@ class Recorded:
 
     state: str
     crop: np.ndarray
-    box: Box  # in the screenshot's pixels
+    box: Box  # where it was cut from the screenshot, in its pixels
     how: str
     shot: Shot
     meta: dict[str, Any]
@@ -258,14 +273,19 @@ class Calibration:
         return (best, f"words {words}") if best is not None else None
 
     # -- cutting -----------------------------------------------------------------------------------
-    def cut(self, state: str, image: np.ndarray, box: Box, density: float | None, shaped: bool) -> np.ndarray:
-        """The template of ``state`` around ``box``: shaped as the shipped template, else ``box`` trimmed."""
+    def cut(
+        self, state: str, image: np.ndarray, box: Box, density: float | None, shaped: bool
+    ) -> tuple[np.ndarray, Box]:
+        """The template of ``state`` around ``box``, and where it was cut: shaped as the shipped template, else
+        ``box`` trimmed to its content."""
         height, width = image.shape[:2]
         x, y, w, h = box
         shipped = self.shipped(state) if shaped else None
         if shipped is None:
             x0, y0 = max(0, x - PAD), max(0, y - PAD)
-            return trim(image[y0 : min(height, y + h + PAD), x0 : min(width, x + w + PAD)], PAD)
+            x1, y1 = min(width, x + w + PAD), min(height, y + h + PAD)
+            tx0, ty0, tx1, ty1 = trim_bounds(image[y0:y1, x0:x1], PAD)
+            return image[y0 + ty0 : y0 + ty1, x0 + tx0 : x0 + tx1].copy(), (x0 + tx0, y0 + ty0, tx1 - tx0, ty1 - ty0)
         if density and shipped.capture_scale:
             k = density / shipped.capture_scale
         else:
@@ -278,7 +298,8 @@ class Calibration:
         x0 = round(cx - (anchor[0] + anchor[2] / 2) * cw)
         y0 = round(cy - (anchor[1] + anchor[3] / 2) * ch)
         x0, y0 = min(max(0, x0), max(0, width - cw)), min(max(0, y0), max(0, height - ch))
-        return image[y0 : y0 + ch, x0 : x0 + cw].copy()
+        crop = image[y0 : y0 + ch, x0 : x0 + cw].copy()
+        return crop, (x0, y0, crop.shape[1], crop.shape[0])
 
     # -- recording ---------------------------------------------------------------------------------
     def shot(self, image: np.ndarray, digest: str, rect_scale: float | None = None) -> Shot:
@@ -315,7 +336,7 @@ class Calibration:
             return
         box, how = located
         self.density = screen.density or rect_scale
-        crop = self.cut(state, image.bgr, box, self.density, shaped)
+        crop, cut = self.cut(state, image.bgr, box, self.density, shaped)
         try:
             check_template(crop)
         except TemplateError as exc:
@@ -332,7 +353,7 @@ class Calibration:
             state=state,
             platform=self.platform,
         )
-        self.recorded[state] = Recorded(state, crop, box, how, shot, meta, template)
+        self.recorded[state] = Recorded(state, crop, cut, how, shot, meta, template)
         self.missed.pop(state, None)
 
     def meta(self, state: str, image: np.ndarray, density: float, how: str) -> dict[str, Any]:
@@ -471,14 +492,6 @@ def _overlap(a: Box, b: Box) -> float:
     return inter / max(1, min(a[2] * a[3], b[2] * b[3]))
 
 
-def _crop_box(recorded: Recorded) -> Box:
-    """Where the template was cut from its screenshot (found again by its pixels)."""
-    found = cv2.matchTemplate(recorded.shot.image, recorded.crop, cv2.TM_SQDIFF)
-    _, _, (x, y), _ = cv2.minMaxLoc(found)
-    h, w = recorded.crop.shape[:2]
-    return x, y, w, h
-
-
 def check(calibration: Calibration, templates: dict[str, Template], density: float | None) -> dict[str, str]:
     """Each new template finds itself and no other state's screenshot (unless the state shows there too);
     returns the states that fail, with why."""
@@ -489,14 +502,16 @@ def check(calibration: Calibration, templates: dict[str, Template], density: flo
         recorded = calibration.recorded[state]
         hint = density / template.capture_scale if density and template.capture_scale else None
         own = find(ScreenImage(recorded.shot.image), template, hint)
-        if not own.found or own.box is None or _overlap(own.box, _crop_box(recorded)) < SAME_PLACE:
+        if not own.found or own.box is None or _overlap(own.box, recorded.box) < SAME_PLACE:
             rejected[state] = f"does not find itself on its own screenshot (confidence {own.confidence:.2f})"
             continue
         for digest, shot in shots.items():
-            if digest == recorded.shot.digest or calibration.present_on(shot, state):
+            if digest == recorded.shot.digest or state in shot.present:
                 continue
             other = find(ScreenImage(shot.image), template, hint)
-            if other.found and other.box is not None and _overlap(other.box, own.box) < SAME_PLACE:
+            if not other.found or other.box is None or _overlap(other.box, own.box) >= SAME_PLACE:
+                continue  # not there, or where it is on its own screen: the same thing still shown
+            if not calibration.present_on(shot, state):
                 rejected[state] = f"also found on the screen of {', '.join(owners[digest])} (not that state)"
                 break
     return rejected
