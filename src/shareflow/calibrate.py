@@ -209,7 +209,7 @@ class Calibration:
     ask: Callable[[str, np.ndarray], Rect | None] | None = None  # interactive: the rectangle of a state shown
     recorded: dict[str, Recorded] = field(default_factory=dict)
     missed: dict[str, str] = field(default_factory=dict)  # state -> why it was not recorded (the last reason)
-    asked: set[str] = field(default_factory=set)  # states looked for (waited for or looked at)
+    asked: set[str] = field(default_factory=set)  # states waited for or looked at
     last_seen: str = ""  # the digest of the screen a state was last found on
     density: float | None = None  # the screen's pixels per dp / point (per element-rect unit when not told)
     _tried: set[tuple[str, str]] = field(default_factory=set)  # (digest, state) already tried
@@ -419,6 +419,7 @@ class CalibratingScreen(Screen):
         self, states: Sequence[str], timeout: float = 20.0, on_miss: Callable[[], object] | None = None
     ) -> tuple[str, Match]:
         self._waiting = list(states)
+        self.calibration.asked.update(states)
         try:
             return super().expect_any(states, timeout, on_miss)
         finally:
@@ -600,7 +601,7 @@ def _report(
         if state in calibration.missed:
             why = f"waited for, but not found on the phone: {calibration.missed[state]}"
         elif state in calibration.asked:
-            why = "waited for, never shown"
+            why = "waited for, never shown (the flow went another way: e.g. the link opened directly)"
         else:
             why = "not on the reporter's flow as this phone went through it"
         not_reached.append({"state": state, "why": why})
