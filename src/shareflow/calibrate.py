@@ -20,8 +20,9 @@ matches that state with the new template. A state the walk never waits for, or w
 not show (WeChat's blocked page shows only when WeChat blocks), is not reached.
 
 Once the walk is over, each new template must find itself on the screenshot it was cut from and must not
-be found on the screenshot of any other state recorded, unless the state shows there too (found there by
-element or words); a template that fails either is left out. What is left is written, with
+be found on the screenshot of any other state recorded, unless the state shows there too: at the place it
+was cut from (the voice button under the paste menu), or by its element or words; a template that fails
+either is left out. What is left is written, with
 ``calibrate-report.json``, to ``<out>/<device or profile>/<platform>/<app>-<version>/``, built in a
 temporary folder beside it and moved into place at the end: an error leaves nothing half-written.
 """
@@ -56,7 +57,7 @@ from shareflow.devices import Device, Platform
 from shareflow.errors import UsageError
 from shareflow.evidence import Evidence
 from shareflow.phone import Phone
-from shareflow.screen import Screen, StateNotReached
+from shareflow.screen import DEFAULT_TIMEOUT_S, OnMiss, Screen, StateNotReached, decode_png
 from shareflow.vision import ocr
 from shareflow.vision.match import Box, Match, ScreenImage, TemplateError, check_template, find
 from shareflow.vision.template_text import save_words
@@ -71,8 +72,7 @@ from shareflow.vision.templates import (
 from shareflow.wait import TimedOut
 
 REPORT = "calibrate-report.json"
-APPS = ("taobao", "wechat")
-PAGE_OBJECT_APPS = ("taobao", "wechat")
+APPS = ("taobao", "wechat")  # the apps the page objects drive
 PAD = 6  # pixels of margin kept around a rectangle given (as shareflow capture keeps)
 WORDS_MARGIN = 4  # pixels kept around the words, when the shipped shape is narrower than they are here
 SAME_PLACE = 0.5  # the share of a template's box a match on its own screenshot must overlap
@@ -104,6 +104,15 @@ def parse_rects(values: Sequence[str], known: Sequence[str]) -> dict[str, Rect]:
     return rects
 
 
+def screen_size(driver: webdriver.Remote) -> tuple[float, float]:
+    """The whole screen in element-rect units: the window's width, the screenshot's height (Android's window
+    leaves out the navigation bar, which taps still reach: appium/appium#13685)."""
+    window = driver.get_window_size()
+    shot = decode_png(driver.get_screenshot_as_png())
+    per_unit = shot.shape[1] / float(window["width"])
+    return float(window["width"]), round(shot.shape[0] / per_unit, 1)
+
+
 def check_rects(rects: dict[str, Rect], window: tuple[float, float]) -> None:
     """Every ``--rect`` inside the phone's screen (``window``: its size in element-rect units)."""
     width, height = window
@@ -133,7 +142,7 @@ def _selector_from_source(platform: str, text: str) -> tuple[str, str] | None:
 def page_object_selectors(state: str, platform: str, versions: dict[str, str]) -> list[tuple[str, str]]:
     """The selectors of the page objects' elements whose template is ``state`` (not a landmark beside one)."""
     found = []
-    for app in PAGE_OBJECT_APPS:
+    for app in APPS:
         entries = locators(app).data["elements"]
         for name, entry in entries.items():
             template = entry.get("template")
@@ -416,7 +425,7 @@ class CalibratingScreen(Screen):
         return match
 
     def expect_any(
-        self, states: Sequence[str], timeout: float = 20.0, on_miss: Callable[[], object] | None = None
+        self, states: Sequence[str], timeout: float = DEFAULT_TIMEOUT_S, on_miss: OnMiss = None
     ) -> tuple[str, Match]:
         self._waiting = list(states)
         self.calibration.asked.update(states)

@@ -524,8 +524,7 @@ def calibrate_command(
                 click.echo(f"shareflow: {device_name}: {exc}", err=True)
                 sys.exit(1)
             try:
-                size = driver.get_window_size()
-                cal.check_rects(given, (float(size["width"]), float(size["height"])))
+                cal.check_rects(given, cal.screen_size(driver))
             except UsageError as exc:
                 driver.quit()
                 fail(str(exc))
