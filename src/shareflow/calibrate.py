@@ -11,7 +11,7 @@ the screen holds still:
 2. by the words: the words the shipped template shows (declared, else read), read by OCR on the
    screenshot (the lowest line holding them: the newest message, the tab bar);
 3. by ``--rect STATE=x,y,w,h``, when neither finds it, the step waits for that state alone and the screen
-   changed since the last state seen;
+   changed since the last state seen (more than its status bar: the clock ticks on a screen left as it was);
 4. by asking (stdin a terminal), under the same conditions.
 
 There it cuts the new template, shaped as the shipped one (its size at this phone's density, its words
@@ -177,6 +177,19 @@ def trim_bounds(crop: np.ndarray, pad: int) -> tuple[int, int, int, int]:
     )
 
 
+STATUS_BAR = 0.06  # the top of the screen, where the clock and the status icons change by themselves
+UNCHANGED = 0.01  # the share of pixels below it that may differ on a screen that did not change
+
+
+def changed(screen: np.ndarray, before: np.ndarray | None) -> bool:
+    """Whether ``screen`` is another screen than ``before``: more than a clock or a status icon differs."""
+    if before is None or before.shape != screen.shape:
+        return True
+    top = round(screen.shape[0] * STATUS_BAR)
+    differs = np.abs(screen[top:].astype(np.int16) - before[top:]).max(axis=2) > TRIM_TOLERANCE
+    return float(differs.mean()) > UNCHANGED
+
+
 def _fold(text: str) -> str:
     """Text as the words of a state are looked for: width and case folded, spaces dropped (punctuation
     kept: 【淘宝】 is a message's head, 淘宝 any word of it)."""
@@ -219,7 +232,7 @@ class Calibration:
     recorded: dict[str, Recorded] = field(default_factory=dict)
     missed: dict[str, str] = field(default_factory=dict)  # state -> why it was not recorded (the last reason)
     asked: set[str] = field(default_factory=set)  # states waited for or looked at
-    last_seen: str = ""  # the digest of the screen a state was last found on
+    last_seen: np.ndarray | None = None  # the screen a state was last found on
     density: float | None = None  # the screen's pixels per dp / point (per element-rect unit when not told)
     _tried: set[tuple[str, str]] = field(default_factory=set)  # (digest, state) already tried
     _shots: dict[str, Shot] = field(default_factory=dict)
@@ -330,7 +343,7 @@ class Calibration:
         shot = self.shot(image.bgr, digest, rect_scale)
         located = self.by_element(state, rect_scale) or self.by_words(state, shot)
         shaped = True
-        if located is None and alone and digest != self.last_seen:
+        if located is None and alone and changed(image.bgr, self.last_seen):
             given = self.rects.get(state)
             how = "rect"
             if given is None and self.ask is not None and state not in self.recorded:
@@ -419,7 +432,7 @@ class CalibratingScreen(Screen):
             cal.try_record(self, state, screen, alone=list(self._waiting) == [state])
         match = super()._match(state, screen)
         if match.found:
-            cal.last_seen = self.digest()
+            cal.last_seen = screen.bgr
             if state in cal.recorded:
                 cal.shot(screen.bgr, self.digest()).present.add(state)
         return match

@@ -1,8 +1,9 @@
 """shareflow calibrate: a phone whose look differs from the shipped templates gets a library of its own.
 
 The farm phone here is in dark mode (devices.yaml ``skin: dark``, which only the farm reads): the shipped
-templates find none of its screens. ``shareflow calibrate`` walks the reporter's flow on it and writes a
-library; the suites then pass on it with that library. Bad input exits 2 and writes nothing.
+templates find none of its screens; and its WeChat (8.0.61) shows UiAutomator an empty node tree.
+``shareflow calibrate`` walks the reporter's flow on it and writes a library; the suites then pass on it
+with that library. Bad input exits 2 and writes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 import yaml
 from pools import close_farm, open_on_farm, pool
 
-from shareflow.calibrate import CalibrateError, asker, check_rects, parse_rects
+from shareflow.calibrate import CalibrateError, asker, changed, check_rects, parse_rects
 from shareflow.devices import load
 from shareflow.vision.match import ScreenImage, find
 from shareflow.vision.templates import TemplateLibrary, shipped_library
@@ -27,16 +28,19 @@ from shareflow.wait import until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAREFLOW = Path(sys.executable).parent / "shareflow"
+# In dark mode, and with WeChat 8.0.61, whose node tree is empty (no accessibility service): Taobao's states are
+# found by their elements, WeChat's by their words, and the chat's voice button (no element, no words) by --rect.
 NIGHT = """\
   - name: night
     platform: android
-    os_version: "12"
+    os_version: "15"
     profile: android-fhd
     endpoint: embedded
     skin: dark
     wechat: {account: wxid_night, nickname: 夜猫}
-    apps: {wechat: "8.0.16", taobao: "10.5.0"}
+    apps: {wechat: "8.0.61", taobao: "10.40.0"}
 """
+VOICE_BUTTON = "wechat/chat=10,2145,106,105"  # where android-fhd phones show it, as read off a screenshot
 QUIET = {"seed": 3, "noise": {"transition_ms": [0, 0], "promo_popup": 0, "update_dialog": 0, "notification_banner": 0}}
 ITEM = "taobao://item.taobao.com/item.htm?id=652419876401"
 # what the reporter's flow waits for on one phone, and so must be recorded
@@ -95,6 +99,7 @@ def calibrated(night: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
     out = night / "screenshots"
     argv = [str(SHAREFLOW), "calibrate", "--device", "night", "--devices", str(night / "devices.yaml")]
     argv += ["--out", str(out), "--scenario", str(night / "quiet.yaml"), "--data", str(ROOT / "tests/e2e/data.yaml")]
+    argv += ["--rect", VOICE_BUTTON]
     done = subprocess.run(argv, cwd=night, env=env(), capture_output=True, text=True, timeout=300)
     return done, out
 
@@ -116,13 +121,15 @@ def test_calibrate_records_the_reporters_flow_and_reports_what_it_did_not_reach(
     recorded = {entry["state"]: entry for entry in report["recorded"]}
     assert set(recorded) >= FLOW_STATES, report
     assert report["rejected"] == []
-    assert recorded["wechat/my_link"]["located_by"].startswith("words")  # no element shows a message's head
-    assert recorded["taobao/item"]["located_by"].startswith("element")
+    assert recorded["taobao/item"]["located_by"] == 'element new UiSelector().text("立即购买")'
+    assert recorded["wechat/paste_menu"]["located_by"] == "words 粘贴"  # WeChat's tree is empty
+    assert recorded["wechat/my_link"]["located_by"] == "words 【淘宝】"
+    assert recorded["wechat/chat"]["located_by"] == "rect 10,2145,106,105"
     not_reached = {entry["state"]: entry["why"] for entry in report["not_reached"]}
     assert "wechat/blocked" in not_reached and "never shown" in not_reached["wechat/blocked"]
     assert "taobao/clipboard_card" in not_reached
-    assert (library / "taobao-10.5.0" / "item.png").is_file()
-    assert (library / "wechat-8.0.16" / "my_link.yaml").is_file()
+    assert (library / "taobao-10.40.0" / "item.png").is_file()
+    assert (library / "wechat-8.0.61" / "my_link.yaml").is_file()
     assert not [p for p in out.rglob("*") if p.name.startswith(".")], "a temporary folder was left behind"
 
 
@@ -133,7 +140,7 @@ def test_the_phones_view_of_the_library_takes_the_calibrated_templates(
     device = load(night / "devices.yaml")[0]
     view = TemplateLibrary(out, shipped_library()).for_phone(device)
     item = view.get("android", "taobao/item")
-    assert item.path == out / "night" / "android" / "taobao-10.5.0" / "item.png"
+    assert item.path == out / "night" / "android" / "taobao-10.40.0" / "item.png"
     assert find(ScreenImage(dark_item_screen), item, 1.0).found
     # a state the walk did not reach falls back to the shipped library
     assert view.get("android", "wechat/blocked").path == shipped_library() / "android" / "wechat" / "blocked.png"
@@ -200,6 +207,19 @@ def test_asking_saves_the_screen_and_takes_a_rectangle_or_nothing(tmp_path: Path
     assert list(tmp_path.glob("wechat-chat-*.png"))
 
 
+def test_a_screen_whose_clock_ticked_has_not_changed() -> None:
+    """A --rect is taken only on a screen that changed since the last state seen: a chat list whose clock
+    ticked while its row was tapped is not yet the chat."""
+    before = np.full((2400, 1080, 3), 30, np.uint8)
+    ticked = before.copy()
+    cv2.putText(ticked, "10:01", (40, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (220, 220, 220), 3)
+    other = before.copy()
+    other[600:1800] = 200
+    assert not changed(ticked, before)
+    assert changed(other, before)
+    assert changed(before, None)
+
+
 def _write(root: Path, relative: str) -> None:
     png = root / relative
     png.parent.mkdir(parents=True, exist_ok=True)
@@ -220,10 +240,10 @@ def test_a_phone_takes_each_state_from_the_most_specific_library(tmp_path: Path)
     )
     device = load(pool_file)[0]
     for relative in (
-        "night/android/wechat-8.0.16/chat.png",  # the phone's own, for its WeChat
-        "night/android/wechat-8.0.15/send.png",  # the phone's own, for another WeChat: not taken
-        "Pixel-7/android/wechat-8.0.16/send.png",  # its model's
-        "android/wechat-8.0.16/paste_menu.png",  # that WeChat on any Android phone
+        "night/android/wechat-8.0.61/chat.png",  # the phone's own, for its WeChat
+        "night/android/wechat-8.0.60/send.png",  # the phone's own, for another WeChat: not taken
+        "Pixel-7/android/wechat-8.0.61/send.png",  # its model's
+        "android/wechat-8.0.61/paste_menu.png",  # that WeChat on any Android phone
         "android/wechat/chat.png",
         "android/wechat/send.png",
         "android/wechat/paste_menu.png",
@@ -233,9 +253,9 @@ def test_a_phone_takes_each_state_from_the_most_specific_library(tmp_path: Path)
     _write(shipped, "android/wechat/chat.png")
     library = TemplateLibrary(mine, shipped)
     view = library.for_phone(device)
-    assert view.paths("android", "wechat/chat")[0] == mine / "night/android/wechat-8.0.16/chat.png"
-    assert view.paths("android", "wechat/send")[0] == mine / "Pixel-7/android/wechat-8.0.16/send.png"
-    assert view.paths("android", "wechat/paste_menu")[0] == mine / "android/wechat-8.0.16/paste_menu.png"
+    assert view.paths("android", "wechat/chat")[0] == mine / "night/android/wechat-8.0.61/chat.png"
+    assert view.paths("android", "wechat/send")[0] == mine / "Pixel-7/android/wechat-8.0.61/send.png"
+    assert view.paths("android", "wechat/paste_menu")[0] == mine / "android/wechat-8.0.61/paste_menu.png"
     assert view.paths("android", "wechat/copy_menu")[0] == shipped / "android/wechat/copy_menu.png"
     assert library.paths("android", "wechat/chat")[0] == mine / "android/wechat/chat.png"  # no phone: the platform's
     assert library.states("android") == ["wechat/chat", "wechat/copy_menu", "wechat/paste_menu", "wechat/send"]
