@@ -14,10 +14,12 @@ the screen holds still:
    changed since the last state seen (more than its status bar: the clock ticks on a screen left as it was);
 4. by asking (stdin a terminal), under the same conditions.
 
-There it cuts the new template, shaped as the shipped one (its size at this phone's density, its words
-where the shipped template has its words), or the rectangle given as it is; from then on the walk
-matches that state with the new template. A state the walk never waits for, or waits for where it does
-not show (WeChat's blocked page shows only when WeChat blocks), is not reached.
+Nothing is recorded while a banner or a pop-up the page objects clear is up (their ``transient`` and
+``interruptions``): the wait dismisses it and looks again. There it cuts the new template, shaped as the
+shipped one (its size at this phone's density, its words where the shipped template has its words), or
+the rectangle given as it is; from then on the walk matches that state with the new template. A state the
+walk never waits for, or waits for where it does not show (WeChat's blocked page shows only when WeChat
+blocks), is not reached.
 
 Once the walk is over, each new template must find itself on the screenshot it was cut from and must not
 be found on the screenshot of any other state recorded, unless the state shows there too: at the place it
@@ -50,6 +52,7 @@ from appium import webdriver
 from appium.webdriver.common.appiumby import AppiumBy
 from selenium.common.exceptions import WebDriverException
 
+from shareflow.apps.base import INTERRUPTING_APPS
 from shareflow.apps.locators import locators
 from shareflow.artifacts import ScreenshotMode
 from shareflow.capture import TRIM_TOLERANCE, background
@@ -323,6 +326,18 @@ class Calibration:
         crop = image[y0 : y0 + ch, x0 : x0 + cw].copy()
         return crop, (x0, y0, crop.shape[1], crop.shape[0])
 
+    def interrupted(self) -> bool:
+        """Whether something the page objects clear is over the screen (a banner, a pop-up): never recorded."""
+        for app in INTERRUPTING_APPS:
+            data = locators(app).data
+            names = [*data.get("transient", []), *(entry["shown"] for entry in data.get("interruptions", []))]
+            for name in names:
+                selector = locators(app).get(name, self.platform, self.device.apps.get(app, "")).selector
+                with contextlib.suppress(WebDriverException):
+                    if selector is not None and self.driver.find_elements(*selector):
+                        return True
+        return False
+
     # -- recording ---------------------------------------------------------------------------------
     def shot(self, image: np.ndarray, digest: str, rect_scale: float | None = None) -> Shot:
         """The screenshot ``digest``; new, with the states whose elements show on it (asked of the phone now,
@@ -336,8 +351,8 @@ class Calibration:
     def try_record(self, screen: CalibratingScreen, state: str, image: ScreenImage, alone: bool) -> None:
         """Record ``state`` from ``image`` if it can be found there (see the module's steps)."""
         digest = screen.digest()
-        if (digest, state) in self._tried:
-            return
+        if (digest, state) in self._tried or self.interrupted():
+            return  # an interruption is dismissed between looks (the page objects' on_miss): look again then
         self._tried.add((digest, state))
         rect_scale = image.width / screen.window_size()[0]
         shot = self.shot(image.bgr, digest, rect_scale)
