@@ -57,7 +57,7 @@ from shareflow.apps.locators import locators
 from shareflow.artifacts import ScreenshotMode
 from shareflow.capture import TRIM_TOLERANCE, background
 from shareflow.devices import Device, Platform
-from shareflow.errors import UsageError
+from shareflow.errors import InfrastructureError, UsageError
 from shareflow.evidence import Evidence
 from shareflow.phone import Phone
 from shareflow.screen import DEFAULT_TIMEOUT_S, OnMiss, Screen, StateNotReached, decode_png
@@ -483,6 +483,11 @@ def read_data(path: Path) -> FlowData:
         raise CalibrateError(f"--data {path}: expected the suites' data (group, items.taobao.id): {exc}") from None
 
 
+# what ends the walk early, said in the report: a state or an element not shown, a check of the flow's, the
+# session or the phone failing (the library then holds what was recorded until then)
+STOPS = (StateNotReached, TimedOut, AssertionError, WebDriverException, InfrastructureError)
+
+
 def _to_chat_list(phone: Phone) -> None:
     """去微信粘贴, and WeChat back at its chat list (it comes up where it was)."""
     if phone.taobao.go_paste_in_wechat() != "wechat/chat_list":
@@ -504,7 +509,7 @@ def walk(phone: Phone, data: FlowData, say: Callable[[str], None]) -> str:
         say(f"  {name}")
         try:
             step()
-        except (StateNotReached, TimedOut, AssertionError) as exc:
+        except STOPS as exc:
             return f"stopped at '{name}': {str(exc).splitlines()[0]}"
     say("  tap the link")
     try:
@@ -517,7 +522,7 @@ def walk(phone: Phone, data: FlowData, say: Callable[[str], None]) -> str:
             taobao.buy_now()
         else:
             return f"the link opened {outcome!r}: the item and the order were not reached"
-    except (StateNotReached, TimedOut, AssertionError) as exc:
+    except STOPS as exc:
         return f"stopped after tapping the link: {str(exc).splitlines()[0]}"
     return ""
 

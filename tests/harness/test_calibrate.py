@@ -20,10 +20,10 @@ import pytest
 import yaml
 from pools import close_farm, open_on_farm, pool
 
-from shareflow.calibrate import CalibrateError, asker, changed, check_rects, parse_rects
+from shareflow.calibrate import CalibrateError, asker, changed, check_rects, library_root, parse_rects
 from shareflow.devices import load
 from shareflow.vision.match import ScreenImage, find
-from shareflow.vision.templates import TemplateLibrary, shipped_library
+from shareflow.vision.templates import TemplateLibrary, project_library, shipped_library
 from shareflow.wait import until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -260,3 +260,12 @@ def test_a_phone_takes_each_state_from_the_most_specific_library(tmp_path: Path)
     assert library.paths("android", "wechat/chat")[0] == mine / "android/wechat/chat.png"  # no phone: the platform's
     assert library.states("android") == ["wechat/chat", "wechat/copy_menu", "wechat/paste_menu", "wechat/send"]
     assert view.states("android") == library.states("android")
+    assert library_root(mine, device, per_profile=False) == mine / "night" / "android"
+    assert library_root(mine, device, per_profile=True) == mine / "Pixel-7" / "android"
+
+
+def test_the_plugin_looks_in_the_projects_own_screenshots_folder(tmp_path: Path) -> None:
+    assert project_library(tmp_path) == []
+    (tmp_path / "screenshots").mkdir()
+    assert project_library(tmp_path) == [tmp_path / "screenshots"]
+    assert project_library(ROOT) == []  # shareflow's own: the shipped library itself
