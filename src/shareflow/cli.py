@@ -465,3 +465,116 @@ def _match_batch(matcher: Matcher, batch: Path, threshold: float | None, as_json
             found["error"] = str(exc)
         click.echo(json.dumps(found) if as_json else " ".join(f"{k}={v}" for k, v in found.items()))
     return USAGE_ERROR if errors else 0
+
+
+@main.command("calibrate")
+@click.option("--device", "device_name", required=True, help="The phone of the pool to calibrate.")
+@click.option("--devices", "devices_file", default="devices.yaml", show_default=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out", default="screenshots", show_default=True, type=click.Path(path_type=Path), help="The libraries' folder."
+)
+@click.option(
+    "--rect",
+    "rects",
+    multiple=True,
+    help="STATE=x,y,w,h: where STATE shows when neither its element nor its words find it (repeatable; "
+    "pixels on Android, points on iOS).",
+)
+@click.option("--per-profile", is_flag=True, help="Write the library of the phone's profile (model), not its own.")
+@click.option("--url", help="Appium endpoint (default: the phone's; the embedded farm is started for its phones).")
+@click.option("--scenario", type=click.Path(path_type=Path), help="Scenario of the embedded farm.")
+@click.option(
+    "--data",
+    "data_file",
+    default="tests/e2e/data.yaml",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The suites' data: the Taobao item shared and the group it goes to.",
+)
+def calibrate_command(
+    device_name: str,
+    devices_file: Path,
+    out: Path,
+    rects: tuple[str, ...],
+    per_profile: bool,
+    url: str | None,
+    scenario: Path | None,
+    data_file: Path,
+) -> None:
+    """Record a template library on one phone by walking the reporter's flow on it.
+
+    At each state the flow waits for, the template is cut where the phone shows it: the element's box,
+    else the state's words read by OCR, else --rect STATE=x,y,w,h (else, in a terminal, you are asked).
+    Each new template must find itself and no other state's screen. Writes
+    OUT/<device>/<platform>/<app>-<version>/ (OUT/<profile>/... with --per-profile) and
+    calibrate-report.json, which names the states not reached. Exit 0 when the walk went through and
+    every template recorded held, 1 otherwise, 2 for bad input (nothing is written then).
+    """
+    import tempfile
+
+    from shareflow import calibrate as cal
+    from shareflow.vision.templates import TemplateLibrary, shipped_library
+
+    try:
+        pool = load(devices_file)
+    except DevicesError as exc:
+        fail(str(exc))
+    device = next((d for d in pool if d.name == device_name), None)
+    if device is None:
+        fail(f"--device {device_name}: no such phone in {devices_file} (its phones: {', '.join(d.name for d in pool)})")
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: is a file, not a folder")
+    shipped = shipped_library()
+    mine = [out] if out.is_dir() and not (shipped.is_dir() and out.samefile(shipped)) else []
+    library = TemplateLibrary(*mine, shipped)
+    states = library.states(device.platform)
+    try:
+        data = cal.read_data(data_file)
+        given = cal.parse_rects(rects, states)
+        if per_profile:
+            cal.library_root(out, device, per_profile)
+        if device.embedded and url is None:
+            launcher.check(devices_file, scenario)
+    except UsageError as exc:
+        fail(str(exc))
+    with tempfile.TemporaryDirectory(prefix="shareflow-calibrate-") as folder:
+        work = Path(folder)
+        farm = launcher.start(devices_file, scenario, work / "farm") if device.embedded and url is None else None
+        try:
+            endpoint = url or (farm.url if farm is not None else launcher.endpoint(device))
+            assert endpoint is not None
+            try:
+                driver = open_driver(device, endpoint)
+            except SessionError as exc:
+                click.echo(f"shareflow: {device_name}: {exc}", err=True)
+                sys.exit(1)
+            try:
+                cal.check_rects(given, cal.screen_size(driver))
+            except UsageError as exc:
+                driver.quit()
+                fail(str(exc))
+            ask = (
+                cal.asker(work, lambda q: str(click.prompt(q, default="", show_default=False)))
+                if sys.stdin.isatty()
+                else None
+            )
+            try:
+                with cal.calibrating_phone(device, driver, library, given, work, ask) as (phone, calibration):
+                    click.echo(f"{device_name}: walking the reporter's flow")
+                    end = cal.walk(phone, data, click.echo)
+                    result = cal.write(calibration, out, per_profile, end, states)
+            finally:
+                driver.quit()
+        finally:
+            if farm is not None:
+                farm.stop()
+    report = result.report
+    click.echo(f"wrote {result.library} ({len(report['recorded'])} templates) and {result.library / cal.REPORT}")
+    for entry in report["recorded"]:
+        click.echo(f"  recorded  {entry['state']}: {entry['located_by']}")
+    for entry in report["rejected"]:
+        click.echo(f"  rejected  {entry['state']}: {entry['why']}")
+    click.echo(f"  not reached: {', '.join(e['state'] for e in report['not_reached']) or 'none'}")
+    if report["walk"] != "completed":
+        click.echo(f"the walk {report['walk']}", err=True)
+    sys.exit(0 if result.complete else 1)

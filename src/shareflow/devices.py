@@ -72,6 +72,7 @@ class Device:
     simulator: bool = False  # iOS: an iOS Simulator rather than a real iPhone
     wda_bundle_id: str = ""  # iOS: WebDriverAgent's runner app, brought to the front to use the clipboard
     accessibility_service: bool = False  # Android: one is on (TalkBack...), which keeps WeChat's node tree filled
+    skin: str = ""  # embedded farm only: the look its virtual phone draws in (the harness never reads it)
 
     def __repr__(self) -> str:
         """The name only: capabilities may hold secrets, and reports show parameters by repr."""
@@ -278,4 +279,5 @@ def _device(entry: dict[str, Any]) -> Device:
         simulator=entry.get("simulator", False),
         wda_bundle_id=_wda_bundle_id(entry),
         accessibility_service=entry.get("accessibility_service", False),
+        skin=entry.get("skin", ""),
     )

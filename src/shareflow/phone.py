@@ -71,8 +71,10 @@ class Phone:
         screenshots: ScreenshotMode,
         floors: Path,
     ) -> Phone:
-        """``device``'s session ``driver`` wrapped for one test, its screen shooting as ``screenshots`` says."""
-        screen = Screen(driver, device.platform, templates, evidence, screenshots, density_of(driver, device.platform))
+        """``device``'s session ``driver`` wrapped for one test, its screen shooting as ``screenshots`` says and
+        taking each state's template from the most specific library ``templates`` has for it."""
+        density = density_of(driver, device.platform)
+        screen = Screen(driver, device.platform, templates.for_phone(device), evidence, screenshots, density)
         phone = cls(device, driver, screen, evidence, floors)
         screen.guard = phone.check_in_front
         return phone

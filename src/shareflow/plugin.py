@@ -61,7 +61,7 @@ from shareflow.providers import CredentialsError, report_status
 from shareflow.scheduling import PhoneScheduling
 from shareflow.screen import Screen
 from shareflow.session import SessionError, endpoint_key, open_driver, options_for
-from shareflow.vision.templates import TemplateLibrary, shipped_library
+from shareflow.vision.templates import TemplateLibrary, project_library, shipped_library
 
 POOL = pytest.StashKey["RunConfig"]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -348,7 +348,11 @@ def pytest_configure(config: pytest.Config) -> None:
         devices_file=devices_file,
         devices=devices,
         output=output,
-        templates=TemplateLibrary(*(_from_root(config, t) for t in value["--shareflow-templates"]), shipped_library()),
+        templates=TemplateLibrary(
+            *(_from_root(config, t) for t in value["--shareflow-templates"]),
+            *project_library(config.rootpath),  # shareflow calibrate's libraries
+            shipped_library(),
+        ),
         screenshot=value["--shareflow-screenshot"],
         video=value["--shareflow-video"],
         scenario=scenario,

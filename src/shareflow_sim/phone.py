@@ -65,6 +65,7 @@ class PhoneSpec:
     app_versions: dict[str, str] = field(default_factory=dict)
     simulator: bool = False  # an iOS Simulator, not a real iPhone (the clipboard rules differ)
     accessibility_service: bool = False  # Android: one is on (TalkBack...): WeChat from 8.0.61 keeps its tree
+    skin: str = "light"  # light, or dark: dark mode (grounds dark, text light)
 
 
 @dataclass
@@ -97,7 +98,7 @@ class Phone:
         self._prompt_rng = random.Random(f"notification_prompt:{farm.scenario.seed}:{spec.name}")  # ... and so
         self.asked_to_notify: set[str] = set()  # apps that asked for the notification permission (once each)
         self.lock = threading.RLock()
-        self.renderer = Renderer(self.profile)
+        self.renderer = Renderer(self.profile, dark=spec.skin == "dark")
         self.devlog = DeviceLog(self.platform, self.profile.model)
         self.apps: dict[str, App] = {app.package: app for app in installed_apps(self, spec.app_versions)}
         self.running: set[str] = set()

@@ -6,11 +6,14 @@ whole stack are cached by content signature, so a dialog or a new status bar
 over an unchanged screen only draws the layers above it; finished PNGs are
 cached too. Text is drawn in the profile's font (:mod:`shareflow_sim.fonts`;
 WenQuanYi Micro Hei unless the profile names another CJK font: a font without
-CJK glyphs would draw tofu boxes).
+CJK glyphs would draw tofu boxes). A phone in dark mode (devices.yaml ``skin:
+dark``) draws every colour of its views through :func:`dark`: greys turned
+over (white grounds dark, black text light), colours dimmed; pictures as they are.
 """
 
 from __future__ import annotations
 
+import colorsys
 import hashlib
 import re
 import struct
@@ -63,6 +66,27 @@ class _LRU(Generic[K, V]):
         if len(self._data) > self._size:
             self._data.popitem(last=False)
         return value
+
+
+# -- dark mode -------------------------------------------------------------
+GREY_SATURATION = 0.3  # below this a colour is a grey, turned over in dark mode
+
+
+@lru_cache(maxsize=1024)
+def dark(colour: str) -> str:
+    """``colour`` (``#RRGGBB[AA]``) as a phone in dark mode draws it: a grey turned over (white ground
+    → near black, black text → light grey), a colour dimmed (a pale one more); translucent black (a
+    scrim) stays."""
+    (r, g, b), alpha = rgba(colour)
+    hue, light, sat = colorsys.rgb_to_hls(r / 255, g / 255, b / 255)
+    if alpha < 255 and light < 0.2:
+        return colour
+    if sat < GREY_SATURATION or light > 0.9:
+        light = 0.1 + 0.8 * (1 - light)
+    else:  # a pale colour (a message bubble) darker still, so that light text shows on it
+        light *= 0.85 if light <= 0.55 else 0.6
+    rgb = colorsys.hls_to_rgb(hue, light, sat)
+    return "#" + "".join(f"{round(v * 255):02X}" for v in rgb) + (f"{alpha:02X}" if alpha < 255 else "")
 
 
 # -- text ------------------------------------------------------------------
@@ -226,8 +250,9 @@ PNGS = 8  # encoded screenshots kept per phone
 class Renderer:
     """Draws one phone's layers, in its profile's font; safe to share between threads."""
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, dark: bool = False) -> None:
         self.font = profile.font
+        self.dark = dark  # dark mode: every view colour through :func:`dark`
         for bold in (False, True):
             load(self.font, 16, bold)  # fail now, clearly, if the font is missing or the wrong face
         self.profile = profile
@@ -285,6 +310,10 @@ class Renderer:
         for child in node.children:
             self._node(canvas, draw, child, bound)
 
+    def _ink(self, colour: str) -> tuple[RGB, int]:
+        """A view colour as this phone draws it (its skin): ((r, g, b), alpha)."""
+        return rgba(dark(colour) if self.dark else colour)
+
     def _paint(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, node: Node, frame: Frame, clip: Box) -> None:
         x, y, w, h = frame
         st = node.style
@@ -292,7 +321,7 @@ class Renderer:
         if st.bg:
             self._fill(canvas, draw, frame, st.bg, r, clip)
         if st.border:
-            (ink, alpha), bw = rgba(st.border), max(1, round(self.scale))
+            (ink, alpha), bw = self._ink(st.border), max(1, round(self.scale))
             if r:
                 _blit(canvas, ink, x, y, _ring_mask(w, h, r, bw, alpha), clip)
             else:
@@ -311,7 +340,7 @@ class Renderer:
         self, canvas: Image.Image, draw: ImageDraw.ImageDraw, frame: Frame, colour: str, r: int, clip: Box
     ) -> None:
         x, y, w, h = frame
-        ink, alpha = rgba(colour)
+        ink, alpha = self._ink(colour)
         if alpha == 0:
             return
         if r:
@@ -340,7 +369,7 @@ class Renderer:
             px = round(side * (0.5 if len(label) < 2 else 0.34))
             self._text(canvas, label, "#FFFFFF", px, Style(bold=True, align="center"), square, clip)
         else:
-            ink, alpha = rgba(fg)
+            ink, alpha = self._ink(fg)
             _blit(canvas, ink, x, y, _faded(glyph_mask(icon, w, h), alpha), clip)
 
     def lines(self, node: Node) -> tuple[str, ...]:
@@ -367,7 +396,7 @@ class Renderer:
         step = round(px * LINE_SPACING)
         block = ascent + descent + (len(lines) - 1) * step
         top = {"top": y, "middle": y + (h - block) // 2, "bottom": y + h - block}[st.valign]
-        ink, alpha = rgba(fg)
+        ink, alpha = self._ink(fg)
         for i, line in enumerate(lines):
             if not line:
                 continue

@@ -42,6 +42,7 @@ def to_spec(device: Device, source: str) -> PhoneSpec:
         app_versions={**DEFAULT_APP_VERSIONS, **device.apps},
         simulator=device.simulator,
         accessibility_service=device.accessibility_service,
+        skin=device.skin or "light",
     )
 
 

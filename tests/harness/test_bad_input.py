@@ -67,6 +67,11 @@ def capture_case(name: str, args: tuple[str, ...], *says: str) -> Case:
     return Case(name, ("capture", *args, "--devices", "{dir}/devices.yaml"), says)
 
 
+def calibrate_case(name: str, args: tuple[str, ...], *says: str) -> Case:
+    base = ("calibrate", "--device", "droid", "--devices", "{dir}/devices.yaml", "--out", "{dir}/out")
+    return Case(name, (*base, *args), says)
+
+
 CASES = [
     # -- devices.yaml
     pool_case("pool-unknown-field", GOOD_POOL.replace("os_version", "os_versoin"), "os_versoin", "devices[0]"),
@@ -155,6 +160,12 @@ CASES = [
         ("{dir}",),
     ),
     Case("read-text-no-templates", ("read-text", "--templates", "{dir}/nowhere"), ("--templates", "nowhere")),
+    calibrate_case("calibrate-unknown-phone", ("--device", "nokia"), "--device nokia", "droid"),
+    calibrate_case("calibrate-rect-unknown-state", ("--rect", "wechat/nope=1,2,3,4"), "wechat/nope", "unknown state"),
+    calibrate_case("calibrate-rect-three-numbers", ("--rect", "wechat/chat=1,2,3"), "--rect", "wechat/chat=1,2,3"),
+    calibrate_case("calibrate-rect-no-state", ("--rect", "1,2,3,4"), "--rect", "STATE=x,y,w,h"),
+    calibrate_case("calibrate-out-a-file", ("--out", "{dir}/tiny.png"), "--out", "tiny.png"),
+    calibrate_case("calibrate-no-data", ("--data", "{dir}/nodata.yaml"), "--data", "nodata.yaml"),
     Case("unknown-command", ("summon",), ("summon",)),
 ]
 

@@ -22,7 +22,7 @@ BAD_POOL = GOOD_POOL.replace("platform: android", "platfrom: android")
 BAD_POOL_LINE = "devices.yaml:3: devices[0] (droid): field 'platfrom': unknown field"
 ALLOWED = (
     "accessibility_service, apps, capabilities, endpoint, name, os_version, platform, profile, provider, simulator, "
-    "tags, udid, uploads, wda_bundle_id, wechat"
+    "skin, tags, udid, uploads, wda_bundle_id, wechat"
 )
 BAD_SCENARIO = "seed: 7\nnoize: {promo_popup: 0}\n"
 

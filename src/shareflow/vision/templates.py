@@ -12,11 +12,25 @@ Each template has a sidecar ``<state>.yaml``::
 
 A template whose sidecar declares no ``text`` is checked by the words OCR reads
 on it, cached beside it in ``<state>.ocr.yaml`` (see :mod:`shareflow.vision.template_text`).
+
+Libraries recorded on one's own phones (``shareflow calibrate``) sit beside the
+platform folders, and a phone's templates are looked up most specific first
+(:meth:`TemplateLibrary.for_phone`), state by state::
+
+    <device>/<platform>/<app>-<version>/<state>.png    # that phone, that app version
+    <profile>/<platform>/<app>-<version>/<state>.png   # its model (devices.yaml profile), that app version
+    <platform>/<app>-<version>/<state>.png             # that app version on any phone of the platform
+    <platform>/<app>/<state>.png                       # the platform: the shipped default's layout
+
+``system`` states (iOS's paste alert) take the OS version as their version. A
+phone whose entry names no version of an app looks in ``<app>/`` at each level.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -27,6 +41,7 @@ import jsonschema
 import numpy as np
 import yaml
 
+from shareflow.devices import Device
 from shareflow.errors import UsageError
 from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError, check_template
 from shareflow.vision.template_text import words_of
@@ -186,23 +201,85 @@ def template_from(png: Path, meta: dict[str, Any], state: str = "", platform: st
     return with_read_text(template)
 
 
+FOLDER_RE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def folder_name(name: str) -> str:
+    """A device's or profile's name as a library folder: anything but letters, digits, ``_ . -`` as ``-``
+    (a profile such as "Pixel 7" → ``Pixel-7``)."""
+    return FOLDER_RE.sub("-", name).strip("-")
+
+
+def app_folder(app: str, version: str) -> str:
+    """``wechat-8.0.16``: an app's folder for one version (``wechat`` when the version is not known)."""
+    return f"{app}-{version}" if version else app
+
+
+@dataclass(frozen=True)
+class PhoneKey:
+    """What a phone's templates are looked up by: its name, its model, its platform and its app versions
+    (``system``: the OS version)."""
+
+    device: str
+    profile: str
+    versions: Mapping[str, str]
+
+    def levels(self, platform: str, app: str) -> list[Path]:
+        """The folders of ``app``'s templates on this phone, most specific first, the platform's last."""
+        folder = app_folder(app, self.versions.get(app, ""))
+        owners = [folder_name(n) for n in dict.fromkeys((self.device, self.profile)) if folder_name(n)]
+        found = [Path(owner, platform, folder) for owner in owners]
+        found += [Path(platform, folder)] if folder != app else []
+        return [*found, Path(platform, app)]
+
+
 def shipped_library() -> Path:
     """The template library installed with shareflow (the repository's ``screenshots/``, as package data)."""
     return Path(str(resources.files("shareflow").joinpath("screenshots")))
+
+
+PROJECT_LIBRARY = "screenshots"  # where shareflow calibrate writes, in the project folder
+
+
+def project_library(rootdir: Path) -> list[Path]:
+    """The project's own ``screenshots/`` (what ``shareflow calibrate`` writes), when it has one that is not
+    the shipped library itself (as in shareflow's own repository)."""
+    folder = rootdir / PROJECT_LIBRARY
+    if not folder.is_dir() or (shipped_library().is_dir() and folder.samefile(shipped_library())):
+        return []
+    return [folder]
 
 
 class TemplateLibrary:
     """Loads and caches templates from one or more folders; the first that has a state's template wins.
 
     ``TemplateLibrary(Path("mine"), shipped_library())`` looks in ``mine`` first, then in the shipped library.
+    :meth:`for_phone` gives the view of one phone: each state from the most specific library that has it
+    (the phone's own, its model's, its app version's, then the platform's), in every folder at each level.
     """
 
-    def __init__(self, *roots: Path) -> None:
+    def __init__(self, *roots: Path, phone: PhoneKey | None = None) -> None:
         if not roots:
             raise ValueError("TemplateLibrary needs at least one folder")
         self.roots = roots
+        self.phone = phone
         self._cache: dict[tuple[str, str], Template] = {}
+        self._loaded: dict[Path, Template] = {}  # by PNG: shared by the views of every phone
         self._lock = threading.Lock()
+
+    def for_phone(self, device: Device) -> TemplateLibrary:
+        """This library as ``device`` sees it (see :class:`PhoneKey`); templates loaded are shared with it."""
+        key = PhoneKey(device.name, device.profile, {**device.apps, "system": device.os_version})
+        view = TemplateLibrary(*self.roots, phone=key)
+        view._loaded, view._lock = self._loaded, self._lock
+        return view
+
+    def bases(self, platform: str, state: str) -> list[Path]:
+        """Where ``state``'s template may be (without the suffix), in the order looked in."""
+        app, _, name = state.rpartition("/")
+        if self.phone is None or not app:
+            return [root / platform / state for root in self.roots]
+        return [root / level / name for level in self.phone.levels(platform, app) for root in self.roots]
 
     @property
     def root(self) -> Path:
@@ -211,8 +288,8 @@ class TemplateLibrary:
 
     def paths(self, platform: str, state: str) -> tuple[Path, Path]:
         """The template's PNG and sidecar: in the first folder that has the PNG, else in the first folder."""
-        bases = [root / platform / state for root in self.roots]
-        base = next((b for b in bases if b.with_suffix(".png").exists()), bases[0])
+        base = next((b for b in self.bases(platform, state) if b.with_suffix(".png").exists()), None)
+        base = base or self.roots[0] / platform / state
         return base.with_suffix(".png"), base.with_suffix(".yaml")
 
     def get(self, platform: str, state: str) -> Template:
@@ -232,13 +309,20 @@ class TemplateLibrary:
             raise TemplateMissing(f"template {png} is missing ({hint})")
         if not meta_path.exists():
             raise TemplateMissing(f"template metadata {meta_path} is missing ({hint})")
-        return template_from(png, read_meta(meta_path), state, platform)
+        if png not in self._loaded:
+            self._loaded[png] = template_from(png, read_meta(meta_path), state, platform)
+        return self._loaded[png]
 
     def states(self, platform: str) -> list[str]:
-        """Every state with a template on ``platform``, in any of the folders."""
+        """Every state with a template on ``platform``, in any of the folders (at any level this view looks in)."""
         found = {
-            str(png.relative_to(root / platform).with_suffix(""))
+            f"{png.parent.name}/{png.stem}"
             for root in self.roots
-            for png in (root / platform).rglob("*.png")
+            for png in (root / platform).glob("*/*.png")
+            if "-" not in png.parent.name  # <app>-<version>/: a library of one version
         }
+        if self.phone is not None:
+            for app in {*self.phone.versions, *(state.partition("/")[0] for state in found)}:
+                for base in self.bases(platform, f"{app}/_"):
+                    found.update(f"{app}/{png.stem}" for png in base.parent.glob("*.png"))
         return sorted(found)
