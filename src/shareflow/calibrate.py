@@ -57,7 +57,7 @@ from shareflow.apps.locators import locators
 from shareflow.artifacts import ScreenshotMode
 from shareflow.capture import TRIM_TOLERANCE, background
 from shareflow.devices import Device, Platform
-from shareflow.errors import InfrastructureError, UsageError
+from shareflow.errors import DeviceSetupError, InfrastructureError, UsageError
 from shareflow.evidence import Evidence
 from shareflow.phone import Phone
 from shareflow.screen import DEFAULT_TIMEOUT_S, OnMiss, Screen, StateNotReached, decode_png
@@ -326,15 +326,20 @@ class Calibration:
         crop = image[y0 : y0 + ch, x0 : x0 + cw].copy()
         return crop, (x0, y0, crop.shape[1], crop.shape[0])
 
-    def interrupted(self) -> bool:
-        """Whether something the page objects clear is over the screen (a banner, a pop-up): never recorded."""
+    def interrupted(self, screen: Screen) -> bool:
+        """Whether something the page objects clear is over the screen (a banner, a pop-up): never recorded.
+        Found by its element, or, where the node tree hides it, by its words on the screenshot."""
         for app in INTERRUPTING_APPS:
             data = locators(app).data
             names = [*data.get("transient", []), *(entry["shown"] for entry in data.get("interruptions", []))]
             for name in names:
-                selector = locators(app).get(name, self.platform, self.device.apps.get(app, "")).selector
+                locator = locators(app).get(name, self.platform, self.device.apps.get(app, ""))
+                if locator.selector is None:
+                    if locator.words is not None and screen.words(locator.words, whole=True) is not None:
+                        return True
+                    continue
                 with contextlib.suppress(WebDriverException):
-                    if selector is not None and self.driver.find_elements(*selector):
+                    if self.driver.find_elements(*locator.selector):
                         return True
         return False
 
@@ -351,7 +356,7 @@ class Calibration:
     def try_record(self, screen: CalibratingScreen, state: str, image: ScreenImage, alone: bool) -> None:
         """Record ``state`` from ``image`` if it can be found there (see the module's steps)."""
         digest = screen.digest()
-        if (digest, state) in self._tried or self.interrupted():
+        if (digest, state) in self._tried or self.interrupted(screen):
             return  # an interruption is dismissed between looks (the page objects' on_miss): look again then
         self._tried.add((digest, state))
         rect_scale = image.width / screen.window_size()[0]
@@ -485,7 +490,7 @@ def read_data(path: Path) -> FlowData:
 
 # what ends the walk early, said in the report: a state or an element not shown, a check of the flow's, the
 # session or the phone failing (the library then holds what was recorded until then)
-STOPS = (StateNotReached, TimedOut, AssertionError, WebDriverException, InfrastructureError)
+STOPS = (StateNotReached, TimedOut, AssertionError, WebDriverException, InfrastructureError, DeviceSetupError)
 
 
 def _to_chat_list(phone: Phone) -> None:

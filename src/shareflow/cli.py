@@ -26,7 +26,7 @@ from shareflow.vision.files import Matcher, batch_case, parse_resolution, result
 from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError
 from shareflow.vision.ocr import text_agreement
 from shareflow.vision.template_text import cache_path, save_words
-from shareflow.vision.templates import TemplateLibrary, read_image, read_meta, shipped_library
+from shareflow.vision.templates import TemplateLibrary, project_library, read_image, read_meta, shipped_library
 
 USAGE_ERROR = 2
 E2E = Path("tests/e2e")
@@ -230,7 +230,8 @@ def devices_check(
     hint to turn on an accessibility service), and on iOS WebDriverAgent's runner
     bundle id. Exit 0 when every selected phone is usable; 1 when one is unreachable,
     busy, refused or not-ready (an app version differs, WeChat is signed out, its
-    tree is empty, the runner is missing); 2 for bad input.
+    tree is empty where the entry's locators need it, the runner is missing); 2 for
+    bad input.
     """
     try:
         chosen = select(load(devices_file), names, platform)
@@ -238,7 +239,8 @@ def devices_check(
             launcher.check(devices_file, None)
     except UsageError as exc:
         fail(str(exc))
-    templates = None if quick else TemplateLibrary(*template_dirs, shipped_library())
+    project = project_library(devices_file.resolve().parent)  # shareflow calibrate's libraries, as the suites use
+    templates = None if quick else TemplateLibrary(*template_dirs, *project, shipped_library())
     verdicts = reachability.check(chosen, devices_file, timeout, templates)
     click.echo("\n".join(v.as_json() for v in verdicts) if as_json else reachability.table(verdicts))
     sys.exit(0 if all(v.usable for v in verdicts) else 1)

@@ -183,12 +183,22 @@ def _check_wechat(device: Device, phone: Phone, found: Readiness) -> None:
                 f"WeChat's node tree is empty, though devices.yaml says accessibility_service: true for {device.name}"
             )
             found.hint = "check that the accessibility service (TalkBack or Appium's own) is really on"
-        else:  # usable: every step has a path by template or OCR, only slower and without the tree's proof
-            found.notes.append("WeChat's node tree is empty: its elements are found by templates and OCR")
-            found.hint = (
+        else:
+            hint = found.hint = (
                 "turn on an accessibility service (e.g. TalkBack or Appium's own) and set "
                 f"`accessibility_service: true` for {device.name}"
             )
+            if wechat.locator("chat_row", name="").selector is None:  # the entry's version's locators do without it
+                found.notes.append("WeChat's node tree is empty: its elements are found by templates and OCR")
+            else:
+                found.problems.append(
+                    f"WeChat's node tree is empty, and the locators of its version in devices.yaml "
+                    f"({device.apps.get('wechat') or 'none given'}) look in it"
+                )
+                found.hint = (
+                    hint + "; or give WeChat's version (apps: {wechat: ...}): one that hides its tree is driven by "
+                    "templates and OCR"
+                )
 
 
 def _check_runner(device: Device, phone: Phone, found: Readiness) -> None:

@@ -476,6 +476,17 @@ def test_an_empty_tree_is_usable_with_the_accessibility_hint(tmp_path: Path) -> 
     assert [cells["xiaomi-11"][k] for k in ("VERDICT", "TREE")] == [USABLE, "filled"]
 
 
+def test_an_empty_tree_where_the_locators_need_it_is_not_ready(tmp_path: Path) -> None:
+    """No WeChat version in the entry: its locators look in the tree, which is empty (a device-setup failure)."""
+    text = DEFAULT_POOL.read_text(encoding="utf-8").replace(
+        'apps: {wechat: "8.0.61", taobao: "10.40.0"}', 'apps: {taobao: "10.40.0"}'
+    )
+    result = remote_check(tmp_path, DEFAULT_POOL.read_text(encoding="utf-8"), text, "--device", "pixel-9", "--json")
+    found = verdicts(result.stdout)["pixel-9"]
+    assert (result.exit_code, found["verdict"], found["node_tree"]) == (1, "not-ready", "empty"), result.output
+    assert "give WeChat's version" in found["hint"]
+
+
 def test_with_accessibility_service_the_tree_is_filled(tmp_path: Path) -> None:
     text = DEFAULT_POOL.read_text(encoding="utf-8").replace("    tags: [empty-tree]", "    accessibility_service: true")
     result = invoke("--devices", write_pool(tmp_path, text), "--device", "pixel-9", "--json")

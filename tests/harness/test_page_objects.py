@@ -312,7 +312,8 @@ def test_with_no_node_tree_a_chat_is_opened_by_its_name_read_on_screen() -> None
     driver, screen = NoTreeDriver(), OcrScreen(["22:42", "购物分享群(10)", "李华：大家好", "王芳", "在吗？"])
     phone = SimpleNamespace(driver=driver, screen=screen, platform="android", device=EMPTY_TREE, apps={})
     assert WeChat(phone).tap("chat_row", proof="wechat/chat", timeout=1.0, name="购物分享群") == "wechat/chat"
-    assert screen.tapped == ["购物分享群(10)"] and screen.refreshes == 1
+    # a fresh screenshot for the row's name, and one for WeChat's own pop-ups, whose words are read as well
+    assert screen.tapped == ["购物分享群(10)"] and screen.refreshes == 2
     assert not any("头像" in value for value in driver.asked)  # the tree is not searched for it
 
 
@@ -339,6 +340,11 @@ class ScrollingChats:
         self._still = False
 
     # -- the driver --------------------------------------------------------------------------------------
+    @property
+    def page_source(self) -> str:
+        rows = "".join(f'<node package="com.tencent.mm" content-desc="{n}头像"/>' for n in self.names)
+        return f'<hierarchy><node package="com.tencent.mm">{rows if self.tree else ""}</node></hierarchy>'
+
     def find_elements(self, by: str, value: str) -> list[Any]:
         if not self.tree:
             return []
@@ -419,3 +425,13 @@ def test_a_chat_in_no_row_fails_naming_it_once_the_list_was_swiped_through(tree:
     with pytest.raises(ElementNotShown, match=r"no element 'chat_row' \(name='小林'\) .* in the list 'chat_list'"):
         WeChat(phone).open_chat("小林")
     assert chats.swipes == [50, 50, 50, -50, -50, -50] and chats.tapped == []
+
+
+def test_a_chat_looked_up_in_an_empty_tree_while_scrolling_is_a_device_setup_failure() -> None:
+    """No WeChat version in the entry: its locators look in the tree, which is empty — not an unrecognised screen."""
+    chats = ScrollingChats(CHATS, tree=False)
+    phone = chats_phone(chats, tree=False)
+    phone.device = Device("p9", "android", os_version="15", endpoint="embedded", apps={"taobao": "10.40"})
+    with pytest.raises(EmptyTree, match="wechat's node tree is empty"):
+        WeChat(phone).open_chat("小林")
+    assert classify(EmptyTree("")) == DEVICE_SETUP

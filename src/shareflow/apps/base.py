@@ -162,7 +162,7 @@ class PageObject:
             for entry in other.data.get("interruptions", []):
                 up = other.get(entry["shown"], self.platform, version)
                 close = other.get(entry["close"], self.platform, version)
-                button = self._close_button(up, close)
+                button = self._close_button(up, close, own=app == self.app)
                 if button is not None:
                     shown.append((f"{app}.{entry['shown']}", button))
         ahead = [pair for pair in shown if pair[0] != self._last_closed] + [
@@ -177,14 +177,16 @@ class PageObject:
                 return True
         return cleared
 
-    def _close_button(self, up: Locator, close: Locator) -> WebElement | Match | None:
+    def _close_button(self, up: Locator, close: Locator, own: bool) -> WebElement | Match | None:
         """The close button of the pop-up ``up`` when it is shown: its element, or, where the node tree
-        hides both, the close button's words read on the newest screenshot (WeChat's own pop-ups on
-        Android from 8.0.55); None when it is not shown."""
+        hides both, the close button's words read on a fresh screenshot (WeChat's own pop-ups on Android
+        from 8.0.55) — for the app of this page object only (``own``), whose waits it comes over: reading
+        the whole screen is slow. None when it is not shown."""
         if up.selector is not None and close.selector is not None:
             found = self.driver.find_elements(*up.selector)
             return self._nearest(self.driver.find_elements(*close.selector), found[0]) if found else None
-        if up.selector is None and close.selector is None and close.words is not None:
+        if own and up.selector is None and close.selector is None and close.words is not None:
+            self.screen.refresh()  # not a screenshot taken before the pop-up went
             return self.screen.words(close.words, whole=True)
         return None
 
@@ -286,7 +288,8 @@ class PageObject:
                     named = ", ".join(f"{k}={v!r}" for k, v in fmt.items())
                     raise self.not_shown(
                         f"{self.app}: no element {what!r}{f' ({named})' if named else ''} (by {how}) in the list "
-                        f"{scroll!r}: swiped through it from end to end"
+                        f"{scroll!r}: swiped through it from end to end",
+                        by_tree=what if locator.selector is not None else "",
                     )
                 way[0] = -1  # at the list's end: back towards its start
             return None
