@@ -63,7 +63,7 @@ class Verdict:
         return self.verdict == USABLE
 
     def as_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return secrets.redact(json.dumps(asdict(self), ensure_ascii=False))  # the apps' notes quote the driver
 
     def cells(self) -> tuple[str, ...]:
         """The table's row."""
