@@ -35,20 +35,14 @@ from shareflow.vision.templates import TemplateLibrary
 from shareflow_sim import scenario
 from shareflow_sim.farm import Farm
 from shareflow_sim.phone import Phone
+from shareflow_sim.scenario import NOISELESS
 from shareflow_sim.server import serve_in_thread
 from shareflow_sim.specs import load_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEM = "taobao://item.taobao.com/item.htm?id=652419876401"
 TAOBAO = {"android": "com.taobao.taobao", "ios": "com.taobao.taobao4iphone"}
-NOISE = {
-    "transition_ms": [150, 600],
-    "promo_popup": 0.0,
-    "update_dialog": 0.0,
-    "notification_prompt": 0.0,
-    "pc_login": 0.0,
-    "notification_banner": 0.0,
-}
+NOISE = {**NOISELESS, "transition_ms": [150, 600]}
 
 
 def button(phone: Phone, label: str) -> tuple[float, float]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import json
 import os
 import platform
 import statistics
@@ -34,15 +35,14 @@ from appium.options.common.base import AppiumOptions
 from appium.options.ios import XCUITestOptions
 from appium.webdriver.common.appiumby import AppiumBy
 
+from shareflow_sim.scenario import NOISELESS
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADLINE = "iphone-13"
 ITEM = "652419876401"
 TAOBAO = {"android": "com.taobao.taobao", "ios": "com.taobao.taobao4iphone"}
 APP_CAPABILITY = {"android": "appium:appPackage", "ios": "appium:bundleId"}
-QUIET = (
-    "noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0,\n"
-    "        notification_banner: 0}\n"
-)
+QUIET = f"noise: {json.dumps(NOISELESS)}\n"
 MAX_SAMPLES = 45  # the order's quantity (1..99) goes up by one per cold sample, twice over
 START_TIMEOUT_S = 30.0
 

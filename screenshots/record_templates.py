@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,22 +32,25 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow import launcher
 from shareflow.apps.locators import to_appium
-from shareflow.capture import TRIM_TOLERANCE, background, capture, screen_scale, trim
+from shareflow.capture import capture, screen_scale, trim_bounds
 from shareflow.devices import Device, load
 from shareflow.screen import decode_png
 from shareflow.session import options_for
 from shareflow.vision import ocr
 from shareflow.wait import TimedOut, until
+from shareflow_sim.scenario import NOISELESS
 
 ROOT = Path(__file__).parent
-SCENARIO = """\
+SCENARIO = (
+    """\
 seed: 11
 link_policy:
   group: {taobao: direct, tmall: direct, jd: direct}
   p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
-noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0,
-        notification_banner: 0}
-"""
+noise: """
+    + json.dumps(NOISELESS)
+    + "\n"
+)
 ITEM = "652419876401"
 GROUP = "购物分享群"
 LINKS = {
@@ -88,17 +92,6 @@ class TemplateSink:
         print(f"  {path.relative_to(self.root)}")
 
 
-def trim_bounds(crop: np.ndarray, pad: int) -> tuple[int, int, int, int]:
-    """Where :func:`shareflow.capture.trim` cuts ``crop``: x0, y0, x1, y1 inside it."""
-    differs = np.abs(crop.astype(int) - background(crop)).max(axis=2) > TRIM_TOLERANCE
-    ys, xs = np.nonzero(differs)
-    h, w = crop.shape[:2]
-    if len(xs) == 0:
-        return 0, 0, w, h
-    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
-    return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
-
-
 def crop_box(
     screen: np.ndarray,
     scales: tuple[float, float],
@@ -123,8 +116,6 @@ def crop_box(
     x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(sw, x + w + pad), min(sh, y + h + pad)
     crop = screen[y0:y1, x0:x1]
     tx0, ty0, tx1, ty1 = trim_bounds(crop, pad)
-    if (ty1 - ty0, tx1 - tx0) != trim(crop, pad).shape[:2]:
-        raise AssertionError("trim_bounds disagrees with shareflow.capture.trim")
     return (x0, y0, x1 - x0, y1 - y0), (x0 + tx0, y0 + ty0, tx1 - tx0, ty1 - ty0)
 
 

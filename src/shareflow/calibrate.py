@@ -55,7 +55,7 @@ from selenium.common.exceptions import WebDriverException
 from shareflow.apps.base import INTERRUPTING_APPS
 from shareflow.apps.locators import locators
 from shareflow.artifacts import ScreenshotMode
-from shareflow.capture import TRIM_TOLERANCE, background
+from shareflow.capture import TRIM_TOLERANCE, trim_bounds
 from shareflow.devices import Device, Platform
 from shareflow.errors import DeviceSetupError, InfrastructureError, UsageError
 from shareflow.evidence import Evidence
@@ -163,21 +163,6 @@ def page_object_selectors(state: str, platform: str, versions: dict[str, str]) -
             if locator.selector is not None and not locator.beside:
                 found.append(locator.selector)
     return found
-
-
-def trim_bounds(crop: np.ndarray, pad: int) -> tuple[int, int, int, int]:
-    """Where :func:`shareflow.capture.trim` would cut ``crop``: x0, y0, x1, y1 inside it."""
-    differs = np.abs(crop.astype(int) - background(crop)).max(axis=2) > TRIM_TOLERANCE
-    ys, xs = np.nonzero(differs)
-    h, w = crop.shape[:2]
-    if len(xs) == 0:
-        return 0, 0, w, h
-    return (
-        max(0, int(xs.min()) - pad),
-        max(0, int(ys.min()) - pad),
-        min(w, int(xs.max()) + 1 + pad),
-        min(h, int(ys.max()) + 1 + pad),
-    )
 
 
 STATUS_BAR = 0.06  # the top of the screen, where the clock and the status icons change by themselves

@@ -37,15 +37,20 @@ def background(crop: np.ndarray) -> np.ndarray:
     return colour
 
 
-def trim(crop: np.ndarray, pad: int) -> np.ndarray:
-    """Cut away a margin of the background colour, keeping ``pad`` pixels of it."""
+def trim_bounds(crop: np.ndarray, pad: int) -> tuple[int, int, int, int]:
+    """Where :func:`trim` cuts ``crop``: x0, y0, x1, y1 inside it (all of it when it is all background)."""
     differs = np.abs(crop.astype(int) - background(crop)).max(axis=2) > TRIM_TOLERANCE
     ys, xs = np.nonzero(differs)
-    if len(xs) == 0:
-        return crop
     h, w = crop.shape[:2]
-    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)
-    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)
+    if len(xs) == 0:
+        return 0, 0, w, h
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+
+
+def trim(crop: np.ndarray, pad: int) -> np.ndarray:
+    """Cut away a margin of the background colour, keeping ``pad`` pixels of it."""
+    x0, y0, x1, y1 = trim_bounds(crop, pad)
     return crop[y0:y1, x0:x1]
 
 

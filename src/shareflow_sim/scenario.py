@@ -95,6 +95,8 @@ DEFAULTS: dict[str, Any] = {
     "password_shape": "auto",
     "defects": [],
 }
+# every kind of noise off: for tests and benchmarks that look at one thing at a time (a new kind is off there too)
+NOISELESS: dict[str, Any] = {key: [0, 0] if key == "transition_ms" else 0.0 for key in DEFAULTS["noise"]}
 CLOCK_EXAMPLE = "2021-11-29T10:00:00+08:00"
 
 _RANGE = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}

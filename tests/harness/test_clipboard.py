@@ -18,20 +18,12 @@ from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.phone import IN_FRONT, Phone
 from shareflow.taopassword import parse
+from shareflow_sim.scenario import NOISELESS
 
 ITEM = "652419876401"
 TITLE = "2021冬季新款加厚羽绒服男士短款连帽外套"
 GROUP = "购物分享群"
-QUIET = {
-    "noise": {
-        "promo_popup": 0,
-        "update_dialog": 0,
-        "notification_prompt": 0,
-        "pc_login": 0,
-        "notification_banner": 0,
-        "transition_ms": [0, 0],
-    }
-}
+QUIET = {"noise": NOISELESS}
 MISSING_RUNNER = "    wda_bundle_id: com.example.NotInstalled.xctrunner\n"
 
 

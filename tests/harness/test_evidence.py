@@ -35,6 +35,7 @@ from shareflow.evidence import (
 from shareflow.screen import Screen, StateNotReached
 from shareflow.vision.match import Match
 from shareflow.vision.templates import TemplateLibrary
+from shareflow_sim.scenario import NOISELESS
 
 SCREEN_W, SCREEN_H = 540, 960
 BUTTON = (60, 600, 240, 60)  # x, y, w, h of the button on the synthetic screen
@@ -44,10 +45,7 @@ JPEG_MAGIC, PNG_MAGIC = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parents[2]
 INNER_TIMEOUT_S = 180
 FARM_POOL = pool(DROID)
-QUIET = (
-    "noise: {transition_ms: [150, 150], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0, "
-    "notification_banner: 0}\n"
-)
+QUIET = f"noise: {json.dumps({**NOISELESS, 'transition_ms': [150, 150]})}\n"
 INNER_TESTS = """
 def test_passes(phone):
     assert phone.driver.get_window_rect()["width"] > 0

@@ -9,6 +9,7 @@ the embedded farm with the template library that ships in the wheel, plus a fold
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from shareflow_sim.scenario import NOISELESS
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT_S = 900
@@ -31,7 +34,7 @@ devices:
     endpoint: embedded
     wechat: {account: wxid_droid, nickname: 安卓}
 """
-SCENARIO = "noise: {promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0, notification_banner: 0}\n"
+SCENARIO = f"noise: {json.dumps({**NOISELESS, 'transition_ms': [150, 600]})}\n"
 PHONE_TEST = """\
 def test_a_taobao_item_opens(taobao, screen):
     taobao.open_item("652419876401")

@@ -24,6 +24,7 @@ from shareflow.devices import Device
 from shareflow.keeper import SessionKeeper
 from shareflow.lease import lease
 from shareflow.plugin import auto_workers
+from shareflow_sim.scenario import NOISELESS
 
 pytest_plugins = ["pytester"]
 
@@ -210,10 +211,7 @@ def test_shareflow_run_asks_for_a_worker_per_phone_unless_told(args: tuple[str, 
 
 
 # -- runs on the embedded farm -------------------------------------------------------------------------
-QUIET = (
-    "noise: {transition_ms: [0, 0], promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0,\n"
-    "        notification_banner: 0}\n"
-)
+QUIET = f"noise: {json.dumps(NOISELESS)}\n"
 INNER_CONFTEST = """
 import json
 import os

@@ -20,12 +20,10 @@ import pytest
 from pools import APPLE, DROID, pool
 
 from shareflow import allure_report
+from shareflow_sim.scenario import NOISELESS
 
 INNER_TIMEOUT_S = 180
-SCENARIO = (
-    "seed: 3\nnoise: {promo_popup: 0, update_dialog: 0, notification_prompt: 0, pc_login: 0, notification_banner: 0, "
-    "transition_ms: [0, 0]}\n"
-)
+SCENARIO = f"seed: 3\nnoise: {json.dumps(NOISELESS)}\n"
 INNER_TESTS = """
 import os
 

@@ -25,6 +25,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from shareflow_sim import scenario
 from shareflow_sim.farm import Farm
 from shareflow_sim.phone import PhoneSpec
+from shareflow_sim.scenario import NOISELESS
 from shareflow_sim.server import serve_in_thread
 from shareflow_sim.world import CATALOG, GROUP_NAME, NPCS, Item
 
@@ -36,16 +37,7 @@ FOREGROUND = 4  # queryAppState: running in the foreground
 POLL_S = 0.05
 TIMEOUT_S = 10.0
 PROOF_S = 2.0  # how long a tap's effect may take to show before tapping again
-QUIET: dict[str, Any] = {
-    "noise": {
-        "transition_ms": [0, 0],
-        "promo_popup": 0.0,
-        "update_dialog": 0.0,
-        "notification_prompt": 0.0,
-        "pc_login": 0.0,
-        "notification_banner": 0.0,
-    }
-}
+QUIET: dict[str, Any] = {"noise": NOISELESS}
 
 APPS = {"wechat": "8.0.16", "taobao": "10.5.0"}
 ANDROID = PhoneSpec("pixel", "android", "12", "android-fhd", "emulator-5554", "wxid_axiu", "阿秀", APPS)

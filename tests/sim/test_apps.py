@@ -17,7 +17,7 @@ from shareflow_sim.apps.wechat import WeChatApp, resource_ids
 from shareflow_sim.farm import Farm
 from shareflow_sim.phone import Phone, PhoneSpec
 from shareflow_sim.profiles import PROFILES
-from shareflow_sim.scenario import from_dict
+from shareflow_sim.scenario import NOISELESS, from_dict
 from shareflow_sim.source import build
 from shareflow_sim.ui import Node
 from shareflow_sim.widgets import ignore
@@ -59,15 +59,7 @@ def make_rig(
     **scenario: Any,
 ) -> Rig:
     """A farm of phones, each named by platform (its usual profile) or by profile id."""
-    noise = {
-        "transition_ms": [0, 0],
-        "promo_popup": 0.0,
-        "update_dialog": 0.0,
-        "notification_prompt": 0.0,
-        "pc_login": 0.0,
-        "notification_banner": 0.0,
-    }
-    noise.update(scenario.pop("noise", {}))
+    noise = {**NOISELESS, **scenario.pop("noise", {})}
     specs = []
     for i, name in enumerate(phones):
         profile = PROFILES[PROFILE.get(name, name)]

@@ -47,20 +47,12 @@ from selenium.webdriver.remote.command import Command
 
 from shareflow_sim import scenario
 from shareflow_sim.farm import Farm
+from shareflow_sim.scenario import NOISELESS
 from shareflow_sim.server import serve_in_thread
 from shareflow_sim.world import Chat
 
 OpenSession = Any  # conftest's session opener: open_session(platform="android", **capabilities)
-QUIET = {
-    "noise": {
-        "transition_ms": [0, 0],
-        "promo_popup": 0,
-        "update_dialog": 0,
-        "notification_prompt": 0,
-        "pc_login": 0,
-        "notification_banner": 0,
-    }
-}
+QUIET = {"noise": NOISELESS}
 
 TAOBAO, TAOBAO_IOS = "com.taobao.taobao", "com.taobao.taobao4iphone"
 WECHAT, WECHAT_IOS = "com.tencent.mm", "com.tencent.xin"
@@ -944,14 +936,7 @@ def test_error_responses_are_w3c_shaped(open_session: OpenSession) -> None:
 # -- noise and faults -------------------------------------------------------------------------------------------------
 def test_with_noise_on_an_implicit_wait_absorbs_transitions_and_pop_ups(own_farm: Any) -> None:
     noisy = {
-        "noise": {
-            "transition_ms": [150, 400],
-            "promo_popup": 1.0,
-            "update_dialog": 0.0,
-            "notification_prompt": 0.0,
-            "pc_login": 0.0,
-            "notification_banner": 0.5,
-        },
+        "noise": {**NOISELESS, "transition_ms": [150, 400], "promo_popup": 1.0, "notification_banner": 0.5},
         "faults": {"latency_ms": [1, 10]},
     }
     with own_farm(noisy) as open_session:

@@ -30,19 +30,12 @@ from shareflow_sim import scenario
 from shareflow_sim.__main__ import main as sim_main
 from shareflow_sim.farm import Farm
 from shareflow_sim.phone import PhoneSpec
+from shareflow_sim.scenario import NOISELESS
 from shareflow_sim.server import serve_in_thread
 
 SYSTEMUI = "com.android.systemui"
 BANNER = f"{SYSTEMUI}:id/expandableNotificationRow"
-BANNERS = {
-    "noise": {
-        "transition_ms": [0, 0],
-        "promo_popup": 0.0,
-        "notification_prompt": 0.0,
-        "pc_login": 0.0,
-        "notification_banner": 1.0,
-    }
-}
+BANNERS = {"noise": {**NOISELESS, "notification_banner": 1.0}}
 
 
 def windows(driver: webdriver.Remote) -> list[str | None]:
