@@ -49,9 +49,9 @@ def trim_bounds(crop: np.ndarray, pad: int) -> tuple[int, int, int, int]:
 
 
 def trim(crop: np.ndarray, pad: int) -> np.ndarray:
-    """Cut away a margin of the background colour, keeping ``pad`` pixels of it."""
+    """Cut away a margin of the background colour, keeping ``pad`` pixels of it (the crop itself when none)."""
     x0, y0, x1, y1 = trim_bounds(crop, pad)
-    return crop[y0:y1, x0:x1]
+    return crop if (x0, y0, x1, y1) == (0, 0, crop.shape[1], crop.shape[0]) else crop[y0:y1, x0:x1]
 
 
 def screen_scale(driver: webdriver.Remote, platform: Platform, screenshot_width: int) -> tuple[float, float]:
