@@ -104,6 +104,7 @@ class Screen:
         self._image: ScreenImage | None = None  # ... decoded, once something looks at it
         self._steady = False  # whether the newest screenshot repeated the one before
         self._moving_since = 0.0  # when the screen began changing from poll to poll
+        self._shown_since = 0.0  # when the newest screenshot's pixels first showed
         self._matches: dict[str, Match] = {}  # states already matched on that screenshot
         self._lines: dict[Box | None, list[ocr.Line]] = {}  # lines of text already read on it, per region
         self.guard: Callable[[], None] | None = None  # runs before a wait gives up; may raise a better reason
@@ -117,6 +118,7 @@ class Screen:
         if self._shot is None or self._shot[0] != digest:
             if self._steady or self._shot is None:
                 self._moving_since = time.monotonic()
+            self._shown_since = time.monotonic()
             self._shot, self._image, self._matches, self._lines, self._steady = (digest, data), None, {}, {}, False
         else:
             self._steady = True
@@ -137,6 +139,10 @@ class Screen:
     def still(self) -> bool:
         """Whether the newest screenshot has the same pixels as the one before it."""
         return self._steady
+
+    def unchanged_for(self) -> float:
+        """Seconds since the newest screenshot's pixels first showed (as far as polls saw)."""
+        return time.monotonic() - self._shown_since
 
     def settled(self) -> bool:
         """Whether the newest screenshot is worth matching: it repeated, or the screen keeps changing.

@@ -18,6 +18,7 @@ from shareflow.devices import Device
 from shareflow.outcomes import DEVICE_SETUP, INFRASTRUCTURE, UNRECOGNISED_SCREEN, classify
 from shareflow.phone import AppNotInFront, Phone
 from shareflow.screen import StateNotReached
+from shareflow.vision.match import Match
 
 DROID = Device("droid", "android", os_version="12", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
 # UiAutomator2's page source: the launcher (a tree), and WeChat's window with an empty tree (8.0.61, no service)
@@ -286,6 +287,9 @@ class OcrScreen:
     def refresh(self) -> None:
         self.refreshes += 1
 
+    def unchanged_for(self) -> float:
+        return 1.0  # what it shows stands
+
     def words(self, pattern: str, region: object = None, *, whole: bool = False) -> str | None:
         assert whole
         return next((line for line in self.lines if re.fullmatch(pattern, line)), None)
@@ -323,6 +327,46 @@ def test_with_no_node_tree_a_name_only_inside_another_line_is_not_the_chat() -> 
     with pytest.raises(StateNotReached, match=r"element 'chat_row' \(by words '王芳"):
         WeChat(phone).tap("chat_row", proof="wechat/chat", timeout=0.2, name="王芳")
     assert screen.tapped == []
+
+
+class PcLoginScreen:
+    """WeChat's prompt to confirm a login of WeChat for Windows, hidden from the tree (8.0.61), over
+    Taobao's jump to WeChat; it has stood for ``stood`` seconds."""
+
+    def __init__(self, stood: float) -> None:
+        self.stood = stood
+        self.read = 0
+        self.tapped: list[str] = []
+
+    def refresh(self) -> None:
+        """Nothing changes: the prompt stands until answered."""
+
+    def unchanged_for(self) -> float:
+        return self.stood
+
+    def words(self, pattern: str, region: object = None, *, whole: bool = False) -> Match | None:
+        self.read += 1
+        lines = {"登录 Windows 微信": 1100, "登录": 2500, "取消登录": 2760}  # and where each is
+        for line, y in lines.items():
+            if re.fullmatch(pattern, line):
+                box = (600, y, 240, 60)
+                return Match(True, 0.97, box, box, 1.0, 0.0, screen_size=(1440, 3200))
+        return None
+
+    def tap(self, match: Match, *, at: tuple[float, float] = (0.5, 0.5), hold: float = 0.0) -> None:
+        self.tapped.append(match.box)
+
+
+def test_another_app_s_pop_up_hidden_from_the_tree_is_closed_by_its_words_once_it_stands() -> None:
+    """Taobao's jump to WeChat starts it cold and WeChat asks first: the Taobao page object's wait clears it."""
+    screen = PcLoginScreen(stood=0.1)
+    taobao = Taobao(fake_phone(NoTreeDriver(), screen))
+    taobao.phone.device = EMPTY_TREE
+    assert not taobao.dismiss_interruptions()  # a screen that just came: its words are not read yet (slow)
+    assert (screen.read, screen.tapped) == (0, [])
+    screen.stood = 0.6
+    assert taobao.dismiss_interruptions()
+    assert screen.tapped == [(600, 2760, 240, 60)] and screen.read == 1  # 取消登录
 
 
 class ScrollingChats:
@@ -370,6 +414,9 @@ class ScrollingChats:
 
     def still(self) -> bool:
         return self._still
+
+    def unchanged_for(self) -> float:
+        return 0.0  # the list was just swiped: no pop-up is looked for
 
     def image(self) -> Any:
         return SimpleNamespace(width=100, bgr=np.full((200, 100, 3), self.top, np.uint8))

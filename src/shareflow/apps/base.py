@@ -31,6 +31,9 @@ INTERRUPTING_APPS = ("taobao", "wechat", "system")
 LIST_SWIPE_MS = 800
 LIST_SETTLE_S = 3.0
 LIST_FIND_TIMEOUT_S = 60.0  # a search that swipes through a list may take longer than FIND_TIMEOUT_S
+# a pop-up stands until it is answered: its words (OCR, ~0.5 s a screen) are read only on a screen that
+# has not changed for this long, never on each page a flow passes through (which its wait matches first)
+POPUP_STANDS_S = 0.5
 MIDDLE_BAND = (0.25, 0.75)  # where a list with neither an element nor a band of its own is swiped
 
 
@@ -162,7 +165,7 @@ class PageObject:
             for entry in other.data.get("interruptions", []):
                 up = other.get(entry["shown"], self.platform, version)
                 close = other.get(entry["close"], self.platform, version)
-                button = self._close_button(up, close, own=app == self.app)
+                button = self._close_button(up, close)
                 if button is not None:
                     shown.append((f"{app}.{entry['shown']}", button))
         ahead = [pair for pair in shown if pair[0] != self._last_closed] + [
@@ -177,16 +180,19 @@ class PageObject:
                 return True
         return cleared
 
-    def _close_button(self, up: Locator, close: Locator, own: bool) -> WebElement | Match | None:
+    def _close_button(self, up: Locator, close: Locator) -> WebElement | Match | None:
         """The close button of the pop-up ``up`` when it is shown: its element, or, where the node tree
         hides both, the close button's words read on a fresh screenshot (WeChat's own pop-ups on Android
-        from 8.0.55) — for the app of this page object only (``own``), whose waits it comes over: reading
-        the whole screen is slow. None when it is not shown."""
+        from 8.0.55) once the screen stood still for :data:`POPUP_STANDS_S`: reading the whole screen is
+        slow, and a pop-up stands until answered. A pop-up of another app counts too: WeChat asks on a
+        cold start, which may be Taobao's jump to it. None when it is not shown (or not yet known to be)."""
         if up.selector is not None and close.selector is not None:
             found = self.driver.find_elements(*up.selector)
             return self._nearest(self.driver.find_elements(*close.selector), found[0]) if found else None
-        if own and up.selector is None and close.selector is None and close.words is not None:
+        if up.selector is None and close.selector is None and close.words is not None:
             self.screen.refresh()  # not a screenshot taken before the pop-up went
+            if self.screen.unchanged_for() < POPUP_STANDS_S:
+                return None
             return self.screen.words(close.words, whole=True)
         return None
 
