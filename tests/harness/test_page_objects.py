@@ -15,9 +15,9 @@ from shareflow.apps.base import ElementNotShown, EmptyTree
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.devices import Device
-from shareflow.outcomes import DEVICE_SETUP, INFRASTRUCTURE, UNRECOGNISED_SCREEN, classify
+from shareflow.outcomes import DEVICE_SETUP, INFRASTRUCTURE, PRODUCT, UNRECOGNISED_SCREEN, classify
 from shareflow.phone import AppNotInFront, Phone
-from shareflow.screen import StateNotReached
+from shareflow.screen import StateNotReached, WrongState
 from shareflow.vision.match import Match
 
 DROID = Device("droid", "android", os_version="12", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
@@ -482,3 +482,38 @@ def test_a_chat_looked_up_in_an_empty_tree_while_scrolling_is_a_device_setup_fai
     with pytest.raises(EmptyTree, match="wechat's node tree is empty"):
         WeChat(phone).open_chat("小林")
     assert classify(EmptyTree("")) == DEVICE_SETUP
+
+
+class ChatWithoutTemplateLink:
+    """The receiver's chat, recognised; its link message drawn unlike the template (another font, say)
+    when ``link`` is set, else absent: OCR reads the chat's lines either way."""
+
+    def __init__(self, link: bool) -> None:
+        self.lines = ["购物分享群(10)", "阿豪：大家好"] + (
+            ["【淘宝】https://e.tb.cn/h.5qUd2wnY2D?tk=PgW3YpgBWJQ"] if link else []
+        )
+
+    def expect(self, state: str, timeout: float, on_miss: object = None) -> None:
+        raise StateNotReached(f"Timed out after {timeout:g} s while waiting for screen state {state!r}")
+
+    def sees(self, state: str) -> bool:
+        return state == "wechat/chat"
+
+    def words(self, pattern: str, region: object = None, *, whole: bool = False) -> Match | None:
+        for line in self.lines:
+            if re.search(pattern, line):
+                return Match(True, 0.95, (0, 0, 10, 10), (0, 0, 10, 10), 1.0, 0.0, screen_size=(1080, 2400))
+        return None
+
+
+@pytest.mark.parametrize("link", [True, False], ids=["drawn-unlike-template", "absent"])
+def test_a_missing_link_message_is_blamed_only_when_the_chat_s_words_hold_no_link(link: bool) -> None:
+    screen = ChatWithoutTemplateLink(link)
+    phone = fake_phone(NoTreeDriver(), screen)
+    phone.name, phone.evidence = "p", SimpleNamespace(step=lambda title: contextlib.nullcontext())
+    wechat = WeChat(phone)
+    with pytest.raises(StateNotReached if link else WrongState) as raised:
+        wechat.wait_for_link(timeout=0.1)
+    assert isinstance(raised.value, WrongState) is not link
+    assert ("shows a link in its words" in str(raised.value)) is link
+    assert classify(raised.value) == (UNRECOGNISED_SCREEN if link else PRODUCT)

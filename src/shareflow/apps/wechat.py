@@ -161,17 +161,30 @@ class WeChat(PageObject):
         return True
 
     def wait_for_link(self, shown_as: str = "wechat/their_link", timeout: float = 30) -> None:
-        """Wait until a link message shows in the open chat; fail with proof when the chat shows none."""
+        """Wait until a link message shows in the open chat.
+
+        When none is recognised in time, the chat's words are read (OCR) before anything is blamed: a
+        link among them is a message drawn unlike its template (an unrecognised screen, not the
+        product's fault); the chat recognised and no link among its words read is the product's
+        failure — the message never arrived.
+        """
         with self.phone.evidence.step(f"{self.phone.name}: the link message arrives"):
             try:
                 self.screen.expect(shown_as, timeout, self.dismiss_interruptions)
             except StateNotReached as missing:
                 if not self.screen.sees("wechat/chat"):
                     raise  # not even the chat: nothing is proven
+                if self.screen.words(LINK_WORDS) is not None:
+                    raise StateNotReached(
+                        f"{missing} (the chat shows a link in its words: a message drawn unlike the template)",
+                        missing.match,
+                    ) from None
                 best = missing.match.best if missing.match else None
                 where = self.chat or "the chat"
                 raise WrongState(
-                    f"{where}: no link message arrived within {timeout:.0f} s", "wechat/chat", best
+                    f"{where}: no link message arrived within {timeout:.0f} s (none among the chat's words)",
+                    "wechat/chat",
+                    best,
                 ) from None
 
     def continue_past_interstitial(self, kind: str = "taobao") -> None:
