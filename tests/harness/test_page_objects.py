@@ -443,6 +443,16 @@ class ScrollingChats:
         """No guard: the apps' state is not what these tests look at."""
 
 
+class SwallowingChats(ScrollingChats):
+    """The same list, whose first swipe moves nothing."""
+
+    def swipe(self, x0: int, y0: int, x1: int, y1: int, duration: int) -> None:
+        if self.swipes:
+            super().swipe(x0, y0, x1, y1, duration)
+        else:
+            self.swipes.append(0)
+
+
 CHATS = ["购物分享群(10)", "王芳", "李华", "阿豪", "乐乐"]
 
 
@@ -461,8 +471,8 @@ def test_a_chat_below_the_screen_s_bottom_is_scrolled_to(tree: bool) -> None:
     WeChat(phone).open_chat("乐乐")
     assert chats.tapped == ["乐乐"] and chats.swipes == [50, 50]  # half the list each, in window units
     chats.tapped.clear()
-    WeChat(phone).open_chat("王芳")  # above, now: the list's end reached, it is swiped back
-    assert chats.tapped == ["王芳"] and chats.swipes == [50, 50, 50, -50]
+    WeChat(phone).open_chat("王芳")  # above, now: the list's end reached (twice, to be sure), it is swiped back
+    assert chats.tapped == ["王芳"] and chats.swipes == [50, 50, 50, 50, -50]
 
 
 @pytest.mark.parametrize("tree", [False, True], ids=["no-tree", "tree"])
@@ -471,7 +481,15 @@ def test_a_chat_in_no_row_fails_naming_it_once_the_list_was_swiped_through(tree:
     phone = chats_phone(chats, tree)
     with pytest.raises(ElementNotShown, match=r"no element 'chat_row' \(name='小林'\) .* in the list 'chat_list'"):
         WeChat(phone).open_chat("小林")
-    assert chats.swipes == [50, 50, 50, -50, -50, -50] and chats.tapped == []
+    assert chats.swipes == [50, 50, 50, 50, -50, -50, -50, -50] and chats.tapped == []
+
+
+@pytest.mark.parametrize("tree", [False, True], ids=["no-tree", "tree"])
+def test_a_swallowed_swipe_is_not_taken_for_the_list_s_end(tree: bool) -> None:
+    """A swipe that moved nothing (a banner caught it, a transition dropped it) is tried again."""
+    chats = SwallowingChats(CHATS, tree=tree)
+    WeChat(chats_phone(chats, tree)).open_chat("乐乐")
+    assert chats.tapped == ["乐乐"] and chats.swipes == [0, 50, 50]  # the first moved nothing
 
 
 def test_a_chat_looked_up_in_an_empty_tree_while_scrolling_is_a_device_setup_failure() -> None:

@@ -30,6 +30,7 @@ INTERRUPTING_APPS = ("taobao", "wechat", "system")
 # list does not fling far past the finger; after each, the list is given LIST_SETTLE_S to come to rest.
 LIST_SWIPE_MS = 800
 LIST_SETTLE_S = 3.0
+LIST_END_SWIPES = 2  # swipes in a row that move a list nothing: its end (one alone may have been swallowed)
 LIST_FIND_TIMEOUT_S = 60.0  # a search that swipes through a list may take longer than FIND_TIMEOUT_S
 # a pop-up stands until it is answered: its words (OCR, ~0.5 s a screen) are read only on a screen that
 # has not changed for this long, never on each page a flow passes through (which its wait matches first)
@@ -259,12 +260,13 @@ class PageObject:
 
         ``scroll`` names the list ``what`` is in: while ``what`` is not shown, the list is swiped
         (:meth:`_swipe_list`) towards its end, then back towards its start; an element of the tree counts
-        once its centre is inside the list. When the list stopped moving both ways, ``what`` is not in
-        it: :class:`ElementNotShown` at once.
+        once its centre is inside the list. When the list stopped moving both ways (:data:`LIST_END_SWIPES`
+        swipes in a row that moved nothing: a phone may swallow one), ``what`` is not in it:
+        :class:`ElementNotShown` at once.
         """
         locator = self.locator(what, **fmt)
         seen: list[Match] = []  # the template's newest candidate
-        way = [1]  # scroll: +1 while swiping towards the list's end, -1 back towards its start
+        way = [1, 0]  # scroll: +1 while swiping towards the list's end, -1 back; swipes in a row that moved nothing
 
         def tapped() -> bool | None:
             if locator.selector is not None:
@@ -289,15 +291,17 @@ class PageObject:
                     return True
             if any(self.screen.sees(state) for state in done):
                 return False
-            if scroll is not None and not self._swipe_list(scroll, way[0]):
-                if way[0] < 0:
+            if scroll is not None:
+                way[1] = 0 if self._swipe_list(scroll, way[0]) else way[1] + 1
+                if way[1] >= LIST_END_SWIPES and way[0] < 0:
                     named = ", ".join(f"{k}={v!r}" for k, v in fmt.items())
                     raise self.not_shown(
                         f"{self.app}: no element {what!r}{f' ({named})' if named else ''} (by {how}) in the list "
                         f"{scroll!r}: swiped through it from end to end",
                         by_tree=what if locator.selector is not None else "",
                     )
-                way[0] = -1  # at the list's end: back towards its start
+                if way[1] >= LIST_END_SWIPES:
+                    way[:] = [-1, 0]  # at the list's end: back towards its start
             return None
 
         def closest() -> str | None:
