@@ -598,6 +598,7 @@ def write(calibration: Calibration, out: Path, per_profile: bool, walk_end: str,
             for path in (png, png.with_suffix(".yaml"), png.with_suffix(".ocr.yaml")):
                 path.unlink(missing_ok=True)
         report = _report(calibration, root, written, rejected, walk_end, all_states)
+        report["kept"] = carry_earlier(staged, root)
         staged.mkdir(parents=True, exist_ok=True)
         (staged / REPORT).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         _move_into_place(staged, root)
@@ -648,6 +649,27 @@ def _report(
         "rejected": [{"state": s, "why": why} for s, why in sorted(rejected.items())],
         "not_reached": not_reached,
     }
+
+
+def carry_earlier(staged: Path, root: Path) -> list[dict[str, str]]:
+    """Copy into ``staged`` the templates an earlier calibration wrote to ``root`` that this one did not
+    record again (a rerun that stopped early, or that was given only some ``--rect``s, adds to the library:
+    it never loses what it did not reach). Returns them, as the report lists them."""
+    kept = []
+    for folder in (
+        sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+    ):
+        app = folder.name.partition("-")[0]
+        for png in sorted(folder.glob("*.png")):
+            target = staged / folder.name / png.name
+            if target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for path in (png, png.with_suffix(".yaml"), png.with_suffix(".ocr.yaml")):
+                if path.is_file():
+                    shutil.copy2(path, target.with_name(path.name))
+            kept.append({"state": f"{app}/{png.stem}", "file": str(png), "why": "recorded by an earlier calibration"})
+    return kept
 
 
 def _move_into_place(staged: Path, root: Path) -> None:

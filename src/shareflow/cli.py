@@ -577,6 +577,8 @@ def calibrate_command(
     for entry in report["rejected"]:
         click.echo(f"  rejected  {entry['state']}: {entry['why']}")
     click.echo(f"  not reached: {', '.join(e['state'] for e in report['not_reached']) or 'none'}")
+    if report["kept"]:
+        click.echo(f"  kept from an earlier calibration: {', '.join(e['state'] for e in report['kept'])}")
     if report["walk"] != "completed":
         click.echo(f"the walk {report['walk']}", err=True)
     sys.exit(0 if result.complete else 1)

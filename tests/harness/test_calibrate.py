@@ -20,7 +20,7 @@ import pytest
 import yaml
 from pools import close_farm, open_on_farm, pool
 
-from shareflow.calibrate import CalibrateError, asker, changed, check_rects, library_root, parse_rects
+from shareflow.calibrate import CalibrateError, asker, carry_earlier, changed, check_rects, library_root, parse_rects
 from shareflow.devices import load
 from shareflow.vision.match import ScreenImage, find
 from shareflow.vision.templates import TemplateLibrary, project_library, shipped_library
@@ -120,7 +120,7 @@ def test_calibrate_records_the_reporters_flow_and_reports_what_it_did_not_reach(
     assert report["walk"] == "completed"
     recorded = {entry["state"]: entry for entry in report["recorded"]}
     assert set(recorded) >= FLOW_STATES, report
-    assert report["rejected"] == []
+    assert report["rejected"] == [] and report["kept"] == []  # a first calibration: nothing earlier to keep
     assert recorded["taobao/item"]["located_by"] == 'element new UiSelector().text("立即购买")'
     assert recorded["wechat/paste_menu"]["located_by"] == "words 粘贴"  # WeChat's tree is empty
     assert recorded["wechat/my_link"]["located_by"] == "words 【淘宝】"
@@ -269,3 +269,21 @@ def test_the_plugin_looks_in_the_projects_own_screenshots_folder(tmp_path: Path)
     (tmp_path / "screenshots").mkdir()
     assert project_library(tmp_path) == [tmp_path / "screenshots"]
     assert project_library(ROOT) == []  # shareflow's own: the shipped library itself
+
+
+def test_a_rerun_keeps_the_templates_it_did_not_record_again(tmp_path: Path) -> None:
+    """A calibration that stopped early, or that was given one --rect, adds to the library: it loses nothing."""
+    root, staged = tmp_path / "screenshots" / "night" / "android", tmp_path / ".calibrate-1" / "night" / "android"
+    for folder, names in ((root / "wechat-8.0.61", ["chat", "my_link"]), (staged / "wechat-8.0.61", ["chat"])):
+        folder.mkdir(parents=True)
+        for name in names:
+            for suffix in (".png", ".yaml", ".ocr.yaml"):
+                (folder / f"{name}{suffix}").write_text(f"{folder.parent.parent.parent.name} {name}")
+    (root / "taobao-10.40.0").mkdir()
+    (root / "taobao-10.40.0" / "item.png").write_text("earlier item")
+    kept = carry_earlier(staged, root)
+    assert [entry["state"] for entry in kept] == ["taobao/item", "wechat/my_link"]
+    assert (staged / "wechat-8.0.61" / "chat.png").read_text() == ".calibrate-1 chat"  # this run's, not the earlier
+    assert (staged / "wechat-8.0.61" / "my_link.ocr.yaml").read_text() == "screenshots my_link"
+    assert (staged / "taobao-10.40.0" / "item.png").read_text() == "earlier item"
+    assert carry_earlier(staged, tmp_path / "none") == []  # a first calibration keeps nothing
