@@ -34,11 +34,16 @@ IOS_ONLY = ("simulator", "wda_bundle_id")
 # The apps a share flow drives, in the order it opens them: the first uploaded one is a cloud session's app
 UPLOAD_ORDER = ("taobao", "wechat")
 # The id of an app uploaded to each cloud, as its upload API answers it (checked on load):
-# BrowserStack's app_url (docs: app-automate/appium/upload-app-from-filesystem, "bs://f7c874f2..."),
+# BrowserStack's app_url (docs: app-automate/appium/upload-app-from-filesystem, "bs://f7c874f2..."), or the
+# custom_id given to the upload, or its shareable_id "<user>/<custom_id>" (docs: app-automate/appium/set-up-tests/
+# specify-app: "app ... <app_url> or <custom_id> or <shareable_id>"),
 # Sauce Labs' App Storage (docs.saucelabs.com/mobile-apps/app-storage: storage:filename=<file>,
 # storage:<file id>; real devices also install from a URL), LambdaTest's app_url (lt://APP10160...).
 UPLOAD_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
-    "browserstack": (re.compile(r"bs://[A-Za-z0-9]+"), "bs://<hash> from BrowserStack's app upload"),
+    "browserstack": (
+        re.compile(r"bs://[A-Za-z0-9]+|[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)?"),
+        "bs://<hash> from BrowserStack's app upload, its custom_id or its shareable_id <user>/<custom_id>",
+    ),
     "saucelabs": (
         re.compile(r"storage:(filename=\S+|[0-9a-fA-F-]{8,})|https?://\S+"),
         "storage:filename=<file>, storage:<file id> or an https:// URL",

@@ -242,6 +242,13 @@ def test_one_upload_is_the_app_with_no_other_apps(env: None, tmp_path: Path, pro
     assert f"{prefix}otherApps" not in block
 
 
+def test_browserstack_takes_an_upload_s_custom_id_or_shareable_id(env: None, tmp_path: Path) -> None:
+    """BrowserStack's app capability takes "<app_url> or <custom_id> or <shareable_id>" (its specify-app docs)."""
+    [device] = load(cloud_pool(tmp_path, "browserstack", "{taobao: TaobaoApp-10.40, wechat: qa-team/WeChat_8.0.61}"))
+    caps = sent(device)
+    assert (caps["appium:app"], caps["appium:otherApps"]) == ("TaobaoApp-10.40", ["qa-team/WeChat_8.0.61"])
+
+
 @pytest.mark.parametrize("provider", EXPECTED)
 def test_without_uploads_nothing_is_installed_or_reset(env: None, provider: str) -> None:
     caps = sent(replace(PIXEL, provider=provider))
@@ -263,7 +270,8 @@ def test_without_uploads_nothing_is_installed_or_reset(env: None, provider: str)
             "browserstack",
             "{taobao: bs://f7c874f2, wechat: lt://APP1016}",
             "field 'uploads.wechat': 'lt://APP1016' is a lambdatest upload id, not a browserstack upload id "
-            "(expected bs://<hash> from BrowserStack's app upload)",
+            "(expected bs://<hash> from BrowserStack's app upload, its custom_id or its shareable_id "
+            "<user>/<custom_id>)",
         ),
         (
             "lambdatest",
