@@ -37,7 +37,6 @@ from shareflow.screen import StateNotReached
 from shareflow.vision.templates import TemplateLibrary
 
 SIGNED_IN_TIMEOUT_S = 15.0
-CHAT_LIST = "wechat/chat_list"
 NOT_INSTALLED = 0  # mobile: queryAppState
 VERSION_NAME_RE = re.compile(r"^\s*versionName=(\S+)", re.MULTILINE)
 SHELL_HINT = "start Appium with --allow-insecure uiautomator2:adb_shell to read it"
@@ -159,9 +158,7 @@ def inspect(device: Device, phone: Phone) -> Readiness:
 def _check_wechat(device: Device, phone: Phone, found: Readiness) -> None:
     wechat = phone.wechat
     try:
-        wechat.reset()
-        phone.driver.execute_script("mobile: activateApp", wechat.locators.app_id(phone.platform))
-        phone.screen.expect(CHAT_LIST, SIGNED_IN_TIMEOUT_S, wechat.dismiss_interruptions)  # a prompt on a cold start
+        wechat.open(SIGNED_IN_TIMEOUT_S)
         found.wechat_signed_in = True
     except StateNotReached:
         found.wechat_signed_in = False

@@ -198,10 +198,8 @@ class Screen:
         do not see (iOS 17's paste alert), a link inside a message.
         """
         image = self.image()
-        x, y, w, h = region if region is not None else (0, 0, image.width, image.height)
-        if region not in self._lines:  # read once per screenshot and region
-            self._lines[region] = ocr.find_lines(image.bgr[y : y + h, x : x + w])
-        for line in self._lines[region]:
+        x, y, _, _ = region if region is not None else (0, 0, image.width, image.height)
+        for line in self.lines(region):
             words = line.words.strip()
             found = re.fullmatch(pattern, words) if whole else re.search(pattern, words)
             if found is None:
@@ -212,6 +210,15 @@ class Screen:
             box = (x + round(start), y + ly, max(1, round(end - start)), lh)
             return Match(True, round(line.score, 4), box, box, 1.0, 0.0, screen_size=(image.width, image.height))
         return None
+
+    def lines(self, region: Box | None = None) -> list[ocr.Line]:
+        """The lines of text OCR reads in ``region`` of the newest screenshot (all of it by default), top to
+        bottom, their boxes in the region's pixels; read once per screenshot and region."""
+        if region not in self._lines:
+            image = self.image()
+            x, y, w, h = region if region is not None else (0, 0, image.width, image.height)
+            self._lines[region] = ocr.find_lines(image.bgr[y : y + h, x : x + w])
+        return self._lines[region]
 
     def sees(self, state: str) -> bool:
         """Whether ``state`` is on screen right now (no waiting)."""

@@ -290,9 +290,13 @@ class OcrScreen:
     def unchanged_for(self) -> float:
         return 1.0  # what it shows stands
 
+    def screenshot(self) -> Any:
+        return SimpleNamespace(width=1080, height=2400)
+
     def words(self, pattern: str, region: object = None, *, whole: bool = False) -> str | None:
         assert whole
-        return next((line for line in self.lines if re.fullmatch(pattern, line)), None)
+        shown = self.tapped[-1:] if region is not None else self.lines  # the open chat's title bar, or the list
+        return next((line for line in shown if re.fullmatch(pattern, line)), None)
 
     def tap(self, line: str, *, at: tuple[float, float] = (0.5, 0.5), hold: float = 0.0) -> None:
         self.tapped.append(line)
@@ -424,14 +428,25 @@ class ScrollingChats:
     def window_size(self) -> tuple[float, float]:
         return 100.0, 200.0
 
+    def screenshot(self) -> Any:
+        self.refresh()
+        return SimpleNamespace(width=100, height=200)
+
+    def lines(self, region: object = None) -> list[Any]:
+        return [SimpleNamespace(words=self.title())]
+
+    def title(self) -> str:
+        """What the open chat's title bar shows: the name of the row tapped last."""
+        return self.tapped[-1] if self.tapped else ""
+
     def words(self, pattern: str, region: object = None, *, whole: bool = False) -> str | None:
-        shown = self.names[self.top : self.top + self.shown]
+        shown = [self.title()] if region is not None else self.names[self.top : self.top + self.shown]
         return next((line for line in shown if re.fullmatch(pattern, line)), None)
 
     def tap(self, line: str, *, at: tuple[float, float] = (0.5, 0.5), hold: float = 0.0) -> None:
         self.tapped.append(line)
 
-    def expect_any(self, states: list[str], timeout: float, on_miss: object = None) -> tuple[str, None]:
+    def expect_any(self, states: list[str], timeout: float = 1.0, on_miss: object = None) -> tuple[str, None]:
         if not self.tapped:
             raise StateNotReached(f"Timed out after {timeout:g} s while waiting for screen state {states[0]!r}")
         return states[0], None
@@ -441,6 +456,21 @@ class ScrollingChats:
 
     def give_up(self) -> None:
         """No guard: the apps' state is not what these tests look at."""
+
+
+class ResortingChats(ScrollingChats):
+    """The same list; a group message comes in as the first row is tapped: the group moves to the top
+    under the tap, and opens instead."""
+
+    def tap(self, line: str, *, at: tuple[float, float] = (0.5, 0.5), hold: float = 0.0) -> None:
+        self.tapped.append(line if self.tapped else CHATS[0])
+
+    def find_elements(self, by: str, value: str) -> list[Any]:
+        found = super().find_elements(by, value)
+        if not self.tapped:
+            for row in found:
+                row.click = lambda: self.tapped.append(CHATS[0])
+        return found
 
 
 class SwallowingChats(ScrollingChats):
@@ -482,6 +512,21 @@ def test_a_chat_in_no_row_fails_naming_it_once_the_list_was_swiped_through(tree:
     with pytest.raises(ElementNotShown, match=r"no element 'chat_row' \(name='小林'\) .* in the list 'chat_list'"):
         WeChat(phone).open_chat("小林")
     assert chats.swipes == [50, 50, 50, 50, -50, -50, -50, -50] and chats.tapped == []
+
+
+@pytest.mark.parametrize("tree", [False, True], ids=["no-tree", "tree"])
+def test_a_chat_that_opened_instead_of_the_one_tapped_is_left_and_the_row_tapped_again(tree: bool) -> None:
+    chats = ResortingChats(CHATS, tree=tree)
+    WeChat(chats_phone(chats, tree)).open_chat("王芳")
+    assert chats.tapped == ["购物分享群(10)", "王芳"]  # the group's title read first: back, and the row again
+
+
+def test_a_chat_that_never_opens_fails_naming_what_its_title_bar_reads() -> None:
+    chats = ResortingChats(CHATS, tree=True)
+    chats.title = lambda: "购物分享群(10)"  # type: ignore[method-assign]
+    with pytest.raises(StateNotReached, match=r"the chat '王芳' \(its title\)\. Closest: the title bar reads 购物分享群"):
+        WeChat(chats_phone(chats, True)).open_chat("王芳")
+    assert classify(StateNotReached("")) == UNRECOGNISED_SCREEN  # not the product's failure
 
 
 @pytest.mark.parametrize("tree", [False, True], ids=["no-tree", "tree"])

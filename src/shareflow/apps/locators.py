@@ -101,7 +101,7 @@ class Locator:
     template: str | None  # template state to fall back to
     words: str | None = None  # else the text it shows: a regular expression its whole line matches (OCR)
     at: tuple[float, float] = (0.5, 0.5)  # where to tap the template's match, as fractions of its box
-    band: tuple[float, float] | None = None  # a list's place where the tree hides it: [top, bottom] of the window
+    band: tuple[float, float] | None = None  # [top, bottom] of the window: a hidden list's place, or its words
 
     @property
     def beside(self) -> bool:

@@ -12,6 +12,7 @@ from shareflow.vision.match import Match
 from shareflow.wait import TimedOut, tap_until, until
 
 LONG_PRESS_S = 0.8
+TITLE_S = 1.5  # how long an open chat's title is read before another chat is taken to be open
 CHAT_QUIET_S = 1.0  # longer than a message takes from one phone to the others (the virtual farm: 0.3 s)
 QUIET_TIMEOUT_S = 5.0  # how long to wait for a chat to hold still before tapping a bubble anyway
 # a Tao password's link as OCR reads it (http:// or https://, m.tb.cn or e.tb.cn, or the host alone when the
@@ -41,12 +42,12 @@ class WeChat(PageObject):
         """The open chat's floor (held across the run's workers); nothing for a chat not opened by name."""
         return self.phone.chat_floor(self.chat) if self.chat else nullcontext()
 
-    def open(self) -> None:
-        """Start WeChat afresh: it comes up at its chat list."""
+    def open(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        """Start WeChat afresh: it comes up at its chat list (past a prompt of its cold start)."""
         with self.phone.evidence.step(f"{self.phone.name}: open WeChat"):
             self.reset()
             self.driver.execute_script("mobile: activateApp", self.locators.app_id(self.platform))
-            self.screen.expect("wechat/chat_list", on_miss=self.dismiss_interruptions)
+            self.screen.expect("wechat/chat_list", timeout, self.dismiss_interruptions)
 
     def back_to_chat_list(self) -> None:
         """Leave whatever WeChat shows (a chat, its browser) for the chat list."""
@@ -66,8 +67,41 @@ class WeChat(PageObject):
         or, with no node tree, its name read on the screen. A row out of view is scrolled to: the list is
         swiped (its element, or with no tree a band of the screen) until the row shows or the list ends."""
         with self.phone.evidence.step(f"{self.phone.name}: open the chat {name}"):
-            self.tap("chat_row", proof="wechat/chat", scroll="chat_list", name=name)
+
+            def tap(attempt: int) -> bool:
+                if attempt:  # another chat opened: a new message moved it to the top under the tap
+                    self.back_to_chat_list()
+                self.tap("chat_row", proof="wechat/chat", scroll="chat_list", name=name)
+                return True
+
+            tap_until(tap, lambda seconds: self._titled(name, seconds), TAP_TRIES, patience=TITLE_S, timeout=TITLE_S)
         self.chat = name
+
+    def _titled(self, name: str, seconds: float) -> bool:
+        """Wait until the open chat's title bar reads ``name`` (OCR, in the ``chat_title`` locator's band):
+        a row tapped as the list re-sorts opens another chat. Raises :class:`StateNotReached` naming what
+        the title bar reads instead."""
+        locator = self.locator("chat_title", name=name)
+        top, bottom = locator.band or (0.0, 1.0)
+        words = locator.words or ""
+        region: list[tuple[int, int, int, int]] = []
+
+        def titled() -> bool | None:
+            image = self.screen.screenshot()
+            region[:] = [(0, round(image.height * top), image.width, round(image.height * (bottom - top)))]
+            return True if self.screen.words(words, region[0], whole=True) is not None else None
+
+        def closest() -> str:
+            read = [line.words for line in self.screen.lines(region[0])] if region else []
+            return f"the title bar reads {' / '.join(read) or 'nothing'}"
+
+        return until(
+            titled,
+            what=f"wechat: the chat {name!r} (its title)",
+            timeout=seconds,
+            closest=closest,
+            fail=StateNotReached,
+        )
 
     def paste_and_send(self, proof: str = "wechat/my_link") -> str:
         """Long-press the input, 粘贴, 发送; wait until ``proof`` (our message) shows.

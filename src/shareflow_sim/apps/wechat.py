@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from shareflow_sim import widgets as w
 from shareflow_sim.apps import web
 from shareflow_sim.apps.base import App, Screen
-from shareflow_sim.ui import Layer, Node, Rect, Style
+from shareflow_sim.ui import Action, Layer, Node, Rect, Style
 from shareflow_sim.widgets import Choice, Kit, NavAction, Tab, Target
 from shareflow_sim.world import URL_RE, Chat, Item, Message, link_kind
 
@@ -386,17 +386,7 @@ class WeChatApp(App):
             "#FFFFFF",
             [
                 k.image(Rect(k.w / 2 - 40, k.h * 0.28, 80, 80), f"appicon:{GREEN}:微信"),
-                k.button(
-                    Rect(24, k.bottom - 88, bw, 48),
-                    "登录",
-                    w.ignore,
-                    key="wechat.login.login",
-                    bg=GREEN,
-                    fg="#FFFFFF",
-                    size=17,
-                    bold=True,
-                    radius=8,
-                ),
+                self._sign_in_button(Rect(24, k.bottom - 88, bw, 48), w.ignore, "wechat.login.login"),
                 k.button(
                     Rect(40 + bw, k.bottom - 88, bw, 48),
                     "注册",
@@ -410,6 +400,10 @@ class WeChatApp(App):
                 ),
             ],
         )
+
+    def _sign_in_button(self, frame: Rect, on_tap: Action, key: str) -> Node:
+        """WeChat's green 登录 button: its sign-in page's, and its prompt to sign in WeChat for Windows'."""
+        return self.kit.button(frame, "登录", on_tap, key=key, bg=GREEN, fg="#FFFFFF", size=17, bold=True, radius=8)
 
     def _pc_login_page(self) -> Node:
         """WeChat for Windows asks to sign in (someone chose 登录 on a PC): a green 登录 button with
@@ -429,16 +423,8 @@ class WeChatApp(App):
                     bold=True,
                     align="center",
                 ),
-                k.button(
-                    Rect(k.w / 2 - 92, k.bottom - 160, 184, 48),
-                    "登录",
-                    self._pc_login,
-                    key="wechat.pc_login.login",
-                    bg=GREEN,
-                    fg="#FFFFFF",
-                    size=17,
-                    bold=True,
-                    radius=8,
+                self._sign_in_button(
+                    Rect(k.w / 2 - 92, k.bottom - 160, 184, 48), self._pc_login, "wechat.pc_login.login"
                 ),
                 k.button(
                     Rect(k.w / 2 - 92, k.bottom - 96, 184, 40),
