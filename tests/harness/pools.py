@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,11 @@ def pool(*entries: str) -> str:
 
 
 def open_on_farm(
-    folder: Path, devices: str, scenario: dict[str, Any], name: str = "quiet"
+    folder: Path, devices: str, scenario: dict[str, Any], name: str = "quiet", only: Collection[str] = ()
 ) -> tuple[launcher.EmbeddedFarm, dict[str, Phone]]:
     """An embedded farm of ``devices`` (a devices.yaml text) playing ``scenario`` (written as ``<name>.yaml``),
-    started under ``folder``, and a phone of each platform opened on it (screenshots on, no video)."""
+    started under ``folder``, and a phone of each platform opened on it (screenshots on, no video) — or,
+    with ``only``, the phones of those names, by name (the others are on the farm, never opened)."""
     pool_file = folder / "devices.yaml"
     pool_file.write_text(devices, encoding="utf-8")
     scenario_file = folder / f"{name}.yaml"
@@ -54,8 +56,9 @@ def open_on_farm(
     farm = launcher.start(pool_file, scenario_file, folder / "farm")
     library = TemplateLibrary(shipped_library())
     phones = {
-        d.platform: open_phone(d, farm.url, library, Evidence(folder / d.name), "on", "off", folder)
+        d.name if only else d.platform: open_phone(d, farm.url, library, Evidence(folder / d.name), "on", "off", folder)
         for d in load(pool_file)
+        if not only or d.name in only
     }
     return farm, phones
 

@@ -524,7 +524,9 @@ def test_a_chat_that_opened_instead_of_the_one_tapped_is_left_and_the_row_tapped
 def test_a_chat_that_never_opens_fails_naming_what_its_title_bar_reads() -> None:
     chats = ResortingChats(CHATS, tree=True)
     chats.title = lambda: "购物分享群(10)"  # type: ignore[method-assign]
-    with pytest.raises(StateNotReached, match=r"the chat '王芳' \(its title\)\. Closest: the title bar reads 购物分享群"):
+    with pytest.raises(
+        StateNotReached, match=r"the chat '王芳' \(its title\)\. Closest: the title bar reads 购物分享群"
+    ):
         WeChat(chats_phone(chats, True)).open_chat("王芳")
     assert classify(StateNotReached("")) == UNRECOGNISED_SCREEN  # not the product's failure
 

@@ -6,15 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import yaml
+from pools import close_farm, open_on_farm
 
-from shareflow import launcher
 from shareflow.apps.base import ElementNotShown
 from shareflow.apps.wechat import WeChat
-from shareflow.devices import load
-from shareflow.evidence import Evidence
-from shareflow.phone import Phone, open_phone
-from shareflow.vision.templates import TemplateLibrary, shipped_library
+from shareflow.phone import Phone
 
 QUIET = {"seed": 3, "noise": {"transition_ms": [0, 0], "promo_popup": 0.0, "notification_banner": 0.0}}
 # The first two phones' chats with each other are the oldest of each: the bottom rows of their chat lists,
@@ -47,23 +43,12 @@ OTHER = {"small-iphone": "小林", "no-tree": "甜甜"}
 
 @pytest.fixture(scope="module")
 def phones(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Phone]]:
-    folder = tmp_path_factory.mktemp("scroll")
-    pool_file, scenario_file = folder / "devices.yaml", folder / "quiet.yaml"
-    pool_file.write_text("devices:\n" + PHONES + "".join(FRIEND.format(i=i) for i in range(7)), encoding="utf-8")
-    scenario_file.write_text(yaml.safe_dump(QUIET), encoding="utf-8")
-    farm = launcher.start(pool_file, scenario_file, folder / "farm")
-    library = TemplateLibrary(shipped_library())
-    opened = {
-        d.name: open_phone(d, farm.url, library, Evidence(folder / d.name), "on", "off", folder)
-        for d in load(pool_file)
-        if d.name in OTHER
-    }
+    pool = "devices:\n" + PHONES + "".join(FRIEND.format(i=i) for i in range(7))
+    farm, opened = open_on_farm(tmp_path_factory.mktemp("scroll"), pool, QUIET, only=OTHER)
     try:
         yield opened
     finally:
-        for phone in opened.values():
-            phone.close()
-        farm.stop()
+        close_farm(farm, opened)
 
 
 @pytest.mark.parametrize("name", ["small-iphone", "no-tree"])
