@@ -99,6 +99,7 @@ class WeChat(PageObject):
             titled,
             what=f"wechat: the chat {name!r} (its title)",
             timeout=seconds,
+            between=self.dismiss_interruptions,  # a banner drops in over the title bar
             closest=closest,
             fail=StateNotReached,
         )
