@@ -275,6 +275,9 @@ class NoTreeDriver:
         self.asked.append(value)
         return []
 
+    def execute_script(self, script: str, args: dict[str, str]) -> int:
+        return 4  # mobile: queryAppState: the app asked about is in front
+
 
 class OcrScreen:
     """A screen whose text is read by OCR, line by line; a tap on a line opens the chat."""
@@ -361,14 +364,28 @@ class PcLoginScreen:
         self.tapped.append(match.box)
 
 
+class FrontDriver(NoTreeDriver):
+    """An empty tree; ``front`` is the app in front (mobile: queryAppState: 4 in front, 3 in the background)."""
+
+    def __init__(self, front: str) -> None:
+        super().__init__()
+        self.front = front
+
+    def execute_script(self, script: str, args: dict[str, str]) -> int:
+        assert script == "mobile: queryAppState"
+        return 4 if args["appId"] == self.front else 3
+
+
 def test_another_app_s_pop_up_hidden_from_the_tree_is_closed_by_its_words_once_it_stands() -> None:
     """Taobao's jump to WeChat starts it cold and WeChat asks first: the Taobao page object's wait clears it."""
-    screen = PcLoginScreen(stood=0.1)
-    taobao = Taobao(fake_phone(NoTreeDriver(), screen))
+    screen, driver = PcLoginScreen(stood=0.1), FrontDriver("com.taobao.taobao")
+    taobao = Taobao(fake_phone(driver, screen))
     taobao.phone.device = EMPTY_TREE
     assert not taobao.dismiss_interruptions()  # a screen that just came: its words are not read yet (slow)
-    assert (screen.read, screen.tapped) == (0, [])
     screen.stood = 0.6
+    assert not taobao.dismiss_interruptions()  # it stands, but WeChat is not in front: not WeChat's pop-up
+    assert (screen.read, screen.tapped) == (0, [])
+    driver.front = "com.tencent.mm"
     assert taobao.dismiss_interruptions()
     assert screen.tapped == [(600, 2760, 240, 60)] and screen.read == 1  # 取消登录
 

@@ -14,7 +14,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow.apps.locators import Locator, locators
 from shareflow.errors import DeviceSetupError
-from shareflow.phone import Phone
+from shareflow.phone import IN_FRONT, Phone
 from shareflow.screen import StateNotReached
 from shareflow.vision.match import Match
 from shareflow.wait import TimedOut, tap_until, until
@@ -166,7 +166,7 @@ class PageObject:
             for entry in other.data.get("interruptions", []):
                 up = other.get(entry["shown"], self.platform, version)
                 close = other.get(entry["close"], self.platform, version)
-                button = self._close_button(up, close)
+                button = self._close_button(up, close, app)
                 if button is not None:
                     shown.append((f"{app}.{entry['shown']}", button))
         ahead = [pair for pair in shown if pair[0] != self._last_closed] + [
@@ -181,21 +181,31 @@ class PageObject:
                 return True
         return cleared
 
-    def _close_button(self, up: Locator, close: Locator) -> WebElement | Match | None:
+    def _close_button(self, up: Locator, close: Locator, app: str) -> WebElement | Match | None:
         """The close button of the pop-up ``up`` when it is shown: its element, or, where the node tree
         hides both, the close button's words read on a fresh screenshot (WeChat's own pop-ups on Android
         from 8.0.55) once the screen stood still for :data:`POPUP_STANDS_S`: reading the whole screen is
-        slow, and a pop-up stands until answered. A pop-up of another app counts too: WeChat asks on a
-        cold start, which may be Taobao's jump to it. None when it is not shown (or not yet known to be)."""
+        slow, and a pop-up stands until answered — and only while its ``app`` is in front. A pop-up of
+        another app than this page object's counts too: WeChat asks on a cold start, which may be Taobao's
+        jump to it. None when it is not shown (or not yet known to be)."""
         if up.selector is not None and close.selector is not None:
             found = self.driver.find_elements(*up.selector)
             return self._nearest(self.driver.find_elements(*close.selector), found[0]) if found else None
         if up.selector is None and close.selector is None and close.words is not None:
             self.screen.refresh()  # not a screenshot taken before the pop-up went
-            if self.screen.unchanged_for() < POPUP_STANDS_S:
+            if self.screen.unchanged_for() < POPUP_STANDS_S or not self._in_front(app):
                 return None
             return self.screen.words(close.words, whole=True)
         return None
+
+    def _in_front(self, app: str) -> bool:
+        """Whether ``app`` is in front (``mobile: queryAppState``, both drivers); True when the session cannot tell."""
+        try:
+            return bool(
+                self.driver.execute_script("mobile: queryAppState", locators(app).app_id(self.platform)) == IN_FRONT
+            )
+        except WebDriverException:
+            return True
 
     @staticmethod
     def _nearest(buttons: Sequence[WebElement], shown: WebElement) -> WebElement | None:
