@@ -97,3 +97,17 @@ def test_wechat_from_8_0_61_on_android_finds_the_chat_row_and_input_with_no_node
     assert box.at[0] > 1  # right of the voice button, in the input box
     assert wechat.get("chat_row", "android", "8.0.56", name="小明").selector is not None
     assert wechat.get("chat_input", "ios", "8.0.61").selector is not None
+
+
+def test_a_pattern_selector_matches_its_placeholders_literally() -> None:
+    """``text_matches`` / ``label_matches`` are regular expressions: a chat named ``a.b(1)`` is that name only."""
+    wechat = locators("wechat")
+    assert wechat.get("chat_title", "android", "8.0.16", name="a.b(1)").selector == (
+        "-android uiautomator",
+        'new UiSelector().textMatches("a\\\\.b\\\\(1\\\\)(?:[(（]\\\\d+[)）])?")',
+    )
+    assert wechat.get("chat_title", "ios", "8.0.16", name="a.b").selector == (
+        "-ios predicate string",
+        'label MATCHES "a\\\\.b(?:[(（]\\\\d+[)）])?"',
+    )
+    assert wechat.get("chat_title", "android", "8.0.56", name="x").selector is None  # the tree hides its text

@@ -414,6 +414,10 @@ class ScrollingChats:
         if not self.tree:
             return []
         x, y, w, h = self.LIST
+        if "textMatches(" in value:  # the open chat's title, in the title bar
+            pattern = value.split('"')[1].replace("\\\\", "\\")
+            titled = re.fullmatch(pattern, self.title())
+            return [SimpleNamespace(rect={"x": 30, "y": 10, "width": 40, "height": 10})] if titled else []
         if "scrollable(true)" in value:
             return [SimpleNamespace(rect={"x": x, "y": y, "width": w, "height": h})]
         found = []

@@ -371,7 +371,11 @@ class PageObject:
             with contextlib.suppress(StaleElementReferenceException, NoSuchElementException):
                 r = found[-1].rect
                 return float(r["x"]), float(r["y"]), float(r["width"]), float(r["height"])
-        top, bottom = locator.band or MIDDLE_BAND
+        return self._band_area(locator.band or MIDDLE_BAND)
+
+    def _band_area(self, band: tuple[float, float]) -> tuple[float, float, float, float]:
+        """A band of the window (``[top, bottom]``, fractions of its height) in window units (x, y, width, height)."""
+        top, bottom = band
         width, height = self.screen.window_size()
         return 0.0, height * top, width, height * (bottom - top)
 

@@ -33,6 +33,7 @@ from shareflow.errors import UsageError
 ANDROID_KEYS = {
     "text": "text",
     "text_contains": "textContains",
+    "text_matches": "textMatches",
     "desc": "description",
     "desc_contains": "descriptionContains",
     "id": "resourceId",
@@ -41,9 +42,11 @@ ANDROID_KEYS = {
     "scrollable": "scrollable",
 }
 ANDROID_FLAGS = {"scrollable"}  # UiSelector methods that take a boolean, not a string
+PATTERNS = {"text_matches", "label_matches"}  # keys whose value is a regular expression: placeholders escaped
 IOS_KEYS = {
     "label": ("label", "=="),
     "label_contains": ("label", "CONTAINS"),
+    "label_matches": ("label", "MATCHES"),
     "type": ("type", "=="),
     "name": ("name", "=="),
 }
@@ -143,7 +146,11 @@ class AppLocators:
                     selector = by_platform[what]
         resolved = None
         if selector is not None:
-            filled = {k: str(v).lower() if isinstance(v, bool) else str(v).format(**fmt) for k, v in selector.items()}
+            literal = {k: re.escape(v) for k, v in fmt.items()}
+            filled = {
+                k: str(v).lower() if isinstance(v, bool) else str(v).format(**(literal if k in PATTERNS else fmt))
+                for k, v in selector.items()
+            }
             resolved = to_appium(platform, filled)
         template, words = entry.get("template"), entry.get("words")
         x, y = entry.get("at", (0.5, 0.5))

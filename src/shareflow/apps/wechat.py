@@ -78,21 +78,29 @@ class WeChat(PageObject):
         self.chat = name
 
     def _titled(self, name: str, seconds: float) -> bool:
-        """Wait until the open chat's title bar reads ``name`` (OCR, in the ``chat_title`` locator's band):
-        a row tapped as the list re-sorts opens another chat. Raises :class:`StateNotReached` naming what
-        the title bar reads instead."""
+        """Wait until the open chat's title bar reads ``name`` (the ``chat_title`` locator: its element inside
+        its band, else its words read there by OCR): a row tapped as the list re-sorts opens another chat.
+        Raises :class:`StateNotReached` naming what the title bar reads instead."""
         locator = self.locator("chat_title", name=name)
         top, bottom = locator.band or (0.0, 1.0)
         words = locator.words or ""
         region: list[tuple[int, int, int, int]] = []
 
         def titled() -> bool | None:
+            if locator.selector is not None:  # the tree has the title: an element of that text in the title bar
+                area = self._band_area((top, bottom))
+                return (
+                    True if any(self._inside(e, area) for e in self.driver.find_elements(*locator.selector)) else None
+                )
             image = self.screen.screenshot()
             region[:] = [(0, round(image.height * top), image.width, round(image.height * (bottom - top)))]
             return True if self.screen.words(words, region[0], whole=True) is not None else None
 
         def closest() -> str:
-            read = [line.words for line in self.screen.lines(region[0])] if region else []
+            if not region:  # looked for in the tree: read it now
+                image = self.screen.screenshot()
+                region[:] = [(0, round(image.height * top), image.width, round(image.height * (bottom - top)))]
+            read = [line.words for line in self.screen.lines(region[0])]
             return f"the title bar reads {' / '.join(read) or 'nothing'}"
 
         return until(
