@@ -160,10 +160,15 @@ def _check_wechat(device: Device, phone: Phone, found: Readiness) -> None:
     try:
         wechat.open(SIGNED_IN_TIMEOUT_S)
         found.wechat_signed_in = True
-    except StateNotReached:
+    except StateNotReached as missing:
+        if not wechat.signed_out():  # neither page recognised: whether it is signed in is not known
+            found.problems.append(
+                f"WeChat's chat list did not show within {SIGNED_IN_TIMEOUT_S:g} s, nor its sign-in page: {missing}"
+            )
+            return
         found.wechat_signed_in = False
         found.problems.append(
-            f"WeChat is not signed in: its chat list did not show within {SIGNED_IN_TIMEOUT_S:g} s "
+            f"WeChat is not signed in: it shows its sign-in page (注册 / 登录), not its chat list "
             f"(sign in {device.wechat_account or 'the account'} on the phone)"
         )
     except (WebDriverException, InfrastructureError, HTTPError) as exc:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import click
@@ -15,9 +16,11 @@ import pytest
 from appium import webdriver
 from click.testing import CliRunner
 
-from shareflow import cli, launcher, reachability
+from shareflow import cli, launcher, reachability, readiness
 from shareflow.devices import Device, load
 from shareflow.reachability import BUSY, REFUSED, UNREACHABLE, USABLE, grid_occupancy
+from shareflow.readiness import Readiness
+from shareflow.screen import StateNotReached
 from shareflow.session import options_for
 
 POOL = """\
@@ -545,7 +548,8 @@ def test_wechat_signed_out_is_not_ready(tmp_path: Path) -> None:
     apple = table_cells(result.stdout)["apple"]
     assert (apple["VERDICT"], apple["WECHAT"]) == ("not-ready", "signed-out")
     assert apple["DETAIL"].startswith(
-        "WeChat is not signed in: its chat list did not show within 15 s (sign in wxid_apple on the phone)"
+        "WeChat is not signed in: it shows its sign-in page (注册 / 登录), not its chat list "
+        "(sign in wxid_apple on the phone)"
     )
 
 
@@ -557,3 +561,30 @@ def test_a_simulator_cannot_list_its_apps(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     note = verdicts(result.stdout)["apple"]["apps"]["taobao"]["note"]
     assert note.startswith("unknown: mobile: listApps: ") and "only be performed on a real device" in note
+
+
+def test_wechat_signed_out_is_told_by_its_sign_in_page_s_words_where_its_tree_is_empty(tmp_path: Path) -> None:
+    """WeChat 8.0.61 on Android shows UiAutomator2 no tree: its sign-in page's 注册 is read on the screen."""
+    pool = with_apps(POOL.format(endpoint="embedded"), "droid", '{wechat: "8.0.61"}')
+    served = pool.replace("    wechat: {account: wxid_droid, nickname: 安卓}\n", "")
+    result = remote_check(tmp_path, served, pool, "--device", "droid")
+    assert result.exit_code == 1, result.output
+    droid = table_cells(result.stdout)["droid"]
+    assert (droid["VERDICT"], droid["WECHAT"]) == ("not-ready", "signed-out")
+
+
+def test_a_wechat_showing_neither_its_chat_list_nor_its_sign_in_page_is_not_called_signed_out() -> None:
+    """Not ready (the suites need the chat list), but whether it is signed in is not known: nothing proves it."""
+
+    def open_(timeout: float) -> None:
+        raise StateNotReached("Timed out after 15 s while waiting for screen state 'wechat/chat_list'")
+
+    phone = SimpleNamespace(wechat=SimpleNamespace(open=open_, signed_out=lambda: False))
+    device = Device("droid", "android", os_version="12", endpoint="embedded")
+    found = Readiness()
+    readiness._check_wechat(device, phone, found)  # type: ignore[arg-type]
+    assert found.wechat_signed_in is None
+    assert found.problems == [
+        "WeChat's chat list did not show within 15 s, nor its sign-in page: Timed out after 15 s while waiting "
+        "for screen state 'wechat/chat_list'"
+    ]

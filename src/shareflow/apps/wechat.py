@@ -49,6 +49,15 @@ class WeChat(PageObject):
             self.driver.execute_script("mobile: activateApp", self.locators.app_id(self.platform))
             self.screen.expect("wechat/chat_list", timeout, self.dismiss_interruptions)
 
+    def signed_out(self) -> bool:
+        """Whether WeChat shows the page it opens at when signed out: its 注册 button (the ``sign_up`` locator),
+        in the tree, else its words read on a fresh screenshot."""
+        locator = self.locator("sign_up")
+        if locator.selector is not None:
+            return bool(self.driver.find_elements(*locator.selector))
+        self.screen.refresh()
+        return locator.words is not None and self.screen.words(locator.words, whole=True) is not None
+
     def back_to_chat_list(self) -> None:
         """Leave whatever WeChat shows (a chat, its browser) for the chat list."""
         with self.phone.evidence.step(f"{self.phone.name}: back to the chat list"):
