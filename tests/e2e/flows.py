@@ -30,19 +30,23 @@ class Data:
     items: dict[str, Item]
 
 
-def share_item_into_chat(phone: Phone, item: Item, chat: str) -> str:
-    """Open ``item`` in Taobao, share it to WeChat and send it into ``chat``; returns the password.
+def share_item_and_tap_link(phone: Phone, item: Item, chat: str) -> str:
+    """Open ``item`` in Taobao, share it to WeChat, send it into ``chat`` and tap its link; returns the
+    outcome shown.
 
-    When the phone did not let the clipboard be read, the password is the message sent, checked then
-    ("" when the node tree hides that too).
+    The chat's floor is held from the post to the tap, so no other phone's post pushes ours off the
+    screen in between. When the phone did not let the clipboard be read, the password is the message
+    sent, checked then ("" when the node tree hides that too).
     """
     password = share_item_to_wechat(phone, item)
-    phone.wechat.open_chat(chat)
-    sent = phone.wechat.paste_and_send()
-    if not password and sent:
-        check_password(sent, item, "the message sent")
-        return sent
-    return password
+    wechat = phone.wechat
+    wechat.open_chat(chat)
+    with wechat.floor():
+        sent = wechat.paste_and_send()
+        if not password and sent:
+            check_password(sent, item, "the message sent")
+            password = sent
+        return wechat.tap_link("taobao", host=link_host(password))
 
 
 def share_item_to_wechat(phone: Phone, item: Item) -> str:
@@ -80,12 +84,6 @@ def link_host(password: str) -> str:
     parsed = parse(password)
     assert parsed is not None and parsed.url, f"the Tao password has no link to tap: {password!r}"
     return urlsplit(parsed.url).hostname or ""
-
-
-def open_link_and_buy(phone: Phone, item: Item, expected: str, password: str, shown_as: str = "wechat/my_link") -> None:
-    """Tap the Tao password's link: it must open as expected, land on ``item`` and reach the order."""
-    outcome = phone.wechat.tap_link("taobao", host=link_host(password), shown_as=shown_as)
-    buy_from_link(phone, item, expected, outcome)
 
 
 def buy_from_link(phone: Phone, item: Item, expected: str, outcome: str) -> None:

@@ -24,8 +24,9 @@ def _check(phone, item, expected: str, record_link_outcome, scene: str, chat: st
     wechat.open()
     wechat.open_chat(chat)
     clipboard.write(phone, item.url)
-    wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
-    observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
+    with wechat.floor():  # no other phone's post pushes ours off the screen before it is tapped
+        wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
+        observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
     record_link_outcome(phone, expected, observed)
     assert observed == expected, f"a {kind} link in a {scene} chat opened {observed!r}; expected {expected!r}"
 

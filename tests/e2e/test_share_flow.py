@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import allure
 import pytest
-from flows import open_link_and_buy, share_item_into_chat
+from flows import buy_from_link, share_item_and_tap_link
 
 
 @allure.epic("Share flows")
@@ -15,8 +15,8 @@ from flows import open_link_and_buy, share_item_into_chat
 @pytest.mark.group
 @pytest.mark.link("taobao")
 def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
-    password = share_item_into_chat(phone, item, data.group)
-    open_link_and_buy(phone, item, expectations.of(scene, link_kind), password)
+    outcome = share_item_and_tap_link(phone, item, data.group)
+    buy_from_link(phone, item, expectations.of(scene, link_kind), outcome)
 
 
 @allure.epic("Share flows")
@@ -27,5 +27,5 @@ def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expect
 @pytest.mark.p2p
 @pytest.mark.link("taobao")
 def test_p2p_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
-    password = share_item_into_chat(phone, item, data.friend)
-    open_link_and_buy(phone, item, expectations.of(scene, link_kind), password)
+    outcome = share_item_and_tap_link(phone, item, data.friend)
+    buy_from_link(phone, item, expectations.of(scene, link_kind), outcome)

@@ -334,3 +334,16 @@ def test_capture_caches_the_words_so_loading_reads_nothing(
     template = load(tmp_path)
     assert (template.text, template.text_source) == (WORDS, "read")
     assert len(reads) == 1  # once, by capture
+
+
+@pytest.mark.parametrize(
+    ("cpus", "workers", "expected"),
+    [(2, None, 2), (2, "6", 1), (8, "2", 4), (2, "2", 1), (1, "3", 1)],
+)
+def test_ocr_shares_the_cpus_among_the_runs_workers(monkeypatch, cpus, workers, expected) -> None:
+    monkeypatch.setattr(ocr.os, "sched_getaffinity", lambda _pid: set(range(cpus)))
+    if workers is None:
+        monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+    else:
+        monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", workers)
+    assert ocr.threads() == expected

@@ -38,8 +38,12 @@ class WeChat(PageObject):
     app = "wechat"
     chat = ""  # the chat opened by name, whose floor posting and tapping by place take
 
-    def _floor(self) -> AbstractContextManager[None]:
-        """The open chat's floor (held across the run's workers); nothing for a chat not opened by name."""
+    def floor(self) -> AbstractContextManager[None]:
+        """The open chat's floor (held across the run's workers); nothing for a chat not opened by name.
+
+        Hold it from a post to the tap of that post: in a busy group, other phones' posts would push ours
+        off the screen between the two.
+        """
         return self.phone.chat_floor(self.chat) if self.chat else nullcontext()
 
     def open(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
@@ -133,7 +137,7 @@ class WeChat(PageObject):
             self.tap("paste", proof="wechat/send")
             pasted = self.element("chat_input")
             message = pasted.text if pasted is not None else ""
-            with self._floor():
+            with self.floor():
                 self.tap("send", proof=proof)
             return message
 
@@ -204,7 +208,7 @@ class WeChat(PageObject):
 
     def _tap_newest(self, state: str) -> bool:
         """Tap the newest message shown as ``state``, holding the chat's floor; False when there is none."""
-        with self._floor():
+        with self.floor():
             newest = self._newest(state)
             link = self.screen.words_after(newest, LINK_WORDS, MESSAGE_LINES) if newest is not None else None
             if link is None:
@@ -251,7 +255,7 @@ class WeChat(PageObject):
 
     def copy_newest_message(self, shown_as: str = "wechat/their_link") -> None:
         """Long-press the newest message shown as ``shown_as`` and 复制 its text."""
-        with self.phone.evidence.step(f"{self.phone.name}: copy the message"), self._floor():
+        with self.phone.evidence.step(f"{self.phone.name}: copy the message"), self.floor():
             newest = self._newest(shown_as)
             if newest is None:
                 raise self.not_shown(f"wechat: no {shown_as!r} on screen")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.util
+import os
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -44,7 +45,17 @@ def _engine() -> Any:
 
     # RapidOCR's default enlarges an image's short side to 736 px before detection: slow on a small
     # template, and its words then come out in pieces
-    return RapidOCR(det_limit_type="max", det_limit_side_len=DETECTION_SIDE)
+    return RapidOCR(det_limit_type="max", det_limit_side_len=DETECTION_SIDE, intra_op_num_threads=threads())
+
+
+def threads() -> int:
+    """ONNX Runtime's threads in this process: the machine's CPUs shared out among the run's pytest-xdist
+    workers, at least one. Its default, a thread per CPU in every process, makes workers fight over the
+    cores: three processes reading a 1080×2340 screen at once took 5.2 s a read so, 3.3 s with a thread
+    each (benchmarks/README.md)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    return max(1, cpus // max(1, workers))
 
 
 @functools.cache
