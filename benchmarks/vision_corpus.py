@@ -131,10 +131,11 @@ MIX_POSITIVES = 0.85  # share of positives in the positive-heavy mix
 class Spec:
     """A state's target in the view tree and how its near misses are made.
 
-    ``find``: the text the target starts with (its part inside the template), or its
-    accessibility label when ``by="desc"``; ``subs``: one-character changes (old, new) of
-    that text; ``colour`` (``colour_ios`` on iOS, when given) flips the colour state of
-    ``scope`` (the target, its tab, or its backdrop: the nearest opaque ancestor);
+    ``find``: the text the target starts with (its part inside the template), or what its
+    accessibility label starts with when ``by="desc"`` (Taobao's pop-up × is 关闭按钮 on Android,
+    关闭 on iOS); ``subs``: one-character changes (old, new) of that text; ``colour`` (``colour_ios``
+    on iOS, when given) flips the colour state of ``scope`` (the target, its tab, or its backdrop: the
+    nearest opaque ancestor);
     ``remove``: what the neighbour case takes away (target, tab, message, or a farm defect);
     ``siblings``: states of the same layout that a careless matcher confuses with this one.
     """
@@ -234,14 +235,14 @@ SPECS: dict[str, Spec] = {
     ),
     "wechat/send": Spec("发送", subs=(("送", "选"), ("发", "友")), siblings=("wechat/continue", "wechat/chat")),
     "wechat/my_link": Spec(
-        "【淘宝】https://m.tb.cn",
+        "【淘宝】",  # the head every Tao password with a link starts with (its template); its link varies
         subs=LINK_SUBS,
         colour={BUBBLE: WHITE},
         remove="message",
         siblings=("wechat/their_link",),
     ),
     "wechat/their_link": Spec(
-        "【淘宝】https://m.tb.cn",
+        "【淘宝】",  # the head every Tao password with a link starts with (its template); its link varies
         subs=LINK_SUBS,
         colour={WHITE: BUBBLE},
         remove="message",
@@ -481,7 +482,7 @@ def look(node: Node) -> tuple[object, ...]:
 
 
 def selected_by(spec: Spec, node: Node) -> bool:
-    return node.desc == spec.find if spec.by == "desc" else subtree_text(node).startswith(spec.find)
+    return (node.desc or "").startswith(spec.find) if spec.by == "desc" else subtree_text(node).startswith(spec.find)
 
 
 def fingerprint(spec: Spec, placed: Placed) -> tuple[object, ...]:

@@ -41,17 +41,15 @@ from shareflow.wait import TimedOut, until
 from shareflow_sim.scenario import NOISELESS
 
 ROOT = Path(__file__).parent
-SCENARIO = (
-    """\
+SCENARIO_HEAD = """\
 seed: 11
 link_policy:
   group: {taobao: direct, tmall: direct, jd: direct}
   p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
-noise: """
-    + json.dumps(NOISELESS)
-    + "\n"
-)
+"""
+SCENARIO = SCENARIO_HEAD + "noise: " + json.dumps(NOISELESS) + "\n"
 ITEM = "652419876401"
+TAO_HOST = "tb.cn"  # in every Tao password's link: m.tb.cn or e.tb.cn, by the phone's Taobao version
 GROUP = "购物分享群"
 LINKS = {
     "taobao": "https://item.taobao.com/item.htm?id=652419876401",
@@ -283,8 +281,8 @@ def walk_share(w: Walker, group: str) -> None:
     w.el(w.t("粘贴")).click()
     w.grab("wechat/send", w.t("发送"), inner=(34, 20))
     w.el(w.t("发送")).click()
-    w.link_template("wechat/my_link", "m.tb.cn")
-    w.newest_link("m.tb.cn").click()
+    w.link_template("wechat/my_link", TAO_HOST)
+    w.newest_link(TAO_HOST).click()
     w.grab("wechat/h5_taobao", w.t("打开淘宝App"))
     w.el(w.t("打开淘宝App")).click()
     w.el(w.t("立即购买")).click()
@@ -306,7 +304,7 @@ def walk_outcomes(w: Walker, group: str, partner: str) -> None:
     w.newest_link("item.m.jd.com").click()
     w.grab("wechat/copy_to_browser", w.t("如需浏览", contains=True), inner=(120, 22), anchor="topleft")
     w.send_text(partner, "https://m.tb.cn/h.AbCdEfG?tk=AbCdEfGhJkL")
-    w.newest_link("m.tb.cn").click()
+    w.newest_link(TAO_HOST).click()
     w.grab("wechat/interstitial", w.t("非微信官方网页", contains=True), inner=(110, 22), anchor="topleft")
     w.grab("wechat/continue", w.t("继续访问"), inner=(68, 22))
 
@@ -317,8 +315,8 @@ def walk_receiver(w: Walker, group: str, sender: str) -> None:
     w.d.execute_script("mobile: activateApp", w.app("wechat"))
     w.el(w.d_(f"{group}头像")).click()
     w.el(w.d_(f"{sender}头像"))  # the other phone's message has arrived
-    w.link_template("wechat/their_link", "m.tb.cn")
-    w.long_press(w.newest_link("m.tb.cn"))
+    w.link_template("wechat/their_link", TAO_HOST)
+    w.long_press(w.newest_link(TAO_HOST))
     w.grab("wechat/copy_menu", w.t("复制"), inner=(36, 20))
     w.el(w.t("复制")).click()
     w.d.execute_script("mobile: activateApp", w.app("taobao"))
@@ -345,9 +343,9 @@ def walk_order_disabled(w: Walker) -> None:
     w.grab("taobao/order_submit_disabled", w.t("提交订单"), inner=(64, 24))
 
 
-PASSES = {  # a farm scenario each, and the states walked in it
+PASSES = {  # a farm scenario each, and the states walked in it (promo: Taobao's pop-up over every page)
     "quiet": SCENARIO,
-    "promo": SCENARIO.replace("promo_popup: 0", "promo_popup: 1"),  # Taobao's pop-up over every page
+    "promo": SCENARIO_HEAD + "noise: " + json.dumps({**NOISELESS, "promo_popup": 1.0}) + "\n",
     "defects": SCENARIO + "defects: [submit_order_disabled]\n",
 }
 

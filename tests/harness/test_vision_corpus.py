@@ -109,3 +109,16 @@ def test_the_mix_holds_every_positive_and_a_seeded_few_negatives() -> None:
     again = [dict(c) for c in cases]
     vc.mark_mix(again, seed=7)
     assert [c["mix"] for c in again] == [c["mix"] for c in cases]
+
+
+@pytest.mark.parametrize(
+    ("walk_pass", "promo", "defects"),
+    [("quiet", 0, None), ("promo", 1, None), ("defects", 0, ["submit_order_disabled"])],
+)
+def test_each_walk_pass_sets_up_the_farm_it_needs(walk_pass: str, promo: float, defects: list[str] | None) -> None:
+    """The promo pass's pop-up over every page, the defects pass's disabled 提交订单, the rest noiseless
+    (the promo pass once asked for its pop-up by text the noiseless scenario no longer holds, and got none)."""
+    scenario = vc.quiet_scenario(walk_pass)
+    assert scenario.noise.promo_popup == promo
+    assert scenario.noise.notification_banner == 0 and scenario.noise.transition_ms == (0, 0)
+    assert yaml.safe_load(vc.rt.PASSES[walk_pass]).get("defects") == defects

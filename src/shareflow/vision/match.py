@@ -210,7 +210,7 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
     resolution guides the search, and without either every phone scale is searched.
     """
     started = time.perf_counter()
-    threshold, mask, text, text_box = template.threshold, template.mask, template.text, template.text_box
+    threshold, mask, text = template.threshold, template.mask, template.text
     check_template(template.image)
     image = screen if isinstance(screen, ScreenImage) else ScreenImage(screen)
     screen_size = (image.width, image.height)
@@ -232,7 +232,7 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
         for start in range(0, len(places), PLACES):
             batch = places[start : start + PLACES]
             refined = sorted((_refine(image, t_grey, mask, p, fine(p[1])) for p in batch), key=lambda c: -c[0])
-            verified = _verify(image, template.image, mask, refined, threshold, text, text_box)
+            verified = _verify(image, template, refined)
             candidates += verified
             if any(c.confidence >= threshold for c in verified) or not all(
                 c.scores["structure"] >= threshold for c in verified
@@ -439,24 +439,22 @@ def _refine(
         scales = best[1] * np.array([1 / gap, gap])
 
 
-def _verify(
-    image: ScreenImage,
-    template: np.ndarray,
-    mask: np.ndarray | None,
-    refined: list[tuple[float, float, Box]],
-    threshold: float,
-    text: str,
-    text_box: TextBox | None,
-) -> list[Candidate]:
-    """Colour and detail for places whose structure passes; text for those that pass all else."""
+def _verify(image: ScreenImage, template: Template, refined: list[tuple[float, float, Box]]) -> list[Candidate]:
+    """Colour and detail for places whose structure passes; text for those that pass all else; and where
+    the words hold a character the recogniser confuses with another, that character's own detail (glyphs)."""
+    threshold, text = template.threshold, template.text
+    words = template.text_box or template.words_box
     candidates: list[Candidate] = []
     for structure, scale, box in refined:
         scores, read = {"structure": structure}, None
         if structure >= threshold:
-            scores.update(_appearance(image, template, mask, scale, box))
+            scores.update(_appearance(image, template.image, template.mask, scale, box))
             if text and min(scores.values()) >= threshold:
-                read = _read_at(image, box, text_box)
+                read = _read_at(image, box, template.text_box)
                 scores["text"] = ocr.text_agreement(text, read)
+                if words is not None and ocr.confusable(text) and scores["text"] >= threshold:
+                    window, t_soft = _aligned(image, template.image, scale, box)
+                    scores["glyphs"] = verify.glyph_agreement(window, t_soft, text, words, ocr.CONFUSABLE)
         candidates.append(Candidate(box, scale, scores, read))
     return candidates
 
@@ -476,17 +474,25 @@ def _appearance(
     m_scaled = _resize(mask, scale)[:h, :w] if mask is not None else None
     d_scaled = _resize(detail_mask, scale)[:h, :w] if detail_mask is not None else m_scaled
     patch = image.bgr[y : y + h, x : x + w]
-    s = verify.SHIFT
-    padded = cv2.copyMakeBorder(image.soft, s, s, s, s, cv2.BORDER_REPLICATE)
-    window = padded[y : y + h + 2 * s, x : x + w + 2 * s]
-    t_soft = _soft(_grey(t_scaled))
-    if scale > 1:  # an enlarged template is blurrier than the screen: blur both alike before comparing tiles
-        sigma = UPSCALE_BLUR * scale
-        window, t_soft = cv2.GaussianBlur(window, (0, 0), sigma), cv2.GaussianBlur(t_soft, (0, 0), sigma)
+    window, t_soft = _aligned(image, template, scale, box)
     return {
         "colour": verify.colour_agreement(patch, t_scaled, m_scaled),
         "detail": verify.detail_agreement(window, t_soft, d_scaled),
     }
+
+
+def _aligned(image: ScreenImage, template: np.ndarray, scale: float, box: Box) -> tuple[np.ndarray, np.ndarray]:
+    """The softened grey screen at ``box`` with :data:`verify.SHIFT` px of margin, and the softened grey
+    template at ``scale`` (cut to the box): what tiles are compared on."""
+    x, y, w, h = box
+    s = verify.SHIFT
+    padded = cv2.copyMakeBorder(image.soft, s, s, s, s, cv2.BORDER_REPLICATE)
+    window = padded[y : y + h + 2 * s, x : x + w + 2 * s]
+    t_soft = _soft(_grey(_resize(template, scale)))[:h, :w]
+    if scale > 1:  # an enlarged template is blurrier than the screen: blur both alike before comparing tiles
+        sigma = UPSCALE_BLUR * scale
+        window, t_soft = cv2.GaussianBlur(window, (0, 0), sigma), cv2.GaussianBlur(t_soft, (0, 0), sigma)
+    return window, t_soft
 
 
 def _read_at(image: ScreenImage, box: Box, text_box: TextBox | None = None) -> str:
@@ -535,7 +541,7 @@ def find_all(
     result = _ncc(image.soft, t_soft, _resize(mask, scale) if mask is not None else None)
     places = [(value, scale, (x, y, w, h)) for x, y, value in peaks(result, (w, h), threshold, OCCURRENCES)]
     candidates = [p for p in places if p[0] >= threshold]
-    verified = _verify(image, template.image, mask, candidates, threshold, template.text, template.text_box)
+    verified = _verify(image, template, candidates)
     elapsed = round((time.perf_counter() - started) * 1000, 2)
     size = (image.width, image.height)
     return [
