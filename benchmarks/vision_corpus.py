@@ -125,6 +125,8 @@ FONT_STATES = 5  # states per phone and font
 CROSS_STATES = 4  # states per (template's phone, screen's phone)
 CROSS_FROM = ("clean", "one_char", "colour")
 MIX_POSITIVES = 0.85  # share of positives in the positive-heavy mix
+COVERS = 0.05  # share of a node's box another node drawn after it must overlap to cover it (a line's fragments,
+# 【淘宝】 and the link after it, touch where their boxes are rounded to pixels: that covers nothing)
 
 
 @dataclass(frozen=True)
@@ -526,7 +528,7 @@ def lookalikes(spec: Spec, fp: tuple[object, ...], layers: list[Layer], scale: f
         if not selected_by(spec, p.node) or fingerprint(spec, p) != fp:
             continue
         box = pixels(p.node, scale)
-        if any(draws(q.node) and overlap(pixels(q.node, scale), box) for q in flat[p.end :]):
+        if any(draws(q.node) and overlap(pixels(q.node, scale), box) > COVERS * box[2] * box[3] for q in flat[p.end :]):
             covered = True
         else:
             clear.append(p)

@@ -295,6 +295,7 @@ CONFUSED = [
     ("已停止访问", "己停止访问"),
     ("今日特价", "今曰特价"),
     ("北京发货", "北亰发货"),
+    ("发送", "发迭"),
 ]
 
 
@@ -371,3 +372,37 @@ def test_ocr_shares_the_cpus_among_the_runs_workers(monkeypatch, cpus, workers, 
     else:
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", workers)
     assert ocr.threads() == expected
+
+
+GREEN = (149, 236, 105)  # my message's bubble
+
+
+def bubble(lines: list[str], font: str, scale: float) -> np.ndarray:
+    """A chat at ``scale`` px/dp with one green message of ``lines`` in ``font`` (BGR)."""
+    image = Image.new("RGB", (round(360 * scale), round(300 * scale)), (237, 237, 237))
+    draw = ImageDraw.Draw(image)
+    bottom = 40 + 26 * len(lines) + 12
+    draw.rounded_rectangle([round(v * scale) for v in (60, 40, 340, bottom)], radius=round(4 * scale), fill=GREEN)
+    index = 2 if "Noto" in font else 0  # Noto Sans CJK's SC face
+    typeface = ImageFont.truetype(font, round(16 * scale), index=index)
+    for i, line in enumerate(lines):
+        draw.text((round(70 * scale), round((46 + 26 * i) * scale)), line, font=typeface, fill="black")
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+@pytest.mark.parametrize("scale", [2.0, CAPTURE_SCALE, 3.0])
+def test_a_bare_message_head_is_found_in_another_font_by_its_brackets_too(scale: float) -> None:
+    """The head 【淘宝】 cut in one font is found by its words in another, but not in 淘宝搜索直接打开 — the
+    last line of every Tao password, which holds 淘宝 and was taken for it (0.95) before brackets counted."""
+    cut = bubble(["【淘宝】https://m.tb.cn/h.Ab"], WQY, CAPTURE_SCALE)
+    x, y = round(66 * CAPTURE_SCALE), round(44 * CAPTURE_SCALE)
+    head = cut[y : y + round(24 * CAPTURE_SCALE), x : x + round(68 * CAPTURE_SCALE)].copy()
+    template = with_read_text(Template(head, capture_scale=CAPTURE_SCALE))
+    assert template.text == "【淘宝】"
+    noto = FONTS["noto-sans-cjk"]
+    shown = find(
+        bubble(["【淘宝】https://m.tb.cn/h.Cd", "点击链接直接打开"], noto, scale), template, scale / CAPTURE_SCALE
+    )
+    assert shown.found and shown.scores.get("words") is not None, shown
+    other = find(bubble(["点击链接直接打开 或者", "淘宝搜索直接打开"], noto, scale), template, scale / CAPTURE_SCALE)
+    assert not other.found, other

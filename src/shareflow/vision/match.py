@@ -314,7 +314,8 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
 
     Another font moves every stroke, so structure and detail fall below any threshold while the words,
     their place and their colours stay. A place whose words were read already (and differed) is not
-    read again. The first place that agrees is returned; it scores :data:`WORDS_CEILING` on words, as it
+    read again; the words must agree to their brackets (【淘宝】 is not the 淘宝 of 淘宝搜索), since no pixels
+    do. The first place that agrees is returned; it scores :data:`WORDS_CEILING` on words, as it
     is no copy, so a template asking for as much (a threshold raised for its near misses) is never found
     this way; nor one whose words hold a character the recogniser confuses with another (its one-stroke
     near miss).
@@ -333,7 +334,7 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
         if "text" in place.scores:
             continue
         read = _read_at(image, place.box, box)
-        if ocr.text_agreement(template.text, read) < 1.0:
+        if ocr.text_agreement(template.text, read, brackets=True) < 1.0:  # no pixels agree: every mark counts
             continue
         scores = {
             "words": WORDS_CEILING,

@@ -26,7 +26,8 @@ MISMATCH_CEILING = 0.5  # a place whose words differ scores at most this on text
 # Characters the recogniser reads as one another, either way, in some CJK font (one stroke more, less or
 # moved): found by benchmarks/confusables.py over 100 look-alike pairs in four fonts. Words holding one
 # cannot tell a state from its one-stroke near miss: such a template needs its pixels to agree as well.
-CONFUSABLE = frozenset("已己巳天夭日曰汨汩戌戍查杳京亰晴睛")
+# 送迭: benchmarks/corpus's own screens, 发迭 read as 发送 in Noto Sans CJK SC at 2.0 px/dp.
+CONFUSABLE = frozenset("已己巳天夭日曰汨汩戌戍查杳京亰晴睛送迭")
 DETECTION_SIDE = 960  # px: a longer image is shrunk to this for text detection; smaller ones keep their size
 
 
@@ -96,20 +97,23 @@ def find_lines(image: np.ndarray) -> list[Line]:
     return lines
 
 
-def normalise(text: str) -> str:
-    """Text as compared: width and case folded, spaces and punctuation dropped."""
+def normalise(text: str, *, brackets: bool = False) -> str:
+    """Text as compared: width and case folded, spaces and punctuation dropped (with ``brackets``, brackets
+    such as 【】 kept)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+    kept = ("Ps", "Pe") if brackets else ()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) in kept)
 
 
-def text_agreement(expected: str, read: str) -> float:
+def text_agreement(expected: str, read: str, *, brackets: bool = False) -> float:
     """1 when the words read contain the expected words, else at most :data:`MISMATCH_CEILING`.
 
     Containment, not equality: a template may cut its last character in two,
     which then reads as something else. Below the ceiling the score grows
     with the share of expected characters read in order (for reports only).
+    With ``brackets``, brackets count as characters: 【淘宝】 is not in 淘宝搜索.
     """
-    want, got = normalise(expected), normalise(read)
+    want, got = normalise(expected, brackets=brackets), normalise(read, brackets=brackets)
     if want in got:
         return 1.0
     shared = _common_subsequence(want, got)

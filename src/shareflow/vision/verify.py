@@ -174,9 +174,9 @@ def glyph_agreement(
     by :data:`SHIFT` px in ``window`` (as :func:`detail_agreement` takes it). Another size or renderer
     lowers every character's correlation alike; a stroke more, less or moved lowers its own only
     (drawn at other densities: a confused character's own 0.97–1.00 beside its neighbours' 0.97–1.00;
-    its look-alike 0.83–0.87 for 夭, 0.91–0.93 for 己, 0.94–0.96 for 戍). The score falls from 1 by the
-    gap below the other characters' median, to 0 at :data:`GLYPH_GAP`, weighted so that a gap of a
-    tenth of it (0.02) costs as much as the default threshold leaves (0.15).
+    its look-alike 0.83–0.87 for 夭, 0.91–0.93 for 己, 0.94–0.96 for 戍). The score falls from 1 with the
+    gap below the other characters' median, to 0 at :data:`GLYPH_GAP`: a gap of 0.03 scores 0.85, the
+    default threshold.
     """
     height, width = template.shape[:2]
     x, y, w, h = words
