@@ -41,13 +41,20 @@ from shareflow.wait import TimedOut, until
 from shareflow_sim.scenario import NOISELESS
 
 ROOT = Path(__file__).parent
-SCENARIO_HEAD = """\
+
+
+def scenario(**noise: float) -> str:
+    """The recording farm's scenario: noiseless but for ``noise``."""
+    policy = """\
 seed: 11
 link_policy:
   group: {taobao: direct, tmall: direct, jd: direct}
   p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
 """
-SCENARIO = SCENARIO_HEAD + "noise: " + json.dumps(NOISELESS) + "\n"
+    return policy + "noise: " + json.dumps({**NOISELESS, **noise}) + "\n"
+
+
+SCENARIO = scenario()
 ITEM = "652419876401"
 TAO_HOST = "tb.cn"  # in every Tao password's link: m.tb.cn or e.tb.cn, by the phone's Taobao version
 GROUP = "购物分享群"
@@ -345,7 +352,7 @@ def walk_order_disabled(w: Walker) -> None:
 
 PASSES = {  # a farm scenario each, and the states walked in it (promo: Taobao's pop-up over every page)
     "quiet": SCENARIO,
-    "promo": SCENARIO_HEAD + "noise: " + json.dumps({**NOISELESS, "promo_popup": 1.0}) + "\n",
+    "promo": scenario(promo_popup=1.0),
     "defects": SCENARIO + "defects: [submit_order_disabled]\n",
 }
 

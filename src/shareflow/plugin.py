@@ -44,7 +44,7 @@ from filelock import FileLock
 from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError
 
-from shareflow import allure_meta, launcher, providers, records, secrets
+from shareflow import allure_meta, launcher, machine, providers, records, secrets
 from shareflow.apps.taobao import Taobao
 from shareflow.apps.wechat import WeChat
 from shareflow.artifacts import SCREENSHOT_MODES, VIDEO_MODES, Artifacts, ScreenshotMode, VideoMode
@@ -441,7 +441,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 def auto_workers(phones: int, cpus: int | None = None) -> int:
     """Workers for ``phones`` phones on ``cpus`` CPUs (this machine's by default): 0 means no xdist."""
     if cpus is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cpus = machine.cpus()
     workers = min(phones, max(1, cpus) * WORKERS_PER_CPU)
     return workers if workers > 1 else 0
 

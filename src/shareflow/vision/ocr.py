@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from shareflow import machine
+
 PACKAGE = "rapidocr_onnxruntime"
 _LOCK = threading.Lock()
 MISMATCH_CEILING = 0.5  # a place whose words differ scores at most this on text
@@ -54,9 +56,8 @@ def threads() -> int:
     workers, at least one. Its default, a thread per CPU in every process, makes workers fight over the
     cores: three processes reading a 1080×2340 screen at once took 5.2 s a read so, 3.3 s with a thread
     each (benchmarks/README.md)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
-    return max(1, cpus // max(1, workers))
+    return max(1, machine.cpus() // max(1, workers))
 
 
 @functools.cache

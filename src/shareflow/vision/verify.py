@@ -132,8 +132,8 @@ def detail_agreement(window: np.ndarray, template: np.ndarray, mask: np.ndarray 
         tile = template[ys, xs]
         if mask is not None and not mask[ys, xs].all():
             continue
-        around = window[ys.start : ys.stop + 2 * SHIFT, xs.start : xs.stop + 2 * SHIFT]
-        if around.shape[0] < tile.shape[0] or around.shape[1] < tile.shape[1]:
+        around = _around(window, tile, ys.start, xs.start)
+        if around is None:
             return 0.0
         spread = float(tile.std())
         if spread < FLAT_TILE:
@@ -145,6 +145,13 @@ def detail_agreement(window: np.ndarray, template: np.ndarray, mask: np.ndarray 
             score = float(cv2.matchTemplate(around, tile, cv2.TM_CCOEFF_NORMED).max())
         worst = min(worst, score)
     return max(0.0, worst)
+
+
+def _around(window: np.ndarray, tile: np.ndarray, top: int, left: int) -> np.ndarray | None:
+    """The part of ``window`` (the screen patch with :data:`SHIFT` px of margin) a template tile at
+    ``top``, ``left`` may move over; None when the window is cut short there."""
+    around = window[top : top + tile.shape[0] + 2 * SHIFT, left : left + tile.shape[1] + 2 * SHIFT]
+    return around if around.shape[0] >= tile.shape[0] and around.shape[1] >= tile.shape[1] else None
 
 
 def largest_difference(patch: np.ndarray, template: np.ndarray) -> float:
@@ -190,8 +197,8 @@ def glyph_agreement(
         tile = template[y0:y1, left:right]
         if tile.size == 0 or ch.isspace():
             continue
-        around = window[y0 : y1 + 2 * SHIFT, left : right + 2 * SHIFT]
-        if around.shape[0] < tile.shape[0] or around.shape[1] < tile.shape[1]:
+        around = _around(window, tile, y0, left)
+        if around is None:
             return 0.0
         score = float(cv2.matchTemplate(around, tile, cv2.TM_CCOEFF_NORMED).max()) if tile.std() >= FLAT_TILE else 1.0
         (own if ch in confused else others).append(score)
