@@ -492,7 +492,7 @@ def walk(phone: Phone, data: FlowData, say: Callable[[str], None]) -> str:
         ("open the item", lambda: taobao.open_item(data.item)),
         ("share it to WeChat", taobao.share_to_wechat),
         ("去微信粘贴", lambda: _to_chat_list(phone)),
-        (f"open the chat {data.group}", lambda: wechat.open_chat(data.group)),
+        (f"open the chat {data.group}", lambda: wechat.open_chat(data.group, group=True)),
         ("paste and send", wechat.paste_and_send),
     ]
     for name, step in steps:

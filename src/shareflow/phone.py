@@ -236,16 +236,20 @@ def conversation(sender: Phone, receiver: Phone, chat: str | None = None) -> Ite
     """``sender`` posts what it copied into ``chat``; ``receiver`` opens that chat and sees the post.
 
     ``chat`` is a group both are in; None means the two phones' 1:1 chat. Yields the receiver's WeChat,
-    on the chat, with the post arrived. The chat's floor is held from the post to the block's end: no
+    on the chat, with the post arrived. A group's floor is held from the post to the block's end: no
     other phone of the run posts there meanwhile, so the receiver's newest message is the sender's.
+    The sender opens the chat and pastes before: that needs no floor. The receiver's WeChat comes up
+    after the post: a message arriving at its chat list re-sorts the rows under a tap, and drops a
+    banner over the title bar its chat is proven by.
     """
     to = chat or receiver.device.wechat_nickname  # the chat as the sender's WeChat names it
     back = chat or sender.device.wechat_nickname  # ... and as the receiver's does
-    with receiver.chat_floor(to):  # the floor the sender's WeChat takes as it posts
-        sender.wechat.open_chat(to)
-        sender.wechat.paste_and_send()
+    sender.wechat.open_chat(to, group=chat is not None)
+    sender.wechat.paste()
+    with sender.wechat.floor():
+        sender.wechat.send()
         wechat = receiver.wechat
         wechat.open()
-        wechat.open_chat(back)
+        wechat.open_chat(back, group=chat is not None)
         wechat.wait_for_link()
         yield wechat

@@ -30,22 +30,23 @@ class Data:
     items: dict[str, Item]
 
 
-def share_item_and_tap_link(phone: Phone, item: Item, chat: str) -> str:
-    """Open ``item`` in Taobao, share it to WeChat, send it into ``chat`` and tap its link; returns the
-    outcome shown.
+def share_item_and_tap_link(phone: Phone, item: Item, chat: str, *, group: bool) -> str:
+    """Open ``item`` in Taobao, share it to WeChat, send it into ``chat`` (a group, with ``group``) and tap
+    its link; returns the outcome shown.
 
-    The chat's floor is held from the post to the tap, so no other phone's post pushes ours off the
+    A group's floor is held from the post to the tap, so no other phone's post pushes ours off the
     screen in between. When the phone did not let the clipboard be read, the password is the message
-    sent, checked then ("" when the node tree hides that too).
+    pasted, checked then ("" when the node tree hides that too).
     """
     password = share_item_to_wechat(phone, item)
     wechat = phone.wechat
-    wechat.open_chat(chat)
+    wechat.open_chat(chat, group=group)
+    sent = wechat.paste()
+    if not password and sent:
+        check_password(sent, item, "the message pasted")
+        password = sent
     with wechat.floor():
-        sent = wechat.paste_and_send()
-        if not password and sent:
-            check_password(sent, item, "the message sent")
-            password = sent
+        wechat.send()
         return wechat.tap_link("taobao", host=link_host(password))
 
 

@@ -22,10 +22,11 @@ def _check(phone, item, expected: str, record_link_outcome, scene: str, chat: st
     allure.dynamic.parameter("expected outcome", expected, excluded=True)  # changes with the result: not part
     kind, wechat = item.kind, phone.wechat
     wechat.open()
-    wechat.open_chat(chat)
+    wechat.open_chat(chat, group=scene == "group")
     clipboard.write(phone, item.url)
-    with wechat.floor():  # no other phone's post pushes ours off the screen before it is tapped
-        wechat.paste_and_send(proof=f"wechat/my_{kind}_url")
+    wechat.paste()
+    with wechat.floor():  # in a group, no other phone's post pushes ours off the screen before it is tapped
+        wechat.send(proof=f"wechat/my_{kind}_url")
         observed = wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url")
     record_link_outcome(phone, expected, observed)
     assert observed == expected, f"a {kind} link in a {scene} chat opened {observed!r}; expected {expected!r}"

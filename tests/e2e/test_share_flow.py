@@ -15,7 +15,7 @@ from flows import buy_from_link, share_item_and_tap_link
 @pytest.mark.group
 @pytest.mark.link("taobao")
 def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
-    outcome = share_item_and_tap_link(phone, item, data.group)
+    outcome = share_item_and_tap_link(phone, item, data.group, group=True)
     buy_from_link(phone, item, expectations.of(scene, link_kind), outcome)
 
 
@@ -27,5 +27,5 @@ def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expect
 @pytest.mark.p2p
 @pytest.mark.link("taobao")
 def test_p2p_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
-    outcome = share_item_and_tap_link(phone, item, data.friend)
+    outcome = share_item_and_tap_link(phone, item, data.friend, group=False)
     buy_from_link(phone, item, expectations.of(scene, link_kind), outcome)

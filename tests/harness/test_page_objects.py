@@ -526,6 +526,24 @@ def test_a_chat_below_the_screen_s_bottom_is_scrolled_to(tree: bool) -> None:
     assert chats.tapped == ["王芳"] and chats.swipes == [50, 50, 50, 50, -50]
 
 
+def test_only_a_group_has_a_floor() -> None:
+    """A group takes posts from phones of other tests: its floor is held; every phone's 1:1 chat with a
+    friend is its own (and a 1:1 chat between two phones of the pool, their test's): none is."""
+    chats = ScrollingChats(CHATS, tree=True)
+    phone = chats_phone(chats, True)
+    held: list[str] = []
+    phone.chat_floor = lambda chat: contextlib.nullcontext(held.append(chat))
+    wechat = WeChat(phone)
+    wechat.open_chat("王芳")
+    with wechat.floor():
+        pass
+    assert held == []
+    wechat.open_chat("购物分享群(10)", group=True)
+    with wechat.floor():
+        pass
+    assert held == ["购物分享群(10)"]
+
+
 @pytest.mark.parametrize("tree", [False, True], ids=["no-tree", "tree"])
 def test_a_chat_in_no_row_fails_naming_it_once_the_list_was_swiped_through(tree: bool) -> None:
     chats = ScrollingChats(CHATS, tree=tree)

@@ -36,15 +36,18 @@ class WeChat(PageObject):
     """WeChat on one phone."""
 
     app = "wechat"
-    chat = ""  # the chat opened by name, whose floor posting and tapping by place take
+    chat = ""  # the chat opened by name
+    shared = False  # whether phones of other tests post to it too (a group of the pool): it has a floor
 
     def floor(self) -> AbstractContextManager[None]:
-        """The open chat's floor (held across the run's workers); nothing for a chat not opened by name.
+        """The open chat's floor (held across the run's workers) when it is a group; nothing for a 1:1 chat.
 
         Hold it from a post to the tap of that post: in a busy group, other phones' posts would push ours
-        off the screen between the two.
+        off the screen between the two. A 1:1 chat takes posts from its two accounts only, and a test
+        that posts there has leased the phones they are signed in on (or the other is no phone of the
+        pool): every phone's chat with the same friend is its own.
         """
-        return self.phone.chat_floor(self.chat) if self.chat else nullcontext()
+        return self.phone.chat_floor(self.chat) if self.shared else nullcontext()
 
     def open(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         """Start WeChat afresh: it comes up at its chat list (past a prompt of its cold start)."""
@@ -75,10 +78,11 @@ class WeChat(PageObject):
                     self._tap_once("close_browser" if state != "wechat/chat" else "back", DEFAULT_TIMEOUT_S)
             self.screen.expect("wechat/chat_list", on_miss=self.dismiss_interruptions)
 
-    def open_chat(self, name: str) -> None:
-        """Open the chat with ``name`` (a nickname, or a group's name) from the chat list: its row's avatar,
-        or, with no node tree, its name read on the screen. A row out of view is scrolled to: the list is
-        swiped (its element, or with no tree a band of the screen) until the row shows or the list ends."""
+    def open_chat(self, name: str, *, group: bool = False) -> None:
+        """Open the chat with ``name`` (a nickname, or with ``group`` a group's name) from the chat list: its
+        row's avatar, or, with no node tree, its name read on the screen. A row out of view is scrolled to:
+        the list is swiped (its element, or with no tree a band of the screen) until the row shows or the
+        list ends. A group's floor is what :meth:`floor` holds."""
         with self.phone.evidence.step(f"{self.phone.name}: open the chat {name}"):
 
             def tap(attempt: int) -> bool:
@@ -88,7 +92,7 @@ class WeChat(PageObject):
                 return True
 
             tap_until(tap, lambda seconds: self._titled(name, seconds), TAP_TRIES, patience=TITLE_S, timeout=TITLE_S)
-        self.chat = name
+        self.chat, self.shared = name, group
 
     def _titled(self, name: str, seconds: float) -> bool:
         """Wait until the open chat's title bar reads ``name`` (the ``chat_title`` locator: its element inside
@@ -125,21 +129,26 @@ class WeChat(PageObject):
             fail=StateNotReached,
         )
 
-    def paste_and_send(self, proof: str = "wechat/my_link") -> str:
-        """Long-press the input, 粘贴, 发送; wait until ``proof`` (our message) shows.
-
-        Returns the message sent, as the input box held it after 粘贴 ("" when the node tree hides its text).
-        With no node tree, the input box is where the chat's bottom bar shows it (beside the voice button's
-        template), 粘贴 and 发送 are their templates.
-        """
-        with self.phone.evidence.step(f"{self.phone.name}: paste the Tao password and send it"):
+    def paste(self) -> str:
+        """Long-press the input box and 粘贴; returns the message pasted, as the input box holds it ("" when the
+        node tree hides its text). With no node tree, the input box is where the chat's bottom bar shows it
+        (beside the voice button's template), 粘贴 is its template."""
+        with self.phone.evidence.step(f"{self.phone.name}: paste the Tao password"):
             self.tap("chat_input", proof="wechat/paste_menu", hold=LONG_PRESS_S)
             self.tap("paste", proof="wechat/send")
             pasted = self.element("chat_input")
-            message = pasted.text if pasted is not None else ""
-            with self.floor():
-                self.tap("send", proof=proof)
-            return message
+            return pasted.text if pasted is not None else ""
+
+    def send(self, proof: str = "wechat/my_link") -> None:
+        """发送 what was pasted, holding the chat's floor; wait until ``proof`` (our message) shows."""
+        with self.phone.evidence.step(f"{self.phone.name}: send it"), self.floor():
+            self.tap("send", proof=proof)
+
+    def paste_and_send(self, proof: str = "wechat/my_link") -> str:
+        """:meth:`paste`, then :meth:`send`; returns the message pasted."""
+        message = self.paste()
+        self.send(proof)
+        return message
 
     def tap_link(self, kind: str = "taobao", host: str = "tb.cn", shown_as: str = "wechat/my_link") -> str:
         """Tap the newest link in the chat (by its text, which holds ``host``, else by ``shown_as``); returns
