@@ -601,7 +601,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     scene, kind = scene_of(item), link_kind_of(item)
     phones = _devices_of(item)
     item.user_properties += [("device", phones[0].name)] if phones else []
-    item.user_properties += [("scene", scene), ("kind", kind)] if scene and kind else []  # for the matrix
+    if scene and kind and "record_link_outcome" in getattr(item, "fixturenames", ()):
+        # the matrix's cells are the tests that record a link outcome; a share flow or a two-phone test is
+        # marked with its scene and link kind too (its report's parameters), but holds no cell
+        item.user_properties += [("scene", scene), ("kind", kind)]
     params = _parameters(item)
     for param in params:
         allure.dynamic.parameter(param.name, param.value, excluded=param.excluded)

@@ -2,7 +2,8 @@
 
 - ``results.jsonl``: a :class:`ResultRecord` per try of a test — its call, a set-up or teardown that
   failed, and a try that failed on the infrastructure and was run again (outcome ``rerun``). A
-  link-outcome test's record carries its scene and link kind (from its markers).
+  link-outcome test's record (one that uses ``record_link_outcome``) carries its scene and link kind
+  (from its markers).
 - ``link-outcomes.jsonl``: a :class:`LinkOutcome` per try that got as far as tapping a link — what
   it showed, on which phone, with the try's evidence folder.
 
