@@ -182,7 +182,7 @@ import pytest
 
 @pytest.mark.group
 @pytest.mark.link("taobao")
-def test_link_outcome(phone, screen, wechat):
+def test_link_outcome(phone, screen, wechat, record_link_outcome):  # a link-outcome test: a cell of the matrix
     if phone.name == "signed-out":
         phone.driver.execute_script("mobile: activateApp", {"appId": "com.tencent.mm"})
         screen.expect_any(["wechat/chat_list", "wechat/chat"], timeout=2)
