@@ -57,6 +57,7 @@ link_policy:
 SCENARIO = scenario()
 ITEM = "652419876401"
 TAO_HOST = "tb.cn"  # in every Tao password's link: m.tb.cn or e.tb.cn, by the phone's Taobao version
+BUBBLE_GROUND = 3  # dp (points on iOS) of the chat's ground kept left of a message bubble's edge
 GROUP = "购物分享群"
 LINKS = {
     "taobao": "https://item.taobao.com/item.htm?id=652419876401",
@@ -240,10 +241,15 @@ class Walker:
 
     def link_template(self, state: str, host: str) -> None:
         """The head of the newest Tao password message: its 【淘宝】, which every shape with a link starts
-        with (a slogan, the host and the code that follow vary by Taobao version and share)."""
+        with (a slogan, the host and the code that follow vary by Taobao version and share), from its
+        bubble's left edge with :data:`BUBBLE_GROUND` of the chat beside it. Without the edge, the head is
+        the head of the same password pasted into the input box (white behind 【淘宝】 there too)."""
         r = self.newest_link(host).rect
+        attribute = "text" if self.platform == "android" else "label"
+        bubble = self.el(("xpath", f"(//*[contains(@{attribute}, '{host}')])[last()]/..")).rect
         unit = self.unit()
-        rect = (r["x"] - 68 * unit, r["y"], 64 * unit, r["height"])
+        left = bubble["x"] - BUBBLE_GROUND * unit
+        rect = (left, r["y"], r["x"] - 4 * unit - left, r["height"])
         self.sink.take(self, state, rect, pad=2, source={"device": self.device})
 
     def url_template(self, state: str, host: str) -> None:
