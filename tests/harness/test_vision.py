@@ -21,13 +21,22 @@ from shareflow.evidence import FOUND, MAX_EDGE, MISSED, Evidence, annotate
 from shareflow.screen import Screen, StateNotReached, points_per_pixel
 from shareflow.vision import match as match_module
 from shareflow.vision.match import Box, Match, TemplateError, check_template, find, find_all
-from shareflow.vision.templates import Template, TemplateLibrary, TemplateMissing, read_image, with_read_text
+from shareflow.vision.templates import (
+    Template,
+    TemplateLibrary,
+    TemplateMissing,
+    read_image,
+    read_meta,
+    template_from,
+    with_read_text,
+)
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 ORANGE, GREY, RED = (255, 80, 0), (204, 204, 204), (255, 0, 54)
 CAPTURE_SCALE = 2.625  # the template is cut from a 1080-wide screen
 BUTTON_X, BUTTON_W, BUTTON_H = 40, 280, 48  # dp
 BUY_Y = 500  # dp: where the 立即购买 button sits unless told otherwise
+SCREENS = Path(__file__).parent / "screens"  # screenshots kept from runs and corpora
 META = "capture_resolution: [945, 1680]\ncapture_scale: 2.625\n"
 
 
@@ -479,13 +488,37 @@ def test_the_state_is_found_below_more_lookalikes_than_one_batch_of_places() -> 
     The first places the search keeps all look alike and fail on colour; the search goes on to the
     next ones rather than give up, and finds our own message at the bottom.
     """
-    screen = cv2.imread(str(Path(__file__).parent / "screens" / "ios-group-own-link-below-four-alike.png"))
+    screen = cv2.imread(str(SCREENS / "ios-group-own-link-below-four-alike.png"))
     template = TemplateLibrary(Path(__file__).parents[2] / "screenshots").get("ios", "wechat/my_taobao_url")
     assert template.capture_scale is not None
     found = find(screen, template, scale_hint=3 / template.capture_scale)
     assert found.found, found
     x, y, _, _ = cast(Box, found.box)
     assert y > 1900 and x > 250  # the green bubble on the right, not a white one on the left
+
+
+def test_a_bare_template_is_read_with_room_around_its_words(tmp_path: Path) -> None:
+    """iPhone 13's 去微信粘贴, a bare PNG (no sidecar, no resolution), on iPhone 8's dialog at 2 px/pt: its words
+    fill the button's middle 70 %, and read cut tight to their ink there they came out 去微信粘购."""
+    bare = tmp_path / "go_paste.png"
+    bare.write_bytes((Path(__file__).parents[2] / "screenshots" / "ios" / "taobao" / "go_paste.png").read_bytes())
+    image, mask = read_image(bare)
+    template = with_read_text(Template(image, mask=mask, path=bare))
+    assert template.text == "去微信粘贴"
+    found = find(cv2.imread(str(SCREENS / "iphone-8-password-copied.png")), template)
+    assert found.found and found.text is not None and "去微信粘贴" in found.text, found
+    assert np.allclose(cast(Box, found.box), (433, 803, 152, 44), atol=3)
+
+
+def test_declared_words_are_read_where_the_template_shows_them(tmp_path: Path) -> None:
+    """An app of our own design (benchmarks/vision_own.py): its dialog's 删除, declared with no text box, cut at
+    2.75 px/dp and shown at 2: read over the whole button (its divider and border with it) it came out 系."""
+    for name in ("own-delete.png", "own-delete.yaml"):
+        (tmp_path / name).write_bytes((SCREENS / name).read_bytes())
+    template = template_from(tmp_path / "own-delete.png", read_meta(tmp_path / "own-delete.yaml"))
+    assert template.text == "删除" and template.text_box is None and template.words_box is not None
+    found = find(cv2.imread(str(SCREENS / "own-hd-delete-dialog.png")), template, scale_hint=2.0 / 2.75)
+    assert found.found and found.text is not None and "删除" in found.text, found
 
 
 # -- the fast path ----------------------------------------------------------------------------

@@ -65,6 +65,10 @@ WORDS_STRUCTURE = 0.5  # a text template's places read for its words when nothin
 WORDS_PLACES = 2  # ... at most this many, the likeliest first
 WORDS_CEILING = 0.95  # what a state found by its words scores on them: not a copy (1 is pixel-identical)
 WORDS_MARGIN = 0.25  # share of the words' height around them that another font may also change
+# share of the words' height read around them at a place whose pixels agree: cut tight to their ink the recogniser
+# misreads a line (去微信粘贴 as 去微信粘购); its own detector grows every box it reads (unclip ratio 1.6). Found by
+# words alone (no pixels agree) a place is read tight: with room, a Noto 徽信 under its icon read as 微信
+READ_MARGIN = 0.25
 FAST_DIFFERENCE = 0.25  # spread units: the most a spot may differ for the fast path (a stroke more or less: 0.4+)
 
 
@@ -451,7 +455,7 @@ def _verify(image: ScreenImage, template: Template, refined: list[tuple[float, f
         if structure >= threshold:
             scores.update(_appearance(image, template.image, template.mask, scale, box))
             if text and min(scores.values()) >= threshold:
-                read = _read_at(image, box, template.text_box)
+                read = _read_at(image, box, words, READ_MARGIN)
                 scores["text"] = ocr.text_agreement(text, read)
                 if words is not None and ocr.confusable(text) and scores["text"] >= threshold:
                     window, t_soft = _aligned(image, template.image, scale, box)
@@ -496,11 +500,21 @@ def _aligned(image: ScreenImage, template: np.ndarray, scale: float, box: Box) -
     return window, t_soft
 
 
-def _read_at(image: ScreenImage, box: Box, text_box: TextBox | None = None) -> str:
+def _read_at(image: ScreenImage, box: Box, text_box: TextBox | None = None, margin: float = 0.0) -> str:
+    """The words read at ``box``, in its ``text_box`` grown by ``margin`` of the words' height on every side
+    (inside the box)."""
     x, y, w, h = box
     if text_box is not None:
         fx, fy, fw, fh = text_box
-        x, y, w, h = x + round(fx * w), y + round(fy * h), max(1, round(fw * w)), max(1, round(fh * h))
+        mx, my = margin * fh * h / w, margin * fh
+        left, top = max(0.0, fx - mx), max(0.0, fy - my)
+        right, bottom = min(1.0, fx + fw + mx), min(1.0, fy + fh + my)
+        x, y, w, h = (
+            x + round(left * w),
+            y + round(top * h),
+            max(1, round((right - left) * w)),
+            max(1, round((bottom - top) * h)),
+        )
     return ocr.read_text(image.bgr[y : y + h, x : x + w])
 
 
