@@ -249,6 +249,15 @@ class Phone:
                 return None, True
         return None, False
 
+    def reaches(self, node: Node, x: float, y: float) -> bool:
+        """Whether a touch at (x, y) reaches ``node`` (it, a node inside it, or the node it is part of): not when
+        another node is drawn over that point, or a modal layer above catches it."""
+        with self.lock:
+            hit, _ = self._hit(x, y)
+        if hit is None or not hit.key or not node.key:  # nodes are drawn afresh for each look: known by their keys
+            return False
+        return any(n.key == hit.key for n in node.walk()) or any(n.key == node.key for n in hit.walk())
+
     def tap(self, x: float, y: float) -> None:
         with self.lock:
             self.settle()

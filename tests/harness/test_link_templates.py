@@ -46,3 +46,32 @@ def test_a_password_pasted_is_no_message_until_sent(tmp_path: Path) -> None:
         assert above_the_input_bar(member, "wechat/their_link")
     finally:
         close_farm(farm, phones)
+
+
+PLUS = """\
+  - name: plus
+    platform: ios
+    os_version: "17.5"
+    profile: iphone-15-plus
+    endpoint: embedded
+    wechat: {account: wxid_plus, nickname: 大屏}
+    apps: {wechat: "8.0.56", taobao: "10.40.0"}
+"""
+
+
+def test_a_promotion_under_the_clipboard_card_is_left_alone(tmp_path: Path) -> None:
+    """Taobao comes up cold with its promotion, the clipboard card over it (a CI flake, twice): on iPhone 15 Plus
+    the promotion's × lies under the card's 查看详情, so closing the promotion opened the item, and the card was
+    then waited for in vain. A covered × (XCUITest's ``hittable`` false) is not tapped."""
+    farm, phones = open_on_farm(tmp_path, pool(PLUS), {"noise": {**NOISELESS, "promo_popup": 1.0}})
+    try:
+        phone = phones["ios"]
+        paste_into_the_group(phone)
+        phone.wechat.send()
+        phone.wechat.copy_newest_message(shown_as="wechat/my_link")
+        phone.taobao.reset()  # Taobao starts cold: the promotion, then the card
+        phone.taobao.open_from_clipboard()
+        log = phone.device_log()  # the card's own 查看详情 opened the item (the item page's promotion is closed after)
+        assert "-> taobao.card.view" in log, log
+    finally:
+        close_farm(farm, phones)

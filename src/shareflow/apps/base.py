@@ -190,7 +190,8 @@ class PageObject:
         jump to it. None when it is not shown (or not yet known to be)."""
         if up.selector is not None and close.selector is not None:
             found = self.driver.find_elements(*up.selector)
-            return self._nearest(self.driver.find_elements(*close.selector), found[0]) if found else None
+            button = self._nearest(self.driver.find_elements(*close.selector), found[0]) if found else None
+            return button if button is not None and self._uncovered(button) else None
         if up.selector is None and close.selector is None and close.words is not None:
             self.screen.refresh()  # not a screenshot taken before the pop-up went
             if self.screen.unchanged_for() < POPUP_STANDS_S or not self._in_front(app):
@@ -206,6 +207,19 @@ class PageObject:
             )
         except WebDriverException:
             return True
+
+    def _uncovered(self, button: WebElement) -> bool:
+        """Whether a tap on ``button`` reaches it: XCUITest's ``hittable`` (false when another element is drawn over
+        it: appium-xcuitest-driver #1918); UiAutomator2 has no such attribute, so there it counts as uncovered.
+
+        A pop-up under another one (Taobao's promotion under its clipboard card) is left alone: a tap on its ×
+        would land on what covers it (the card's 查看详情, on iPhone 15 Plus)."""
+        if self.platform != "ios":
+            return True
+        try:
+            return button.get_attribute("hittable") != "false"
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
 
     @staticmethod
     def _nearest(buttons: Sequence[WebElement], shown: WebElement) -> WebElement | None:

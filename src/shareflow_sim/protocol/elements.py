@@ -64,7 +64,14 @@ def _attribute(c: Call, el: etree._Element, entry: Entry, name: str) -> Any:
         return c.rect(el)
     if name == "selected":
         return _flag(entry.node is not None and entry.node.selected)
+    if name == "hittable":  # XCTest's isHittable: false when covered by another element (appium-xcuitest-driver
+        # #1918, WebDriverAgent #756: the element's hit point; Apple's XCUIElement.isHittable)
+        return _flag(entry.node is not None and _visible(el) and c.phone.reaches(entry.node, *c.center(el)))
     return el.get(_IOS_ALIASES.get(name, name))
+
+
+def _visible(el: etree._Element) -> bool:
+    return el.get("visible") == "true"
 
 
 def _text(c: Call, el: etree._Element) -> str:
