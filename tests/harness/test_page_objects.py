@@ -204,14 +204,19 @@ def test_an_element_waited_for_in_an_empty_tree_is_device_setup_not_absent() -> 
 
 
 class TwoPopUps:
-    """Taobao's promotion under its clipboard card; both close by a round × labelled 关闭 (iOS)."""
+    """Taobao's promotion under its clipboard card; both close by a round × labelled 关闭 (iOS). With ``covered``,
+    the card lies over the promotion's × (XCUITest: ``hittable`` false)."""
 
-    def __init__(self) -> None:
+    def __init__(self, covered: bool = False) -> None:
         self.closed: list[str] = []
+        self.covered = covered
 
     def button(self, name: str, y: int) -> SimpleNamespace:
+        hittable = "false" if self.covered and name == "promo" else "true"
         return SimpleNamespace(
-            rect={"x": 170, "y": y, "width": 36, "height": 36}, click=lambda: self.closed.append(name)
+            rect={"x": 170, "y": y, "width": 36, "height": 36},
+            click=lambda: self.closed.append(name),
+            get_attribute=lambda attribute: hittable if attribute == "hittable" else None,
         )
 
     def find_elements(self, by: str, value: str) -> list[Any]:
@@ -228,6 +233,15 @@ def test_a_pop_up_is_closed_by_its_own_close_button_not_another_s() -> None:
     phone = SimpleNamespace(driver=driver, screen=None, platform="ios", device=ios, apps={})
     assert Taobao(phone).dismiss_interruptions()
     assert driver.closed == ["promo"]
+
+
+def test_a_pop_up_whose_close_button_is_covered_is_left_alone() -> None:
+    """A tap on a covered × lands on what covers it (the card's 查看详情, on iPhone 15 Plus): nothing is tapped."""
+    driver = TwoPopUps(covered=True)
+    ios = Device("ios", "ios", os_version="16", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
+    phone = SimpleNamespace(driver=driver, screen=None, platform="ios", device=ios, apps={})
+    assert not Taobao(phone).dismiss_interruptions()
+    assert driver.closed == []
 
 
 class StackedPopUps:
