@@ -19,6 +19,7 @@ from shareflow import wait
 from shareflow.capture import trim
 from shareflow.evidence import FOUND, MAX_EDGE, MISSED, Evidence, annotate
 from shareflow.screen import Screen, StateNotReached, points_per_pixel
+from shareflow.vision import glyphs
 from shareflow.vision import match as match_module
 from shareflow.vision.match import Box, Match, TemplateError, check_template, find, find_all
 from shareflow.vision.templates import (
@@ -618,11 +619,25 @@ def test_in_another_font_one_changed_character_or_colour_still_fails(font: str) 
     assert not find(draw_in("继续访问", 2.0, OTHER_FONTS[font], GREY), template, 2.0 / CAPTURE_SCALE).found
 
 
-def test_words_the_recogniser_confuses_never_decide_alone() -> None:
-    """己 reads as 已 in every font: on words alone 己停止访问 would pass for 已停止访问."""
+@pytest.mark.parametrize("font", OTHER_FONTS)
+def test_a_confused_character_in_a_font_this_machine_has_is_told_from_its_look_alike(font: str) -> None:
+    """己 reads as 已 in every font: the words are drawn again in the screen's font, where 已 and 己 differ."""
     template = label_template("已停止访问")
-    font = OTHER_FONTS["Noto Sans CJK SC"]
-    assert not find(draw_in("己停止访问", 2.0, font), template, 2.0 / CAPTURE_SCALE).found
+    assert find(draw_in("已停止访问", 2.0, OTHER_FONTS[font]), template, 2.0 / CAPTURE_SCALE).found
+    assert not find(draw_in("己停止访问", 2.0, OTHER_FONTS[font]), template, 2.0 / CAPTURE_SCALE).found
+    assert not find(draw_in("巳停止访问", 2.0, OTHER_FONTS[font]), template, 2.0 / CAPTURE_SCALE).found
+
+
+def test_words_the_recogniser_confuses_never_decide_alone_in_a_font_this_machine_lacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The phone's font is not installed here: no drawing tells 已 from 己, so the words are not trusted."""
+    path, _ = OTHER_FONTS["Noto Sans CJK SC"]
+    installed = glyphs.faces()
+    monkeypatch.setattr(glyphs, "faces", lambda: tuple(f for f in installed if f.path != path))
+    assert any(f.path == path for f in installed)  # the font is here, hidden from the matcher
+    template = label_template("已停止访问")
+    assert not find(draw_in("已停止访问", 2.0, OTHER_FONTS["Noto Sans CJK SC"]), template, 2.0 / CAPTURE_SCALE).found
 
 
 def test_a_template_that_is_all_words_is_found_in_another_font() -> None:

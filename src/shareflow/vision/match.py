@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from shareflow.errors import UsageError
-from shareflow.vision import ocr, verify
+from shareflow.vision import glyphs, ocr, verify
 
 if TYPE_CHECKING:
     from shareflow.vision.templates import Template
@@ -321,11 +321,11 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
     read again; the words must agree to their brackets (【淘宝】 is not the 淘宝 of 淘宝搜索), since no pixels
     do. The first place that agrees is returned; it scores :data:`WORDS_CEILING` on words, as it
     is no copy, so a template asking for as much (a threshold raised for its near misses) is never found
-    this way; nor one whose words hold a character the recogniser confuses with another (its one-stroke
-    near miss).
+    this way. Words holding a character the recogniser confuses with another (its one-stroke near miss)
+    must also be told apart from their look-alikes by drawing them in the screen's font (:mod:`glyphs`).
     """
     box = template.text_box or template.words_box
-    if box is None or template.threshold >= WORDS_CEILING or ocr.confusable(template.text):
+    if box is None or template.threshold >= WORDS_CEILING:
         return []  # where the words are is not known; a near copy is asked for; or the words may mislead
     places: list[Candidate] = []
     for c in sorted(candidates, key=lambda c: -c.scores["structure"]):
@@ -339,6 +339,10 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
             continue
         read = _read_at(image, place.box, box)
         if ocr.text_agreement(template.text, read, brackets=True) < 1.0:  # no pixels agree: every mark counts
+            continue
+        if ocr.confusable(template.text) and not glyphs.told_apart(
+            _words_crop(image, place.box, box, READ_MARGIN), template.text
+        ):
             continue
         scores = {
             "words": WORDS_CEILING,
@@ -503,6 +507,11 @@ def _aligned(image: ScreenImage, template: np.ndarray, scale: float, box: Box) -
 def _read_at(image: ScreenImage, box: Box, text_box: TextBox | None = None, margin: float = 0.0) -> str:
     """The words read at ``box``, in its ``text_box`` grown by ``margin`` of the words' height on every side
     (inside the box)."""
+    return ocr.read_text(_words_crop(image, box, text_box, margin))
+
+
+def _words_crop(image: ScreenImage, box: Box, text_box: TextBox | None, margin: float) -> np.ndarray:
+    """The screen at ``box``, cut to its ``text_box`` grown by ``margin`` of the words' height on every side."""
     x, y, w, h = box
     if text_box is not None:
         fx, fy, fw, fh = text_box
@@ -515,7 +524,7 @@ def _read_at(image: ScreenImage, box: Box, text_box: TextBox | None = None, marg
             max(1, round((right - left) * w)),
             max(1, round((bottom - top) * h)),
         )
-    return ocr.read_text(image.bgr[y : y + h, x : x + w])
+    return image.bgr[y : y + h, x : x + w]
 
 
 def peaks(

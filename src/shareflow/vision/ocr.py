@@ -29,7 +29,8 @@ MISMATCH_CEILING = 0.5  # a place whose words differ scores at most this on text
 # moved): found by benchmarks/confusables.py over 100 look-alike pairs in four fonts. Words holding one
 # cannot tell a state from its one-stroke near miss: such a template needs its pixels to agree as well.
 # 送迭: benchmarks/corpus's own screens, 发迭 read as 发送 in Noto Sans CJK SC at 2.0 px/dp.
-CONFUSABLE = frozenset("已己巳天夭日曰汨汩戌戍查杳京亰晴睛送迭")
+LOOKALIKES = ("已己巳", "天夭", "日曰", "汨汩", "戌戍", "查杳", "京亰", "晴睛", "送迭")  # each read as the others
+CONFUSABLE = frozenset("".join(LOOKALIKES))
 DETECTION_SIDE = 960  # px: a longer image is shrunk to this for text detection; smaller ones keep their size
 
 
@@ -128,6 +129,11 @@ def _common_subsequence(a: str, b: str) -> int:
         for j, other in enumerate(b, 1):
             previous, row[j] = row[j], (previous + 1 if ch == other else max(row[j], row[j - 1]))
     return row[-1]
+
+
+def lookalikes(ch: str) -> str:
+    """The characters ``ch`` may be read for (itself excluded; "" when none)."""
+    return next((group.replace(ch, "") for group in LOOKALIKES if ch in group), "")
 
 
 def confusable(text: str) -> bool:
