@@ -66,12 +66,13 @@ def _attribute(c: Call, el: etree._Element, entry: Entry, name: str) -> Any:
         return _flag(entry.node is not None and entry.node.selected)
     if name == "hittable":  # XCTest's isHittable: false when covered by another element (appium-xcuitest-driver
         # #1918, WebDriverAgent #756: the element's hit point; Apple's XCUIElement.isHittable)
-        return _flag(entry.node is not None and _visible(el) and c.phone.reaches(entry.node, *c.center(el)))
+        return _flag(entry.node is not None and _displayed(c, el) and c.phone.reaches(entry.node, *c.center(el)))
     return el.get(_IOS_ALIASES.get(name, name))
 
 
-def _visible(el: etree._Element) -> bool:
-    return el.get("visible") == "true"
+def _displayed(c: Call, el: etree._Element) -> bool:
+    """Whether the element is on screen, as the source says (UiAutomator2's displayed, WebDriverAgent's visible)."""
+    return el.get("displayed" if c.android else "visible") == "true"
 
 
 def _text(c: Call, el: etree._Element) -> str:
@@ -115,7 +116,7 @@ def element_rect(c: Call) -> dict[str, int]:
 @command("GET", "/element/{element_id}/displayed", native=True)
 def element_displayed(c: Call) -> bool:
     _, el, _ = c.element()
-    return el.get("displayed" if c.android else "visible") == "true"
+    return _displayed(c, el)
 
 
 @command("GET", "/element/{element_id}/enabled", native=True)
