@@ -33,6 +33,9 @@ which positive or near miss a case is; ``kind`` is the kind):
   text) drawn by the phone's renderer in each of ``OTHER_FONTS`` (the templates are in
   WenQuanYi Micro Hei): the state (a positive, left out where its text would wrap or be cut
   otherwise in that font) and its ``one_char`` near miss (checked in the tree as above);
+- ``reflow``: every state whose template shows text that one of ``OTHER_FONTS`` lays out otherwise
+  (wraps or cuts at another place: a message bubble's link), drawn in that font — still shown, so a
+  positive at the same box;
 - ``cross``: templates cut on the phones the library was not recorded on (at the state's box,
   with the sidecar ``shareflow capture`` writes when it refreshes a template: that phone's
   capture resolution and scale, the library's threshold and text), matched on the other phones
@@ -115,7 +118,7 @@ PALE = 0.66  # how far a disabled button's colour moves to white (Taobao's disab
 
 ORANGE, GREEN, BUBBLE, WHITE, INK = "#FF5000", "#07C160", "#95EC69", "#FFFFFF", "#191919"
 BLUE, RED, GOLD = "#1677FF", "#E8302E", "#FFE3A0"
-POSITIVE = ("clean", "jpeg", "banner", "statusbar", "scroll")
+POSITIVE = ("clean", "jpeg", "banner", "statusbar", "scroll", "reflow")
 NEGATIVE = ("one_char", "colour", "neighbour", "sibling", "other", "covered")
 UNTUNED = ("bare", "font", "cross", "own")  # kinds with positives and negatives, the variant in "variant"
 OTHER_FONTS = (NOTO_SANS_CJK_SC, WQY_ZEN_HEI, AR_PL_UMING)  # the library's templates are in WenQuanYi Micro Hei
@@ -1117,7 +1120,7 @@ class DeviceCases:
                 if overlap(pixels(p.node, t.scale), box) and self.renderer.lines(p.node) != renderer.lines(p.node)
             ]
             if moved:
-                self.skipped[f"font: text laid out otherwise in {family}"] += 1
+                self.skipped[f"font: text laid out otherwise in {family}"] += 1  # a reflow case (below)
             elif np.array_equal(crop(image, box), crop(t.capture.screen, box)):
                 self.skipped["font: no text inside the template"] += 1
             else:
@@ -1137,6 +1140,18 @@ class DeviceCases:
                 path = self.store.put(self.device, f"{name}.one_char", missed)
                 extra["variant"] = "one_char"
                 self.add(t, "font", path, None, f"{detail}, drawn in {family}", f"/one_char/{slug}", **extra)
+
+        for state in texts:  # every state whose text another font lays out otherwise: it is still shown
+            t = self.targets[state]
+            box = t.capture.box
+            if any(
+                overlap(pixels(p.node, t.scale), box) and self.renderer.lines(p.node) != renderer.lines(p.node)
+                for p in flatten(t.capture.layers)
+            ):
+                name = f"{state.replace('/', '.')}.{slug}"
+                path = self.store.put(self.device, name, bgr(renderer.render(t.capture.layers)))
+                detail = f"drawn in {family}, its text laid out otherwise"
+                self.add(t, "reflow", path, box, detail, f"/{slug}", variant="clean", font=family)
 
     def cut_templates(self, out: Path) -> tuple[list[int], dict[str, str]]:
         """Templates of every state cut on this phone, unless the library's were recorded on it: the
