@@ -188,11 +188,13 @@ def _screen_font(words: np.ndarray, text: str, which: list[int]) -> tuple[float,
     return max(guesses[:1] + tried, key=lambda g: g[0], default=None)
 
 
-def _preference(words: np.ndarray, face: Face, px: int, text: str, i: int, other: str) -> float:
-    """How much closer the screen is to character ``i`` of ``text`` than to ``other`` in its place, both
-    drawn in ``face``: the mean ink difference where the two drawings differ (a stroke, a gap), the
-    look-alike's less the character's own."""
-    own, rival = _tiles(words, face, px, text)[i], _tiles(words, face, px, text[:i] + other + text[i + 1 :])[i]
+def _preference(
+    words: np.ndarray, face: Face, px: int, text: str, tiles: list[tuple[np.ndarray, np.ndarray]], i: int, other: str
+) -> float:
+    """How much closer the screen is to character ``i`` of ``text`` (its ``tiles``, from :func:`_tiles`) than
+    to ``other`` in its place, both drawn in ``face``: the mean ink difference where the two drawings differ
+    (a stroke, a gap), the look-alike's less the character's own."""
+    own, rival = tiles[i], _tiles(words, face, px, text[:i] + other + text[i + 1 :])[i]
     width = min(own[0].shape[1], rival[0].shape[1])
     t_own, t_rival = own[0][:, :width], rival[0][:, :width]
     differ = cv2.dilate((np.abs(t_own - t_rival) > DIFFER).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
@@ -223,9 +225,9 @@ def told_apart(crop: np.ndarray, text: str) -> bool:
     if best is None or best[0] < FONT_MATCH:
         return False
     _, face, px = best
-    for i in confusable:
-        for other in ocr.lookalikes(text[i]):
-            preference = _preference(words, face, px, text, i, other)
-            if preference < GLYPH_MARGIN:
-                return False
-    return True
+    tiles = _tiles(words, face, px, text)
+    return all(
+        _preference(words, face, px, text, tiles, i, other) >= GLYPH_MARGIN
+        for i in confusable
+        for other in ocr.lookalikes(text[i])
+    )

@@ -326,7 +326,7 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
     """
     box = template.text_box or template.words_box
     if box is None or template.threshold >= WORDS_CEILING:
-        return []  # where the words are is not known; a near copy is asked for; or the words may mislead
+        return []  # where the words are is not known; or a near copy is asked for
     places: list[Candidate] = []
     for c in sorted(candidates, key=lambda c: -c.scores["structure"]):
         if c.scores["structure"] < WORDS_STRUCTURE or len(places) == WORDS_PLACES:

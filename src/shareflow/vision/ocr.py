@@ -27,7 +27,8 @@ _LOCK = threading.Lock()
 MISMATCH_CEILING = 0.5  # a place whose words differ scores at most this on text
 # Characters the recogniser reads as one another, either way, in some CJK font (one stroke more, less or
 # moved): found by benchmarks/confusables.py over 100 look-alike pairs in four fonts. Words holding one
-# cannot tell a state from its one-stroke near miss: such a template needs its pixels to agree as well.
+# cannot tell a state from its one-stroke near miss: its pixels must agree as well (verify.glyph_agreement),
+# or, in another font, its drawing in the screen's font (shareflow.vision.glyphs).
 # 送迭: benchmarks/corpus's own screens, 发迭 read as 发送 in Noto Sans CJK SC at 2.0 px/dp.
 LOOKALIKES = ("已己巳", "天夭", "日曰", "汨汩", "戌戍", "查杳", "京亰", "晴睛", "送迭")  # each read as the others
 CONFUSABLE = frozenset("".join(LOOKALIKES))
