@@ -2,10 +2,11 @@
 ``shareflow.vision.ocr.CONFUSABLE``.
 
 Each pair of a list of visually close characters (形近字: one stroke more, less or moved) is drawn
-in a short line, in every CJK font the farm and the corpus use, at two sizes, and read by the
-recogniser the matcher uses. A pair is confusable when either character, drawn, is read as the
-other in any font. The matcher never takes a text template's state on its words alone where its
-words hold a confusable character (it needs the pixels there).
+in a short line (Latin ones inside a link), in every CJK font the farm and the corpus use, at two
+sizes, and read by the recogniser the matcher uses. A pair is confusable when either character,
+drawn, is read as the other in any font, case aside (the matcher folds case). The matcher never
+takes a text template's state on its words alone where its words hold a confusable character (it
+needs the pixels there, or its drawing in the screen's font).
 
     .venv/bin/python benchmarks/confusables.py      # prints the confusable pairs, one per line
 """
@@ -26,6 +27,7 @@ FONTS = (
 )
 SIZES = (32, 48)  # px
 CONTEXT = "打开{}访问"  # the character between others, as in a label
+LATIN_CONTEXT = "https://e.tb.cn/h.a{}b"  # a Latin character inside a link, as in a Tao password
 PAIRS = [
     "已己",
     "已巳",
@@ -105,6 +107,18 @@ PAIRS = [
     "止上",
     "该孩",
     "网冈",
+    # Latin, as in a link's letters and a Tao password's token
+    "1l",
+    "1I",
+    "lI",
+    "0O",
+    "0o",
+    "Oo",
+    "gq",
+    "5S",
+    "2Z",
+    "8B",
+    "uv",
 ]
 
 
@@ -118,10 +132,11 @@ def read(text: str, font: tuple[str, int], size: int) -> str:
 
 def confused(a: str, b: str) -> bool:
     """Whether ``b`` drawn reads as ``a``, or ``a`` as ``b``, in any font and size."""
+    context = LATIN_CONTEXT if (a + b).isascii() else CONTEXT
     for drawn, other in ((a, b), (b, a)):
         for font in FONTS:
             for size in SIZES:
-                if CONTEXT.format(other) in read(CONTEXT.format(drawn), font, size):
+                if context.format(other).casefold() in read(context.format(drawn), font, size).casefold():
                     return True
     return False
 

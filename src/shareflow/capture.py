@@ -25,7 +25,7 @@ from shareflow.vision.template_text import save_words
 from shareflow.vision.templates import read_meta
 
 Rect = tuple[int, int, int, int]
-KEPT = ("threshold", "text", "text_box", "region")  # metadata a refresh keeps from the old sidecar
+KEPT = ("threshold", "text", "text_box", "region", "flows")  # metadata a refresh keeps from the old sidecar
 TRIM_TOLERANCE = 12  # grey levels a margin pixel may differ from the corner colour
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from shareflow.vision import glyphs
+from shareflow.vision import glyphs, ocr
 
 NOTO = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2)
 UMING = ("/usr/share/fonts/truetype/arphic/uming.ttc", 0)
@@ -75,3 +75,24 @@ def test_one_face_per_file_the_simplified_chinese_one(monkeypatch: pytest.Monkey
         ("Noto Sans CJK SC", 2, True),
         ("WenQuanYi Zen Hei", 0, True),
     ]
+
+
+@pytest.mark.parametrize("font", [NOTO, UMING], ids=["noto", "uming"])
+def test_a_link_s_letters_told_from_their_look_alikes_on_the_line_they_begin(font: tuple[str, int]) -> None:
+    """``leading``: the words are only what a longer line begins with (its rest read wrong or cut with …)."""
+    line = label("https://detail.tmall.com/item.htm?id=6123…", font, 34)
+    assert glyphs.told_apart(line, "https://detail.tmall", leading=True)
+    assert not glyphs.told_apart(line, "https://detail.tma1l", leading=True)
+    assert not glyphs.told_apart(
+        label("https://detail.tma1l.com/item.htm", font, 34), "https://detail.tmall", leading=True
+    )
+
+
+def test_a_number_s_digits_are_no_letters() -> None:
+    """双12's 1 is not checked against l (a number), a link's is (tma1l)."""
+    assert ocr.confused_at("双12狂欢") == []
+    assert ocr.confused_at("tma1l.com") == [3, 4, 7]
+    assert ocr.confused_at("淘口令已复制") == [3]
+    assert ocr.text_agreement("detail.tmall", "detai1.tma11", lookalikes=True) == 1.0
+    assert ocr.text_agreement("detail.tmall", "detai1.tma11") < 1.0
+    assert ocr.lookalikes("l") == "1" and set(ocr.lookalikes("1")) == {"l", "I"}

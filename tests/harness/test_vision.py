@@ -661,3 +661,83 @@ def test_a_template_whose_threshold_was_raised_for_its_near_misses_is_never_foun
     font = OTHER_FONTS["AR PL UMing"]
     assert not find(draw_in("继续访问", 2.0, font), template, 2.0 / CAPTURE_SCALE).found
     assert find(draw_in("继续访问", 2.0, font), label_template("继续访问"), 2.0 / CAPTURE_SCALE).found
+
+
+MICRO_HEI = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0)
+BUBBLE_GREEN, CHAT_GREY, LINK_INK = (149, 236, 105), (237, 237, 237), (87, 107, 149)
+LINK = "https://item.taobao.com/item.htm?id=652419876401"
+
+
+def chat_with_link(font: tuple[str, int], bubble: tuple[int, int, int] = BUBBLE_GREEN, link: str = LINK) -> np.ndarray:
+    """A 390×844 pt chat at @3x with one message bubble holding ``link``, wrapped where ``font`` fills the
+    bubble's 240 pt of text (as a chat lays a message out), under someone's message with other words."""
+    scale = 3
+    image = Image.new("RGB", (390 * scale, 844 * scale), CHAT_GREY)
+    draw = ImageDraw.Draw(image)
+    face = ImageFont.truetype(font[0], 17 * scale, index=font[1])
+    draw.rounded_rectangle((16 * scale, 80 * scale, 200 * scale, 130 * scale), radius=4 * scale, fill="white")
+    draw.text((28 * scale, 92 * scale), "今天有什么推荐", font=face, fill=(25, 25, 25))
+    lines, line = [], ""
+    for ch in link:
+        if face.getlength(line + ch) > 240 * scale:
+            lines.append(line)
+            line = ""
+        line += ch
+    lines.append(line)
+    top, x0 = 300 * scale, 120 * scale
+    height = (len(lines) * 24 + 24) * scale
+    draw.rounded_rectangle((x0, top, x0 + 264 * scale, top + height), radius=4 * scale, fill=bubble)
+    for i, text in enumerate(lines):
+        draw.text((x0 + 12 * scale, top + (12 + 24 * i) * scale), text, font=face, fill=LINK_INK)
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def first_line_template(link: str = LINK) -> Template:
+    """My message's link as a library cuts it: its first line's first 220 pt, tight to the words (no chat
+    around them), recorded in WenQuanYi Micro Hei, its words read from it; its sidecar says it flows."""
+    screen = chat_with_link(MICRO_HEI, link=link)
+    box = (132 * 3, 310 * 3, 220 * 3, 26 * 3)
+    image = cut(screen, box)
+    return with_read_text(Template(image, capture_resolution=(1170, 2532), capture_scale=3.0, flows=True))
+
+
+def test_a_template_that_does_not_flow_is_not_looked_for_on_lines() -> None:
+    """Words held whole (a button, a label) stay on one line: only a flowing template pays for detection.
+    In AR PL UMing the link's shape correlates nowhere near (0.34): its line is the only way to it."""
+    template = dataclasses.replace(first_line_template(), flows=False)
+    assert not find(chat_with_link(OTHER_FONTS["AR PL UMing"]), template, 1.0).found
+
+
+@pytest.mark.parametrize("font", OTHER_FONTS)
+def test_a_link_another_font_wraps_elsewhere_is_found(font: str) -> None:
+    """The first line holds other characters in another font: the template's shape matches nowhere, its
+    words begin the line text detection finds there."""
+    template = first_line_template()
+    assert template.text and template.text.startswith("https://item")
+    match = find(chat_with_link(OTHER_FONTS[font]), template, 1.0)
+    assert match.found and match.scores.get("words") == match_module.WORDS_CEILING
+    x, y = cast(Box, match.box)[:2]
+    assert 120 * 3 <= x <= 140 * 3 and 300 * 3 <= y <= 320 * 3
+
+
+@pytest.mark.parametrize("font", OTHER_FONTS)
+def test_the_link_on_a_line_is_not_found_in_someone_else_s_bubble_or_changed(font: str) -> None:
+    template = first_line_template()
+    assert not find(chat_with_link(OTHER_FONTS[font], bubble=(255, 255, 255)), template, 1.0).found
+    changed = LINK.replace("taobao", "taabao")
+    assert not find(chat_with_link(OTHER_FONTS[font], link=changed), template, 1.0).found
+
+
+TMALL = "https://detail.tmall.com/item.htm?id=612300000501"
+
+
+@pytest.mark.parametrize("font", OTHER_FONTS)
+def test_a_look_alike_letter_on_the_line_is_told_apart(font: str) -> None:
+    """The recogniser reads tma1l as tmall (Noto) and tmall as tma11 (UMing): on the line the template's
+    own letters are drawn in the screen's font and must beat their look-alikes there. AR PL UMing draws
+    l and 1 alike (a pixel's shift decides between them), so there its line is not trusted at all."""
+    template = first_line_template(TMALL)
+    assert template.text.startswith("https://detail.tmall")
+    if font != "AR PL UMing":
+        assert find(chat_with_link(OTHER_FONTS[font], link=TMALL), template, 1.0).found
+    assert not find(chat_with_link(OTHER_FONTS[font], link=TMALL.replace("tmall", "tma1l")), template, 1.0).found

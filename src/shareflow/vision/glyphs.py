@@ -34,6 +34,8 @@ GLYPH_MARGIN = 0.2  # share of the way from a look-alike's drawing to the charac
 DIFFER = 0.25  # ink (0–1) by which two drawings differ where they are compared
 DRAW_PX = 64  # px: the size words are drawn at before being fitted to the screen's
 REFINED = 2  # faces whose size is searched around the predicted one
+NUDGES = (0, -1, 1)  # px: widths either side of the estimated one a look-alike must lose at too (with ``leading``)
+WIDTH_SPAN = 0.15  # share of the width a line's height predicts for what it begins with, tried either side
 SIZE_SPAN = 0.1  # share of the predicted size tried either side of it (hinting; a screenshot scaled)
 BOLD_STROKE = 2  # px at DRAW_PX: the stroke that makes a regular face bold
 SHIFT = 0.15  # share of the words' height each drawn character may move to find its place on the screen
@@ -98,18 +100,26 @@ def _ink(grey: np.ndarray) -> np.ndarray:
     return ink
 
 
-def _extent(ink: np.ndarray) -> tuple[int, int, int, int] | None:
-    """The box (x0, y0, x1, y1) of the rows and columns holding the ink."""
+def _extent(ink: np.ndarray, strokes: bool = False) -> tuple[int, int, int, int] | None:
+    """The box (x0, y0, x1, y1) of the rows and columns holding the ink (with ``strokes``, those holding
+    a pixel of a stroke: the share of a long line's ink its ascenders hold is too small to count)."""
     rows, cols = ink.sum(axis=1), ink.sum(axis=0)
     if rows.size == 0 or rows.max() <= 0:
         return None
-    ys = np.nonzero(rows > INK_SHARE * rows.max())[0]
-    xs = np.nonzero(cols > INK_SHARE * cols.max())[0]
+    if strokes:
+        ys, xs = np.nonzero((ink >= 0.5).any(axis=1))[0], np.nonzero((ink >= 0.5).any(axis=0))[0]
+        if ys.size == 0:
+            return None
+    else:
+        ys = np.nonzero(rows > INK_SHARE * rows.max())[0]
+        xs = np.nonzero(cols > INK_SHARE * cols.max())[0]
     return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
 
 
 @functools.cache
-def _drawn(face: Face, text: str, px: int = DRAW_PX) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+def _drawn(
+    face: Face, text: str, px: int = DRAW_PX, strokes: bool = False
+) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
     """``text`` drawn in ``face`` ``px`` high, cut to its ink, and each character's columns in that cut."""
     font = _font(face, px)
     width = round(font.getlength(text)) + 2 * px
@@ -117,7 +127,7 @@ def _drawn(face: Face, text: str, px: int = DRAW_PX) -> tuple[np.ndarray, tuple[
     stroke = round(BOLD_STROKE * px / DRAW_PX) if face.bold else 0
     ImageDraw.Draw(image).text((px // 2, px // 2), text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
     ink = np.asarray(image, np.float32) / 255
-    box = _extent(ink)
+    box = _extent(ink, strokes)
     if box is None:
         return ink[:0, :0], ()
     x0, y0, x1, y1 = box
@@ -129,23 +139,28 @@ def _drawn(face: Face, text: str, px: int = DRAW_PX) -> tuple[np.ndarray, tuple[
     return ink[y0:y1, x0:x1], tuple(columns)
 
 
-def _size(words: np.ndarray, face: Face, text: str) -> int:
+def _size(words: np.ndarray, face: Face, text: str, strokes: bool) -> int:
     """The size (px) ``face`` draws ``text`` at to be as high as ``words``' ink: predicted from a large
     drawing, then corrected once from a drawing at that size (hinting and a bold stroke do not scale)."""
     px = DRAW_PX
     for _ in range(2):
-        drawn, _ = _drawn(face, text, px)
+        drawn, _ = _drawn(face, text, px, strokes)
         px = max(MIN_HEIGHT, round(px * words.shape[0] / max(1, drawn.shape[0])))
     return px
 
 
-def _tiles(words: np.ndarray, face: Face, px: int, text: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each character of ``text`` drawn in ``face`` ``px`` high (the line fitted to ``words``' ink) and the
-    part of ``words`` it may be found in."""
-    drawn, columns = _drawn(face, text, px)
+def _tiles(
+    words: np.ndarray, face: Face, px: int, text: str, leading: bool = False, nudge: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each character of ``text`` drawn in ``face`` ``px`` high (the line fitted to ``words``' ink; with
+    ``leading``, ``text`` is what they begin with: fitted to their height and left edge, its width
+    wider by ``nudge`` pixels) and the part of ``words`` it may be found in."""
+    drawn, columns = _drawn(face, text, px, leading)
     h, w = words.shape
     if drawn.size == 0:
         return []
+    if leading:
+        w = min(w, _leading_width(words, drawn) + nudge)
     fitted = cv2.resize(drawn, (w, h), interpolation=cv2.INTER_AREA)
     sx = w / drawn.shape[1]
     pad = max(2, round(SHIFT * h))
@@ -157,6 +172,22 @@ def _tiles(words: np.ndarray, face: Face, px: int, text: str) -> list[tuple[np.n
     return tiles
 
 
+def _leading_width(words: np.ndarray, drawn: np.ndarray) -> int:
+    """How wide the part of ``words`` is that ``drawn`` (what they begin with) spans: of the widths up to
+    :data:`WIDTH_SPAN` either side of what the height predicts (kerning, hinting), the one whose columns'
+    ink agrees best with the drawing's."""
+    h, w = words.shape
+    predicted = drawn.shape[1] * h / drawn.shape[0]
+    profile = drawn.sum(axis=0, dtype=np.float32)
+    best: tuple[float, int] = (-2.0, int(min(w, round(predicted))))
+    for width in range(round(predicted * (1 - WIDTH_SPAN)), min(w, round(predicted * (1 + WIDTH_SPAN))) + 1):
+        shown = words[:, :width].sum(axis=0, dtype=np.float32)
+        expected = cv2.resize(profile[None, :], (width, 1), interpolation=cv2.INTER_AREA)[0]
+        value = float(np.corrcoef(shown, expected)[0, 1]) if shown.std() > 0 else -1.0
+        best = max(best, (value, width))
+    return best[1]
+
+
 def _placed(tile: np.ndarray, around: np.ndarray) -> tuple[float, np.ndarray]:
     """Where in ``around`` the drawn character ``tile`` correlates best: the correlation and the part there."""
     if tile.shape[1] < 2 or float(tile.std()) < 1e-3:
@@ -165,23 +196,27 @@ def _placed(tile: np.ndarray, around: np.ndarray) -> tuple[float, np.ndarray]:
     return float(value), around[y : y + tile.shape[0], x : x + tile.shape[1]]
 
 
-def _agreement(words: np.ndarray, face: Face, px: int, text: str, which: list[int]) -> float:
+def _agreement(words: np.ndarray, face: Face, px: int, text: str, which: list[int], leading: bool) -> float:
     """The mean correlation of the characters ``which`` of ``text``, drawn in ``face`` ``px`` high, with
     the screen where they may be."""
-    tiles = _tiles(words, face, px, text)
+    tiles = _tiles(words, face, px, text, leading)
     return float(np.mean([_placed(*tiles[i])[0] for i in which])) if tiles else 0.0
 
 
-def _screen_font(words: np.ndarray, text: str, which: list[int]) -> tuple[float, Face, int] | None:
+def _screen_font(words: np.ndarray, text: str, which: list[int], leading: bool) -> tuple[float, Face, int] | None:
     """The installed face and size whose drawing of ``text`` agrees best with ``words`` at the characters
     ``which``, and how well (None without fonts). Each face is drawn at the size its line's height
     predicts; the likeliest :data:`REFINED` at sizes up to :data:`SIZE_SPAN` either side too."""
     guesses = sorted(
-        ((_agreement(words, face, px, text, which), face, px) for face in faces() for px in [_size(words, face, text)]),
+        (
+            (_agreement(words, face, px, text, which, leading), face, px)
+            for face in faces()
+            for px in [_size(words, face, text, leading)]
+        ),
         key=lambda g: -g[0],
     )
     tried = [
-        (_agreement(words, face, size, text, which), face, size)
+        (_agreement(words, face, size, text, which, leading), face, size)
         for _, face, px in guesses[:REFINED]
         for size in range(max(MIN_HEIGHT, math.floor(px * (1 - SIZE_SPAN))), math.ceil(px * (1 + SIZE_SPAN)) + 1)
     ]
@@ -189,12 +224,20 @@ def _screen_font(words: np.ndarray, text: str, which: list[int]) -> tuple[float,
 
 
 def _preference(
-    words: np.ndarray, face: Face, px: int, text: str, tiles: list[tuple[np.ndarray, np.ndarray]], i: int, other: str
+    words: np.ndarray,
+    face: Face,
+    px: int,
+    text: str,
+    tiles: list[tuple[np.ndarray, np.ndarray]],
+    i: int,
+    other: str,
+    leading: bool,
+    nudge: int,
 ) -> float:
     """How much closer the screen is to character ``i`` of ``text`` (its ``tiles``, from :func:`_tiles`) than
     to ``other`` in its place, both drawn in ``face``: the mean ink difference where the two drawings differ
     (a stroke, a gap), the look-alike's less the character's own."""
-    own, rival = tiles[i], _tiles(words, face, px, text[:i] + other + text[i + 1 :])[i]
+    own, rival = tiles[i], _tiles(words, face, px, text[:i] + other + text[i + 1 :], leading, nudge)[i]
     width = min(own[0].shape[1], rival[0].shape[1])
     t_own, t_rival = own[0][:, :width], rival[0][:, :width]
     differ = cv2.dilate((np.abs(t_own - t_rival) > DIFFER).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
@@ -206,28 +249,33 @@ def _preference(
     return float(np.abs(p_rival - t_rival)[differ].mean() - np.abs(p_own - t_own)[differ].mean()) / apart
 
 
-def told_apart(crop: np.ndarray, text: str) -> bool:
+def told_apart(crop: np.ndarray, text: str, *, leading: bool = False) -> bool:
     """Whether the words ``text`` shown on ``crop`` (BGR, cut around them) are those characters and not
     a look-alike of one: drawn in the screen's font (an installed font the other characters agree with
-    by :data:`FONT_MATCH`), each confusable character beats its look-alikes by :data:`GLYPH_MARGIN`."""
+    by :data:`FONT_MATCH`), each confusable character beats its look-alikes by :data:`GLYPH_MARGIN`.
+    With ``leading``, ``text`` is only what the words begin with (a line read further than a template's
+    words, whose rest may be read wrong or cut with "…"); where they end is then estimated, and each
+    character must win with the drawing :data:`NUDGES` pixels wider or narrower as well (a face that
+    draws two look-alikes alike, as AR PL UMing its l and 1, decides on a pixel's shift: not trusted)."""
     text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace())
     ink = _ink(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))
-    box = _extent(ink)
+    box = _extent(ink, strokes=leading)
     if box is None or box[3] - box[1] < MIN_HEIGHT:
         return False
     x0, y0, x1, y1 = box
     words = ink[y0:y1, x0:x1]
-    confusable = [i for i, ch in enumerate(text) if ocr.lookalikes(ch)]
+    confusable = ocr.confused_at(text)
     others = [i for i in range(len(text)) if i not in confusable]
     if not confusable or not others:
         return not confusable
-    best = _screen_font(words, text, others)
+    best = _screen_font(words, text, others, leading)
     if best is None or best[0] < FONT_MATCH:
         return False
     _, face, px = best
-    tiles = _tiles(words, face, px, text)
     return all(
-        _preference(words, face, px, text, tiles, i, other) >= GLYPH_MARGIN
+        _preference(words, face, px, text, tiles, i, other, leading, nudge) >= GLYPH_MARGIN
+        for nudge in (NUDGES if leading else (0,))
+        for tiles in [_tiles(words, face, px, text, leading, nudge)]
         for i in confusable
         for other in ocr.lookalikes(text[i])
     )

@@ -25,6 +25,7 @@ state or one icon is not found. ``Match.scores`` keeps each agreement and
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -65,10 +66,17 @@ WORDS_STRUCTURE = 0.5  # a text template's places read for its words when nothin
 WORDS_PLACES = 2  # ... at most this many, the likeliest first
 WORDS_CEILING = 0.95  # what a state found by its words scores on them: not a copy (1 is pixel-identical)
 WORDS_MARGIN = 0.25  # share of the words' height around them that another font may also change
+GROUND_SPAN = 12.0  # Lab distance from a flowing template's ground that counts as its ground on the screen
+GROUND_LINES = 1.0  # ... in areas at least this many of its words' heights high
+LINES_CUT = 0.02  # share of its width: words this near a template's edge may be cut there
+LINES_MIN_CHARS = 4  # a flowing template's words are looked for on lines when they have this many characters
 # share of the words' height read around them at a place whose pixels agree: cut tight to their ink the recogniser
 # misreads a line (去微信粘贴 as 去微信粘购); its own detector grows every box it reads (unclip ratio 1.6). Found by
 # words alone (no pixels agree) a place is read tight: with room, a Noto 徽信 under its icon read as 微信
 READ_MARGIN = 0.25
+# look-alikes the pixel path checks character by character (a tile each, cut by estimated widths): CJK ones.
+# Latin letters' widths vary too much for such tiles; where pixels agree their words are read strictly instead
+STROKE_LOOKALIKES = frozenset(ch for ch in ocr.CONFUSABLE if not ch.isascii())
 FAST_DIFFERENCE = 0.25  # spread units: the most a spot may differ for the fast path (a stroke more or less: 0.4+)
 
 
@@ -125,6 +133,8 @@ class ScreenImage:
         self.bgr = bgr
         self.soft = _soft(_grey(bgr))
         self._small: dict[float, np.ndarray] = {}
+        self._lines: dict[Box, list[ocr.Line]] = {}
+        self._lab: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -140,6 +150,23 @@ class ScreenImage:
         if key not in self._small:
             self._small[key] = _resize(self.soft, key)
         return self._small[key]
+
+    def lines(self, box: Box) -> list[ocr.Line]:
+        """The lines of text detected and read in ``box`` (once), in the screen's pixels."""
+        if box not in self._lines:
+            x, y, w, h = box
+            self._lines[box] = [
+                ocr.Line(line.words, line.score, (line.box[0] + x, line.box[1] + y, line.box[2], line.box[3]))
+                for line in ocr.find_lines(self.bgr[y : y + h, x : x + w])
+            ]
+        return self._lines[box]
+
+    @property
+    def lab(self) -> np.ndarray:
+        """The screen in OpenCV's 8-bit Lab, as float (made once)."""
+        if self._lab is None:
+            self._lab = cv2.cvtColor(self.bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+        return self._lab
 
     def region(self, box: Box) -> ScreenImage:
         x, y, w, h = box
@@ -249,6 +276,8 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
         raise TemplateError(f"template {tw}x{th} cannot fit the screen {image.width}x{image.height} at any scale")
     if text and not any(c.confidence >= threshold for c in candidates):
         candidates += _by_words(image, template, candidates)
+        if not any(c.confidence >= threshold for c in candidates):
+            candidates += _by_lines(image, template)
     best = max(candidates, key=lambda c: c.confidence)
     others = [c for c in candidates if not _overlaps(c.box, best.box)]
     near = max(others, key=lambda c: c.confidence) if others else None
@@ -338,7 +367,7 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
         if "text" in place.scores:
             continue
         read = _read_at(image, place.box, box)
-        if ocr.text_agreement(template.text, read, brackets=True) < 1.0:  # no pixels agree: every mark counts
+        if ocr.text_agreement(template.text, read, brackets=True, lookalikes=True) < 1.0:  # every mark counts
             continue
         if ocr.confusable(template.text) and not glyphs.told_apart(
             _words_crop(image, place.box, box, READ_MARGIN), template.text
@@ -350,6 +379,82 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
         }
         return [Candidate(place.box, place.scale, scores, read)]
     return []
+
+
+def _by_lines(image: ScreenImage, template: Template) -> list[Candidate]:
+    """A template whose words are cut from text that wraps (its sidecar says ``flows``: a message's
+    link) and whose state another font lays out otherwise: found on a line text detection finds on the
+    screen that holds its words (to their brackets; a character at an edge of the template, within
+    :data:`LINES_CUT`, may be cut in two and is not required), placed where they begin on it and sized by
+    its height, where colours agree.
+
+    Another font draws the words wider or narrower and may wrap a line elsewhere (a link in a message
+    bubble), so the template's shape matches nowhere and the places its shape suggests hold other
+    words; the line is where the words are. The screen's lines are detected once, for every template.
+    """
+    box = template.text_box or template.words_box
+    if not template.flows or box is None or template.threshold >= WORDS_CEILING:
+        return []  # words held whole (a button, a label) stay on one line: the words path finds them
+    fx, fy, fw, fh = box
+    cut_left, cut_right = fx <= LINES_CUT, fx + fw >= 1 - LINES_CUT
+    own = [ch for ch in unicodedata.normalize("NFKC", template.text) if ocr.normalise(ch, brackets=True)]
+    own = own[int(cut_left) : len(own) - int(cut_right)]  # a character cut in two may read as another
+    want = ocr.folded("".join(own), brackets=True)
+    if len(want) < LINES_MIN_CHARS:
+        return []
+    th, tw = template.image.shape[:2]
+    outside = _outside_words(template, box)
+    for line in (line for area in _grounds(image, template, fh * th) for line in image.lines(area)):
+        read = unicodedata.normalize("NFKC", line.words)
+        kept = [i for i, ch in enumerate(read) if ocr.normalise(ch, brackets=True)]
+        at = "".join(ocr.folded(read[i], brackets=True) for i in kept).find(want)
+        if at < 0:
+            continue
+        lx, ly, lw, lh = line.box
+        scale = lh / (fh * th)
+        left = lx + lw * (at - int(cut_left)) / len(kept)  # where the words begin, by characters
+        x, y = round(left - fx * tw * scale), round(ly - fy * th * scale)
+        w, h = round(tw * scale), round(th * scale)
+        if x < 0 or y < 0 or x + w > image.width or y + h > image.height or min(w, h) < MIN_SIDE:
+            continue
+        m = round(READ_MARGIN * lh)  # the detector's box may cut a descender
+        crop = image.bgr[max(0, ly - m) : ly + lh + m, max(0, lx - m) : lx + lw + m]
+        shown = _as_template(read, kept[at:], own)
+        if ocr.confusable(shown) and not glyphs.told_apart(crop, shown, leading=True):
+            continue
+        scores = {
+            "words": WORDS_CEILING,
+            **_appearance(image, template.image, template.mask, scale, (x, y, w, h), outside),
+        }
+        if min(scores.values()) >= template.threshold:
+            return [Candidate((x, y, w, h), scale, scores, line.words)]
+    return []
+
+
+def _as_template(read: str, where: list[int], own: list[str]) -> str:
+    """The line ``read`` up to the template's words, with them as the template has them (its ``own``
+    characters at the places ``where`` the recogniser read look-alikes of them)."""
+    shown = list(read[: where[len(own) - 1] + 1])
+    for i, ch in zip(where, own, strict=False):
+        shown[i] = ch
+    return "".join(shown)
+
+
+def _grounds(image: ScreenImage, template: Template, words_px: float) -> list[Box]:
+    """The screen's areas of the template's ground colour (within :data:`GROUND_SPAN`), its words closed
+    over, at least :data:`GROUND_LINES` of its words' height (``words_px``, template pixels, at the
+    smallest scale) high: where a flowing template's lines are looked for (a bubble, not the whole chat)."""
+    t_lab = cv2.cvtColor(template.image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    ground = verify.ground(t_lab, _grey(template.image))
+    near = (np.linalg.norm(image.lab - ground, axis=2) <= GROUND_SPAN).astype(np.uint8)
+    side = max(3, round(words_px * SCALE_RANGE[0]))
+    closed = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((side, side), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(closed)
+    areas = []
+    for x, y, w, h, _ in stats[1:count]:
+        if h >= GROUND_LINES * words_px * SCALE_RANGE[0] and w >= 2 * side:
+            areas.append((int(x), int(y), int(w), int(h)))
+    return areas
 
 
 def _outside_words(template: Template, box: TextBox) -> np.ndarray:
@@ -461,9 +566,9 @@ def _verify(image: ScreenImage, template: Template, refined: list[tuple[float, f
             if text and min(scores.values()) >= threshold:
                 read = _read_at(image, box, words, READ_MARGIN)
                 scores["text"] = ocr.text_agreement(text, read)
-                if words is not None and ocr.confusable(text) and scores["text"] >= threshold:
+                if words is not None and STROKE_LOOKALIKES.intersection(text) and scores["text"] >= threshold:
                     window, t_soft = _aligned(image, template.image, scale, box)
-                    scores["glyphs"] = verify.glyph_agreement(window, t_soft, text, words, ocr.CONFUSABLE)
+                    scores["glyphs"] = verify.glyph_agreement(window, t_soft, text, words, STROKE_LOOKALIKES)
         candidates.append(Candidate(box, scale, scores, read))
     return candidates
 

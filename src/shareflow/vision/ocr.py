@@ -11,6 +11,7 @@ import functools
 import importlib.metadata
 import importlib.util
 import os
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -29,8 +30,11 @@ MISMATCH_CEILING = 0.5  # a place whose words differ scores at most this on text
 # moved): found by benchmarks/confusables.py over 100 look-alike pairs in four fonts. Words holding one
 # cannot tell a state from its one-stroke near miss: its pixels must agree as well (verify.glyph_agreement),
 # or, in another font, its drawing in the screen's font (shareflow.vision.glyphs).
-# 送迭: benchmarks/corpus's own screens, 发迭 read as 发送 in Noto Sans CJK SC at 2.0 px/dp.
-LOOKALIKES = ("已己巳", "天夭", "日曰", "汨汩", "戌戍", "查杳", "京亰", "晴睛", "送迭")  # each read as the others
+# 送迭: benchmarks/corpus's own screens, 发迭 read as 发送 in Noto Sans CJK SC at 2.0 px/dp. Latin ones (a
+# link's letters: detail.tmall read as detai1.tma11 in AR PL UMing, tma1l as tmall in Noto, l0O1I as lo011):
+# the same benchmark's Latin pairs. l and I are not told apart (most sans faces draw them alike); both
+# are 1's look-alikes, so all three read as one (:func:`folded`).
+LOOKALIKES = ("已己巳", "天夭", "日曰", "汨汩", "戌戍", "查杳", "京亰", "晴睛", "送迭", "1l", "1I", "0Oo", "gq")
 CONFUSABLE = frozenset("".join(LOOKALIKES))
 DETECTION_SIDE = 960  # px: a longer image is shrunk to this for text detection; smaller ones keep their size
 
@@ -108,15 +112,17 @@ def normalise(text: str, *, brackets: bool = False) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) in kept)
 
 
-def text_agreement(expected: str, read: str, *, brackets: bool = False) -> float:
+def text_agreement(expected: str, read: str, *, brackets: bool = False, lookalikes: bool = False) -> float:
     """1 when the words read contain the expected words, else at most :data:`MISMATCH_CEILING`.
 
     Containment, not equality: a template may cut its last character in two,
     which then reads as something else. Below the ceiling the score grows
     with the share of expected characters read in order (for reports only).
     With ``brackets``, brackets count as characters: 【淘宝】 is not in 淘宝搜索.
+    With ``lookalikes``, look-alikes count as one (:func:`folded`): the caller tells them apart.
     """
-    want, got = normalise(expected, brackets=brackets), normalise(read, brackets=brackets)
+    compared = folded if lookalikes else normalise
+    want, got = compared(expected, brackets=brackets), compared(read, brackets=brackets)
     if want in got:
         return 1.0
     shared = _common_subsequence(want, got)
@@ -134,9 +140,37 @@ def _common_subsequence(a: str, b: str) -> int:
 
 def lookalikes(ch: str) -> str:
     """The characters ``ch`` may be read for (itself excluded; "" when none)."""
-    return next((group.replace(ch, "") for group in LOOKALIKES if ch in group), "")
+    return "".join(dict.fromkeys(other for group in LOOKALIKES if ch in group for other in group if other != ch))
+
+
+@functools.cache
+def _fold() -> dict[str, str]:
+    """Each confusable character and the one its look-alikes are all read as (groups sharing one merged)."""
+    classes: list[set[str]] = []
+    for group in LOOKALIKES:
+        joined = set(group).union(*(c for c in classes if c & set(group)))
+        classes = [c for c in classes if not c & set(group)] + [joined]
+    return {ch: min(c) for c in classes for ch in c}
+
+
+def folded(text: str, *, brackets: bool = False) -> str:
+    """:func:`normalise`'d text with look-alikes read as one: what the recogniser's reading can tell."""
+    fold = _fold()
+    return normalise("".join(fold.get(ch, ch) for ch in unicodedata.normalize("NFKC", text)), brackets=brackets)
+
+
+def confused_at(text: str) -> list[int]:
+    """Where ``text`` holds a character the recogniser may read as another (:data:`CONFUSABLE`): a Latin
+    one only in a word, link or token (a run of letters and digits holding a letter), not in a number
+    (双12狂欢's 1 is no l)."""
+    words = [m.span() for m in re.finditer("[A-Za-z0-9]+", text) if not m.group().isdigit()]
+    return [
+        i
+        for i, ch in enumerate(text)
+        if ch in CONFUSABLE and (not ch.isascii() or any(start <= i < end for start, end in words))
+    ]
 
 
 def confusable(text: str) -> bool:
-    """Whether ``text`` holds a character the recogniser may read as another (:data:`CONFUSABLE`)."""
-    return any(ch in CONFUSABLE for ch in text)
+    """Whether ``text`` holds a character the recogniser may read as another (:func:`confused_at`)."""
+    return bool(confused_at(text))

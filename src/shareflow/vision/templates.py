@@ -8,6 +8,9 @@ Each template has a sidecar ``<state>.yaml``::
     region: [0.0, 0.8, 1.0, 0.2]       # optional: where to look, fractions of the screen
     text: 立即购买                       # optional: the words it shows (whole characters only), checked by OCR
     text_box: [0, 0.7, 1, 0.3]         # optional: where in the template those words are (fractions)
+    flows: true                        # optional: its words are cut from text that wraps (a message's link):
+                                       # another font lays them out otherwise, so they are also looked for
+                                       # on the screen's lines of text
     source: {device: xiaomi-11, locator: "..."}   # how it was captured
 
 A template whose sidecar declares no ``text`` is checked by the words OCR reads
@@ -74,6 +77,7 @@ META_SCHEMA: dict[str, Any] = {
             "minItems": 4,
             "maxItems": 4,
         },
+        "flows": {"type": "boolean"},
         "source": {"type": "object"},
     },
 }
@@ -102,6 +106,7 @@ class Template:
     text_box: tuple[float, float, float, float] | None = None  # where in the template those words are
     text_source: TextSource = ""  # "read" with no text: OCR found none (an icon)
     words_box: tuple[float, float, float, float] | None = None  # declared words without text_box: where OCR finds them
+    flows: bool = False  # its words are cut from text that wraps: also looked for on the screen's lines
     state: str = ""  # "<app>/<state>"
     platform: str = ""
     path: Path | None = None
@@ -193,6 +198,7 @@ def template_from(png: Path, meta: dict[str, Any], state: str = "", platform: st
         region=tuple(meta["region"]) if "region" in meta else None,
         text=meta.get("text", ""),
         text_box=tuple(meta["text_box"]) if "text_box" in meta else None,
+        flows=bool(meta.get("flows", False)),
         state=state,
         platform=platform,
         path=png,

@@ -31,7 +31,7 @@ NARROW_GLYPH = 0.55  # a character that is not full width (Latin, digits) takes 
 DIFFERENCE_WINDOW = 1 / 6  # share of the template's short side over which differences are averaged (a stroke or so)
 
 
-def _ground(lab: np.ndarray, grey: np.ndarray) -> np.ndarray:
+def ground(lab: np.ndarray, grey: np.ndarray) -> np.ndarray:
     """The core colour (median Lab) of the image's larger part, light or dark: its ground or fill."""
     level, _ = cv2.threshold(grey.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     lighter = bool((grey > level).mean() >= 0.5)
@@ -49,7 +49,7 @@ class _Colours:
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         self.lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
         self.keep = keep
-        self.ground = _ground(self.lab[keep], grey[keep])
+        self.ground = ground(self.lab[keep], grey[keep])
         self.offset = self.lab - self.ground
         distance = np.linalg.norm(self.offset, axis=2)
         far = float(np.percentile(distance[keep], 99))
