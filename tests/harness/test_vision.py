@@ -498,6 +498,33 @@ def test_the_state_is_found_below_more_lookalikes_than_one_batch_of_places() -> 
     assert y > 1900 and x > 250  # the green bubble on the right, not a white one on the left
 
 
+def test_a_label_whose_pixels_agree_but_not_its_confused_character_s_tile_is_told_apart_by_drawing() -> None:
+    """Redmi 9A's JD page drawn in Noto Sans CJK SC by the farm: 打开京东App keeps its shape (structure
+    0.95, detail 0.88, its words read) but 京's tile, cut from WenQuanYi Micro Hei, does not (glyphs
+    0.73). Its words agreed, so they are drawn in the screen's font, where 京 beats 亰."""
+    library = TemplateLibrary(Path(__file__).parents[2] / "screenshots")
+    screen = cv2.imread(str(SCREENS / "redmi-9a-noto-jd-page.png"))
+    jd, tmall = library.get("android", "wechat/h5_jd"), library.get("android", "wechat/h5_tmall")
+    found = find(screen, jd, scale_hint=2.0 / cast(float, jd.capture_scale))
+    assert found.found and found.scores.get("words") == match_module.WORDS_CEILING, found
+    assert np.allclose(cast(Box, found.box), (491, 168, 209, 65), atol=4)
+    assert not find(screen, tmall, scale_hint=2.0 / cast(float, tmall.capture_scale)).found
+
+
+def test_my_link_s_head_is_found_on_its_line_in_another_font() -> None:
+    """Redmi 9A's chat drawn in Noto Sans CJK SC by the farm: the link now begins on 【淘宝】's line.
+    The template's 】 touches its edge and may be cut, so three characters are looked for on the line;
+    the template's words (four with brackets) are what make it long enough to be looked for at all."""
+    library = TemplateLibrary(Path(__file__).parents[2] / "screenshots")
+    screen = cv2.imread(str(SCREENS / "redmi-9a-noto-chat.png"))
+    mine, theirs = library.get("android", "wechat/my_link"), library.get("android", "wechat/their_link")
+    found = find(screen, mine, scale_hint=2.0 / cast(float, mine.capture_scale))
+    assert found.found, found
+    x, y, _, _ = cast(Box, found.box)
+    assert 150 <= x <= 220 and 950 <= y <= 1000  # the Tao password's bubble, its first line
+    assert not find(screen, theirs, scale_hint=2.0 / cast(float, theirs.capture_scale)).found
+
+
 def test_a_bare_template_is_read_with_room_around_its_words(tmp_path: Path) -> None:
     """iPhone 13's 去微信粘贴, a bare PNG (no sidecar, no resolution), on iPhone 8's dialog at 2 px/pt: its words
     fill the button's middle 70 %, and read cut tight to their ink there they came out 去微信粘购."""

@@ -61,7 +61,6 @@ FINE_STEPS = 9  # scales tried per place in refinement, between the coarse neigh
 UPSCALE_BLUR = 0.6  # sigma per unit of scale when the template is enlarged, before tiles are compared
 OCCURRENCES = 20  # find_all reports at most this many places
 FAST_STRUCTURE = 0.95  # correlation at full resolution, at the predicted scale, that lets the fast path answer
-FAST_COARSE_LOSS = 0.1  # ... after at least this less at the coarse level (downsampling blurs both alike)
 WORDS_STRUCTURE = 0.5  # a text template's places read for its words when nothing matched its pixels ...
 WORDS_PLACES = 2  # ... at most this many, the likeliest first
 WORDS_CEILING = 0.95  # what a state found by its words scores on them: not a copy (1 is pixel-identical)
@@ -326,7 +325,7 @@ def _fast(image: ScreenImage, template: Template, t_grey: np.ndarray, scale: flo
     None sends the template to the full search: nothing there, or not beyond doubt.
     """
     places = _search(image, t_grey, None, np.array([scale]))
-    if not places or places[0][0] < FAST_STRUCTURE - FAST_COARSE_LOSS:
+    if not places:  # the coarse level only says where: it blurs small words far below any bar (0.83 for 1.0)
         return None
     structure, fine, box = _refine(image, t_grey, None, places[0], np.array([scale]))
     if structure < FAST_STRUCTURE:
@@ -364,8 +363,8 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
             places.append(c)
     outside = _outside_words(template, box)
     for place in places:
-        if "text" in place.scores:
-            continue
+        if place.scores.get("text", 1.0) < 1.0:
+            continue  # read already, and the words differed (agreeing, they failed a confused character's tile)
         read = _read_at(image, place.box, box)
         if ocr.text_agreement(template.text, read, brackets=True, lookalikes=True) < 1.0:  # every mark counts
             continue
@@ -398,10 +397,10 @@ def _by_lines(image: ScreenImage, template: Template) -> list[Candidate]:
     fx, fy, fw, fh = box
     cut_left, cut_right = fx <= LINES_CUT, fx + fw >= 1 - LINES_CUT
     own = [ch for ch in unicodedata.normalize("NFKC", template.text) if ocr.normalise(ch, brackets=True)]
+    if len(own) < LINES_MIN_CHARS:
+        return []
     own = own[int(cut_left) : len(own) - int(cut_right)]  # a character cut in two may read as another
     want = ocr.folded("".join(own), brackets=True)
-    if len(want) < LINES_MIN_CHARS:
-        return []
     th, tw = template.image.shape[:2]
     outside = _outside_words(template, box)
     for line in (line for area in _grounds(image, template, fh * th) for line in image.lines(area)):
