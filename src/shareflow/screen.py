@@ -106,7 +106,6 @@ class Screen:
         self._moving_since = 0.0  # when the screen began changing from poll to poll
         self._shown_since = 0.0  # when the newest screenshot's pixels first showed
         self._matches: dict[str, Match] = {}  # states already matched on that screenshot
-        self._lines: dict[Box | None, list[ocr.Line]] = {}  # lines of text already read on it, per region
         self.guard: Callable[[], None] | None = None  # runs before a wait gives up; may raise a better reason
 
     # -- looking ---------------------------------------------------------------
@@ -119,7 +118,7 @@ class Screen:
             if self._steady or self._shot is None:
                 self._moving_since = time.monotonic()
             self._shown_since = time.monotonic()
-            self._shot, self._image, self._matches, self._lines, self._steady = (digest, data), None, {}, {}, False
+            self._shot, self._image, self._matches, self._steady = (digest, data), None, {}, False
         else:
             self._steady = True
         return data
@@ -198,7 +197,6 @@ class Screen:
         do not see (iOS 17's paste alert), a link inside a message.
         """
         image = self.image()
-        x, y, _, _ = region if region is not None else (0, 0, image.width, image.height)
         for line in self.lines(region):
             words = line.words.strip()
             found = re.fullmatch(pattern, words) if whole else re.search(pattern, words)
@@ -207,18 +205,15 @@ class Screen:
             lx, ly, lw, lh = line.box
             per_char = lw / max(len(words), 1)  # where the words are along the line, by their characters
             start, end = lx + per_char * found.start(), lx + per_char * found.end()
-            box = (x + round(start), y + ly, max(1, round(end - start)), lh)
+            box = (round(start), ly, max(1, round(end - start)), lh)
             return Match(True, round(line.score, 4), box, box, 1.0, 0.0, screen_size=(image.width, image.height))
         return None
 
     def lines(self, region: Box | None = None) -> list[ocr.Line]:
         """The lines of text OCR reads in ``region`` of the newest screenshot (all of it by default), top to
-        bottom, their boxes in the region's pixels; read once per screenshot and region."""
-        if region not in self._lines:
-            image = self.image()
-            x, y, w, h = region if region is not None else (0, 0, image.width, image.height)
-            self._lines[region] = ocr.find_lines(image.bgr[y : y + h, x : x + w])
-        return self._lines[region]
+        bottom, their boxes in the screenshot's pixels; read once per screenshot and region."""
+        image = self.image()
+        return image.lines(region if region is not None else (0, 0, image.width, image.height))
 
     def sees(self, state: str) -> bool:
         """Whether ``state`` is on screen right now (no waiting)."""
@@ -254,6 +249,7 @@ class Screen:
             between=between,
             closest=sighting.closest,
             fail=sighting.fail,
+            moving=lambda: not sighting.looked,
         )
         if self.screenshots == "on":
             self.evidence.match(f"{state} found", look.screen, look.match, state)

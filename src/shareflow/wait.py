@@ -20,6 +20,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 POLL_S = 0.05  # pause after a poll that found nothing
+# pause after a poll that saw a frame not known to hold still (a screen mid-change is not matched): the next
+# poll tells whether it holds, so a state that just appeared is matched one short pause later
+FOLLOW_S = 0.02
 
 
 class TimedOut(Exception):
@@ -40,15 +43,17 @@ def until(
     between: Callable[[], object] | None = None,
     closest: Callable[[], str | None] | None = None,
     fail: Callable[[str], BaseException] = TimedOut,
+    moving: Callable[[], bool] | None = None,
 ) -> T:
     """Poll ``probe`` until it returns something other than None, and return that.
 
-    After each miss ``between`` runs (to dismiss a pop-up, say), then a pause of :data:`POLL_S`. The
-    probe is tried once more when the time is up, so that what showed during the last pause counts.
-    Then ``closest`` (the probe's account of its nearest candidate, None when it has none) completes
-    the message (:func:`timed_out`) and ``fail`` makes of it the error raised: :class:`TimedOut`
-    unless the caller's kind says more. A ``fail`` may check last things first (the phone's guard:
-    are the apps under test still in front?) and raise a better reason of its own.
+    After each miss ``between`` runs (to dismiss a pop-up, say), then a pause of :data:`POLL_S`, or of
+    :data:`FOLLOW_S` when ``moving()`` says the miss saw a frame still changing. The probe is tried once
+    more when the time is up, so that what showed during the last pause counts. Then ``closest`` (the
+    probe's account of its nearest candidate, None when it has none) completes the message
+    (:func:`timed_out`) and ``fail`` makes of it the error raised: :class:`TimedOut` unless the caller's
+    kind says more. A ``fail`` may check last things first (the phone's guard: are the apps under test
+    still in front?) and raise a better reason of its own.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -60,7 +65,8 @@ def until(
             raise fail(timed_out(what, timeout, closest() if closest is not None else None))
         if between is not None:
             between()
-        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+        pause = FOLLOW_S if moving is not None and moving() else POLL_S
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
 
 
 def tap_until(

@@ -571,14 +571,46 @@ def test_a_near_copy_at_the_predicted_scale_is_answered_without_reading_its_word
 
 
 @pytest.mark.parametrize(("label", "changed"), [("已停止访问", "己停止访问"), ("打开天猫App", "打开夭猫App")])
-def test_one_changed_stroke_is_never_taken_by_the_fast_path(label: str, changed: str) -> None:
-    """One stroke less: the whole still correlates above 0.98 and every detail tile above 0.9; the fast path,
-    which reads no words, must send it on (the full search reads them)."""
-    template = Template(cut(draw_label(label, CAPTURE_SCALE), button_box(CAPTURE_SCALE)))
-    screen = draw_label(changed, CAPTURE_SCALE)
-    image = match_module.ScreenImage(screen)
+@pytest.mark.parametrize("density", [CAPTURE_SCALE, 3.5])
+def test_one_changed_stroke_is_never_taken_by_the_fast_path(label: str, changed: str, density: float) -> None:
+    """One stroke less: the whole still correlates above 0.98 and every detail tile above 0.9. The fast path
+    must not take it: not as a near copy (a spot differs by a stroke), nor when it verifies the place (the
+    recogniser reads 己 as 已: the character's own tiles differ) — on a copy's screen nor on a denser one,
+    where the template is enlarged."""
+    template = with_read_text(Template(cut(draw_label(label, CAPTURE_SCALE), button_box(CAPTURE_SCALE)), text=label))
+    image = match_module.ScreenImage(draw_label(changed, density))
     grey = cv2.cvtColor(template.image, cv2.COLOR_BGR2GRAY)
-    assert match_module._fast(image, template, grey, 1.0) is None
+    assert match_module._fast(image, template, grey, density / CAPTURE_SCALE) is None
+
+
+def test_an_enlarged_template_is_answered_at_the_predicted_scale_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a denser screen (3.5 px/dp; the template cut at 2.625) an enlarged template is blurrier than the
+    screen, never a near copy: its one place at the predicted scale is verified, words read, with no search
+    over the other scales."""
+    template = Template(cut(draw_label("立即购买", CAPTURE_SCALE), button_box(CAPTURE_SCALE)), text="立即购买")
+
+    def no_search(*_: object) -> None:
+        raise AssertionError("the full search ran")
+
+    monkeypatch.setattr(match_module, "candidate_scales", no_search)
+    match = find(draw_label("立即购买", 3.5), template, scale_hint=3.5 / CAPTURE_SCALE)
+    assert match.found and match.text == "立即购买" and match.scores["text"] == 1.0, match
+    assert_near(match.box, button_box(3.5), 3)
+
+
+def test_words_read_in_a_region_are_placed_on_the_whole_screenshot(tmp_path: Path) -> None:
+    """Lines are read in the region only, once per screenshot, and their boxes are the screenshot's."""
+    page = draw_screen(CAPTURE_SCALE)  # 立即购买 on the button at BUY_Y; the page's head at 40 dp
+    driver = FrameDriver([png(page)])
+    screen = Screen(cast(webdriver.Remote, driver), "android", TemplateLibrary(tmp_path), Evidence(tmp_path), "off")
+    x, y, w, h = button_box(CAPTURE_SCALE)
+    region = (0, y - 20, page.shape[1], h + 40)
+    found = screen.words("购买", region)
+    assert found is not None and found.box is not None
+    fx, fy, fw, fh = found.box
+    assert y <= fy and fy + fh <= y + h and x + w // 2 <= fx + fw // 2 <= x + w, found.box  # 购买: the right half
+    assert screen.words("商品详情", region) is None  # on the page, not in the region
+    assert screen.lines(region) is screen.lines(region)  # read once
 
 
 def test_a_skipped_transition_frame_is_never_decoded(
@@ -637,6 +669,37 @@ def test_a_text_state_drawn_in_another_font_is_found_by_its_words(font: str) -> 
     match = find(draw_in("继续访问", 2.0, OTHER_FONTS[font]), template, 2.0 / CAPTURE_SCALE)
     assert match.found and match.scores.get("words") == match_module.WORDS_CEILING
     assert_near(match.box, button_box(2.0), 6)
+
+
+@pytest.mark.parametrize("density", [2.625, 3.5])
+@pytest.mark.parametrize("label", ["打开淘宝App", "立即购买"])
+def test_a_label_noto_draws_is_found_where_its_other_words_shift_the_place(label: str, density: float) -> None:
+    """Noto's words pull the template's correlation a pixel or two off the button (st 0.83–0.88): the
+    button's plain part, compared at that place, meets its rim. Like every tile, a plain one may move."""
+    match = find(
+        draw_in(label, density, OTHER_FONTS["Noto Sans CJK SC"]), label_template(label), density / CAPTURE_SCALE
+    )
+    assert match.found, match
+    assert_near(match.box, button_box(density), 4)
+
+
+def with_badge(screen: np.ndarray, density: float) -> np.ndarray:
+    """``screen`` with a red dot 6 dp wide on the plain part of its button right of its words (inside one of the
+    template's tiles, half its height wide: one astride four tiles' corner is a known miss)."""
+    x, y, _, _ = button_box(density)
+    centre = (x + round(216 * density), y + round(12 * density))
+    return cv2.circle(screen.copy(), centre, round(3 * density), RED[::-1], -1, cv2.LINE_AA)
+
+
+@pytest.mark.parametrize("density", [2.0, CAPTURE_SCALE, 3.5])
+def test_a_badge_on_a_plain_part_is_never_moved_out_of_sight(density: float) -> None:
+    """A plain tile may move by a pixel or two; a dot 6 dp wide stays in it wherever it moves."""
+    template = label_template("立即购买")
+    assert find(draw_label("立即购买", density), template, density / CAPTURE_SCALE).found
+    assert not find(with_badge(draw_label("立即购买", density), density), template, density / CAPTURE_SCALE).found
+    noto = draw_in("立即购买", density, OTHER_FONTS["Noto Sans CJK SC"])
+    assert find(noto, template, density / CAPTURE_SCALE).found
+    assert not find(with_badge(noto, density), template, density / CAPTURE_SCALE).found
 
 
 @pytest.mark.parametrize("font", OTHER_FONTS)

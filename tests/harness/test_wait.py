@@ -37,6 +37,15 @@ def test_the_probe_s_finding_is_returned_and_between_runs_after_each_miss() -> N
     assert probe.polls == 4 and between == [1, 2, 3]
 
 
+def test_a_miss_that_saw_the_screen_moving_is_followed_by_the_short_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr(wait.time, "sleep", pauses.append)
+    monkeypatch.setattr(wait, "POLL_S", 0.05)
+    moving = iter([True, False, True])
+    assert until(Probe(misses=3), what="x", timeout=10, moving=lambda: next(moving)) == "found"
+    assert pauses == [wait.FOLLOW_S, wait.POLL_S, wait.FOLLOW_S] and wait.FOLLOW_S < wait.POLL_S
+
+
 def test_falsy_findings_count_only_none_is_a_miss() -> None:
     assert until(Probe(misses=0, value=False), what="x", timeout=1) is False
     assert until(Probe(misses=0, value=[]), what="x", timeout=1) == []

@@ -57,7 +57,8 @@ PLACE_MARGIN = 0.2  # ... when their correlation is at most this far below the b
 # OCCURRENCES) only while every place verified so far looked alike (structure) but failed another check:
 # the state may be the fifth of five lookalikes (a green bubble below four white ones with the same link)
 SCALE_PRECISION = 0.003  # refinement stops when neighbouring scales differ less than this
-FINE_STEPS = 9  # scales tried per place in refinement, between the coarse neighbours
+REFINE_PAD, MIN_PAD = 0.08, 6  # share of the template's longer side (px at least) refinement looks around a place
+FINE_STEPS = 5  # scales tried per place in refinement, between the coarse neighbours (then halving passes)
 UPSCALE_BLUR = 0.6  # sigma per unit of scale when the template is enlarged, before tiles are compared
 OCCURRENCES = 20  # find_all reports at most this many places
 FAST_STRUCTURE = 0.95  # correlation at full resolution, at the predicted scale, that lets the fast path answer
@@ -217,7 +218,7 @@ def candidate_scales(
     refined between the coarse scales next to the one it was found at.
     """
     if scale_hint is not None:
-        fine = scale_hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, 2 * HINT_STEPS - 1)
+        fine = scale_hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, HINT_STEPS)
         return scale_hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, HINT_STEPS), scale_hint, lambda _: fine
     centre, (lo, hi) = 1.0, SCALE_RANGE
     if capture_resolution is not None:
@@ -257,10 +258,15 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
     scales, likeliest, fine = candidate_scales((image.width, image.height), template.capture_resolution, scale_hint)
     first = scales[[int(np.argmin(np.abs(np.log(scales / likeliest))))]]
     candidates: list[Candidate] = []
+    refined_at: list[Place] = []
+    th, tw = t_grey.shape
     for stage in (first, scales[scales != first[0]]):  # the likeliest scale first: most states are found there
         places = _search(image, t_grey, mask, stage)
+        if scale_hint is not None:  # each place is refined over the hint's whole span: once is enough
+            places = [p for p in places if not any(_same_place(p, q, tw, th) for q in refined_at)]
         for start in range(0, len(places), PLACES):
             batch = places[start : start + PLACES]
+            refined_at += batch
             refined = sorted((_refine(image, t_grey, mask, p, fine(p[1])) for p in batch), key=lambda c: -c[0])
             verified = _verify(image, template, refined)
             candidates += verified
@@ -271,7 +277,6 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
         if any(c.confidence >= threshold and _inside(c.scale, first[0], fine) for c in candidates):
             break
     if not candidates:
-        th, tw = t_grey.shape
         raise TemplateError(f"template {tw}x{th} cannot fit the screen {image.width}x{image.height} at any scale")
     if text and not any(c.confidence >= threshold for c in candidates):
         candidates += _by_words(image, template, candidates)
@@ -319,8 +324,9 @@ def predicted_scale(
 
 def _fast(image: ScreenImage, template: Template, t_grey: np.ndarray, scale: float) -> Candidate | None:
     """The template (unmasked) matched at ``scale`` alone (the coarse level, then full resolution): the place
-    when it is a near copy there — correlation above :data:`FAST_STRUCTURE`, no spot differing more than
-    :data:`FAST_DIFFERENCE`, colour and detail agreeing. The words are not read: a copy this close shows them.
+    when its correlation there is above :data:`FAST_STRUCTURE` and it passes. A near copy (no spot differing
+    more than :data:`FAST_DIFFERENCE`) passes on colour and detail: a copy this close shows the words. Any
+    other such place passes the full verification (words read), without the search over every scale.
 
     None sends the template to the full search: nothing there, or not beyond doubt.
     """
@@ -333,9 +339,11 @@ def _fast(image: ScreenImage, template: Template, t_grey: np.ndarray, scale: flo
     x, y, w, h = box
     t_scaled = _grey(_resize(template.image, fine))[:h, :w]
     patch = _grey(image.bgr[y : y + h, x : x + w])
-    if patch.shape != t_scaled.shape or verify.largest_difference(patch, t_scaled) > FAST_DIFFERENCE:
-        return None
-    candidate = Candidate(box, fine, {"structure": structure, **_appearance(image, template.image, None, fine, box)})
+    if patch.shape == t_scaled.shape and verify.largest_difference(patch, t_scaled) <= FAST_DIFFERENCE:
+        appearance = _appearance(image, template.image, None, fine, box)
+        candidate = Candidate(box, fine, {"structure": structure, **appearance})
+    else:  # alike but not a copy (an enlarged template is blurrier than the screen): this place alone verified
+        candidate = _verify(image, template, [(structure, fine, box)])[0]
     return candidate if candidate.confidence >= template.threshold else None
 
 
@@ -527,16 +535,19 @@ def _refine(
     """The place searched again at full resolution over finer scales: (correlation, scale, box).
 
     Then passes between the best scale's neighbours, halving the gap each
-    time, pin the scale down to :data:`SCALE_PRECISION`.
+    time, pin the scale down to :data:`SCALE_PRECISION`. The first looks
+    :data:`REFINE_PAD` of the template's longer side around the coarse place;
+    a pass only as far as its step of scale can move the best place's corner.
     """
     _, scale, cx, cy = place
     best: tuple[float, float, Box] = (-1.0, scale, (cx, cy, 1, 1))
     gap = float(scales[1] / scales[0]) if len(scales) > 1 else 1.01
+    reach = REFINE_PAD
     while True:
         for fine in scales:
             t_fine = _soft(_resize(t_grey, fine))
             fh, fw = t_fine.shape
-            pad = max(6, round(0.08 * max(fw, fh)))
+            pad = max(MIN_PAD, round(reach * max(fw, fh)))
             x0, y0 = max(0, cx - pad), max(0, cy - pad)
             window = image.soft[y0 : min(image.height, cy + fh + pad), x0 : min(image.width, cx + fw + pad)]
             if window.shape[0] < fh or window.shape[1] < fw:
@@ -550,6 +561,7 @@ def _refine(
         gap = float(np.sqrt(gap))
         cx, cy = best[2][:2]
         scales = best[1] * np.array([1 / gap, gap])
+        reach = gap - 1
 
 
 def _verify(image: ScreenImage, template: Template, refined: list[tuple[float, float, Box]]) -> list[Candidate]:

@@ -137,14 +137,27 @@ def detail_agreement(window: np.ndarray, template: np.ndarray, mask: np.ndarray 
             return 0.0
         spread = float(tile.std())
         if spread < FLAT_TILE:
-            inner = around[SHIFT : SHIFT + tile.shape[0], SHIFT : SHIFT + tile.shape[1]]
-            excess = float(inner.std()) - spread - FLAT_TILE
-            shift = abs(float(inner.mean()) - float(tile.mean())) - FLAT_TILE
-            score = 1.0 - max(0.0, excess, shift) / FLAT_SPAN
+            score = _flat_agreement(around, tile, spread)
         else:
             score = float(cv2.matchTemplate(around, tile, cv2.TM_CCOEFF_NORMED).max())
         worst = min(worst, score)
     return max(0.0, worst)
+
+
+def _flat_agreement(around: np.ndarray, tile: np.ndarray, spread: float) -> float:
+    """How flat the screen stays where a flat tile (plain ground, spread ``spread``) moves over ``around``:
+    at its best spot, its spread may exceed the tile's, and its mean move, by :data:`FLAT_TILE` at no cost,
+    then the score falls to 0 over :data:`FLAT_SPAN`. Free to move like any tile, an edge the place's
+    residual offset brings in (the button's own rim, a pixel or two in) does not count against it."""
+    h, w = tile.shape[:2]
+    sums, squares = cv2.integral2(np.ascontiguousarray(around, np.float32), sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+    total = sums[h:, w:] - sums[:-h, w:] - sums[h:, :-w] + sums[:-h, :-w]
+    total_sq = squares[h:, w:] - squares[:-h, w:] - squares[h:, :-w] + squares[:-h, :-w]
+    mean = total / (h * w)
+    std = np.sqrt(np.maximum(total_sq / (h * w) - mean**2, 0.0))
+    excess = std - spread - FLAT_TILE
+    shift = np.abs(mean - float(tile.mean())) - FLAT_TILE
+    return 1.0 - max(0.0, float(np.maximum(excess, shift).min())) / FLAT_SPAN
 
 
 def _around(window: np.ndarray, tile: np.ndarray, top: int, left: int) -> np.ndarray | None:
