@@ -456,15 +456,15 @@ def _match_batch(matcher: Matcher, batch: Path, threshold: float | None, as_json
         if not line.strip():
             continue
         try:
-            case = batch_case(line, f"{batch}:{number}")
+            case = batch_case(line)
             found = result(
                 matcher.match(case.screen, case.template, case.capture_resolution, threshold, case.density)[0]
             )
-        except TemplateError as exc:
+        except TemplateError as exc:  # the line's own fault (a field, a file it names): said with its number
             errors += 1
-            click.echo(f"shareflow: {exc}", err=True)
+            click.echo(f"shareflow: {batch}:{number}: {exc}", err=True)
             found = {"found": False, "confidence": None, "box": None, "scale": None, "elapsed_ms": None}
-            found["error"] = str(exc)
+            found["error"] = f"{batch}:{number}: {exc}"
         click.echo(json.dumps(found) if as_json else " ".join(f"{k}={v}" for k, v in found.items()))
     return USAGE_ERROR if errors else 0
 

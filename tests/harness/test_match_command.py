@@ -178,13 +178,19 @@ def test_batch_prints_one_line_per_case_in_order(tmp_path: Path, files: dict[str
 def test_batch_reports_a_bad_line_and_goes_on(tmp_path: Path, files: dict[str, Path]) -> None:
     cases = tmp_path / "cases.jsonl"
     good = json.dumps({"screen": str(files["screen"]), "template": str(files["template"])})
-    cases.write_text(f'{good}\n{{"screen": "a.png"}}\nnot json\n{good}\n', encoding="utf-8")
+    missing = json.dumps({"screen": str(tmp_path / "gone.png"), "template": str(files["template"])})
+    larger = json.dumps({"screen": str(files["template"]), "template": str(files["screen"])})
+    cases.write_text(f'{good}\n{{"screen": "a.png"}}\nnot json\n{missing}\n{larger}\n{good}\n', encoding="utf-8")
     done = shareflow("--batch", cases, "--json")
     assert done.returncode == 2
     results = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [r["found"] for r in results] == [True, False, False, True]
-    assert "field 'template' is missing" in results[1]["error"]
-    assert done.stderr.splitlines()[0] == f"shareflow: {cases}:2: field 'template' is missing or not a path"
+    assert [r["found"] for r in results] == [True, False, False, False, False, True]
+    said = done.stderr.splitlines()
+    assert said[0] == f"shareflow: {cases}:2: field 'template' is missing or not a path"
+    assert said[1].startswith(f"shareflow: {cases}:3: not a JSON object")
+    assert said[2] == f"shareflow: {cases}:4: {tmp_path / 'gone.png'}: no such screenshot, or not a readable image"
+    assert said[3].startswith(f"shareflow: {cases}:5: ") and "cannot fit the screen" in said[3]
+    assert [r.get("error") for r in results[1:5]] == [line.removeprefix("shareflow: ") for line in said]
 
 
 def link(colour: tuple[int, int, int], scale: float = 3.0) -> np.ndarray:

@@ -105,20 +105,20 @@ class Case:
     density: float | None = None  # the screen's pixels per dp (point on iOS)
 
 
-def batch_case(line: str, where: str) -> Case:
-    """One line of a batch file: screen, template, capture resolution, density; errors name ``where``."""
+def batch_case(line: str) -> Case:
+    """One line of a batch file: screen, template, capture resolution, density (errors name the field)."""
     try:
         case = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise TemplateError(f"{where}: not a JSON object: {exc.msg}") from None
+        raise TemplateError(f"not a JSON object: {exc.msg}") from None
     if not isinstance(case, dict):
-        raise TemplateError(f"{where}: not a JSON object")
+        raise TemplateError("not a JSON object")
     for key in ("screen", "template"):
         if not isinstance(case.get(key), str):
-            raise TemplateError(f"{where}: field '{key}' is missing or not a path")
+            raise TemplateError(f"field '{key}' is missing or not a path")
     density = case.get("density")
     if density is not None and (isinstance(density, bool) or not isinstance(density, int | float) or density <= 0):
-        raise TemplateError(f"{where}: field 'density': expected a number of pixels per dp above 0")
+        raise TemplateError("field 'density': expected a number of pixels per dp above 0")
     found = Case(Path(case["screen"]), Path(case["template"]), None, float(density) if density else None)
     resolution = case.get("capture_resolution")
     if resolution is None:
@@ -131,4 +131,4 @@ def batch_case(line: str, where: str) -> Case:
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in resolution)
     ):
         return dataclasses.replace(found, capture_resolution=(resolution[0], resolution[1]))
-    raise TemplateError(f"{where}: field 'capture_resolution': expected [width, height] or \"WxH\"")
+    raise TemplateError("field 'capture_resolution': expected [width, height] or \"WxH\"")
