@@ -462,9 +462,10 @@ def _match_batch(matcher: Matcher, batch: Path, threshold: float | None, as_json
             )
         except TemplateError as exc:  # the line's own fault (a field, a file it names): said with its number
             errors += 1
-            click.echo(f"shareflow: {batch}:{number}: {exc}", err=True)
+            message = f"{batch}:{number}: {exc}"
+            click.echo(f"shareflow: {message}", err=True)
             found = {"found": False, "confidence": None, "box": None, "scale": None, "elapsed_ms": None}
-            found["error"] = f"{batch}:{number}: {exc}"
+            found["error"] = message
         click.echo(json.dumps(found) if as_json else " ".join(f"{k}={v}" for k, v in found.items()))
     return USAGE_ERROR if errors else 0
 

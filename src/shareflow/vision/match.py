@@ -218,8 +218,8 @@ def candidate_scales(
     refined between the coarse scales next to the one it was found at.
     """
     if scale_hint is not None:
-        fine = scale_hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, HINT_STEPS)
-        return scale_hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, HINT_STEPS), scale_hint, lambda _: fine
+        span = scale_hint * np.linspace(1 - HINT_SPAN, 1 + HINT_SPAN, HINT_STEPS)
+        return span, scale_hint, lambda _: span
     centre, (lo, hi) = 1.0, SCALE_RANGE
     if capture_resolution is not None:
         centre = screen_size[0] / capture_resolution[0]
