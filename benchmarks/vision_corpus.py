@@ -214,9 +214,9 @@ SPECS: dict[str, Spec] = {
     "taobao/promo_popup": Spec("双12狂欢", subs=(("狂", "汪"), ("12", "13")), colour={RED: BLUE}, scope="backdrop"),
     "taobao/promo_close": Spec("关闭", by="desc", colour={WHITE: GOLD}),
     "system/paste_alert": Spec(
-        "允许粘贴",
-        subs=(("允", "充"), ("贴", "帖")),
-        colour={"#007AFF": "#FF3B30"},
+        "要允许吗",
+        subs=(("允", "充"), ("要", "耍")),
+        colour={"#191919": "#FF3B30"},
         siblings=("taobao/go_paste", "wechat/paste_menu"),
     ),
     "wechat/chat_list": Spec(

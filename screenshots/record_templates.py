@@ -44,9 +44,11 @@ ROOT = Path(__file__).parent
 
 
 def scenario(**noise: float) -> str:
-    """The recording farm's scenario: noiseless but for ``noise``."""
+    """The recording farm's scenario: noiseless but for ``noise``, every phone drawn in the library's font
+    (WenQuanYi Micro Hei: the shipped templates were recorded in it; phones draw their own by default)."""
     policy = """\
 seed: 11
+font: WenQuanYi Micro Hei
 link_policy:
   group: {taobao: direct, tmall: direct, jd: direct}
   p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
@@ -57,7 +59,7 @@ link_policy:
 SCENARIO = scenario()
 ITEM = "652419876401"
 TAO_HOST = "tb.cn"  # in every Tao password's link: m.tb.cn or e.tb.cn, by the phone's Taobao version
-BUBBLE_GROUND = 3  # dp (points on iOS) of the chat's ground kept left of a message bubble's edge
+BUBBLE_GROUND = 1  # dp (points on iOS) of the chat's ground kept left of a message bubble's view (its tail)
 GROUP = "购物分享群"
 LINKS = {
     "taobao": "https://item.taobao.com/item.htm?id=652419876401",
@@ -334,8 +336,10 @@ def walk_receiver(w: Walker, group: str, sender: str) -> None:
     w.el(w.t("复制")).click()
     w.d.execute_script("mobile: activateApp", w.app("taobao"))
     if w.platform == "ios" and w.os_major >= 16:  # iOS 16+ asks before an app reads another's clipboard
-        allow = w.words("允许粘贴")  # SpringBoard's alert: on the screenshot only
-        w.sink.take(w, "system/paste_alert", allow, source={"device": w.device, "words": "允许粘贴"}, inner=(64, 22))
+        # SpringBoard's alert, on the screenshot only, known by its question: one short line in any font (its
+        # title wraps where the font says; its 允许粘贴 is also the tail of 不允许粘贴)
+        w.sink.take(w, "system/paste_alert", w.words("要允许吗？"), source={"device": w.device, "words": "要允许吗？"})
+        allow = w.words("允许粘贴")
         x, y, width, height = allow
         w.d.tap([(round(x + width / 2), round(y + height / 2))])
     w.grab("taobao/clipboard_card", w.t("查看详情"), inner=(68, 22))

@@ -48,7 +48,8 @@ WQY_ZEN_HEI = Font(
 AR_PL_UMING = Font(
     Face(Path("/usr/share/fonts/truetype/arphic/uming.ttc"), 0, "AR PL UMing CN"), None, "fonts-arphic-uming"
 )
-DEFAULT_FONT = WQY_MICRO_HEI  # what every phone profile draws in unless it names another
+DEFAULT_FONT = WQY_MICRO_HEI  # what a phone profile draws in unless it names another: the shipped templates' font
+FONTS = {font.regular.family: font for font in (WQY_MICRO_HEI, NOTO_SANS_CJK_SC, WQY_ZEN_HEI, AR_PL_UMING)}
 
 
 def stroke(font: Font, px: int, bold: bool) -> int:

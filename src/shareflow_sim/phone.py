@@ -12,7 +12,7 @@ import itertools
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from PIL import Image
 from shareflow_sim import system
 from shareflow_sim.apps.base import App
 from shareflow_sim.devlog import DeviceLog
+from shareflow_sim.fonts import FONTS
 from shareflow_sim.profiles import PROFILES, Profile
 from shareflow_sim.render import Renderer, blend_transition, encode_png
 from shareflow_sim.ui import Layer, Node, Rect
@@ -89,7 +90,9 @@ class Phone:
         self.os_version = spec.os_version
         self.os_major = int(spec.os_version.split(".")[0])
         self.simulator = spec.simulator
-        self.profile: Profile = PROFILES[spec.profile]
+        profile = PROFILES[spec.profile]
+        font = farm.scenario.font
+        self.profile: Profile = profile if font == "system" else replace(profile, font=FONTS[font])
         self.account = account
         self.world = farm.world
         self.scenario = farm.scenario

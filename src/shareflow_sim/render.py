@@ -30,7 +30,7 @@ from PIL import Image, ImageChops, ImageDraw
 from shareflow_sim.fonts import Font, load, stroke
 from shareflow_sim.icons import ICONS, RGB, glyph_mask, product_image, rgba
 from shareflow_sim.profiles import Profile
-from shareflow_sim.ui import Layer, Node, Style
+from shareflow_sim.ui import TAIL_TIP, TAIL_W, Layer, Node, Style
 
 __all__ = ["ICONS", "Renderer", "blend_transition", "encode_png"]
 
@@ -193,6 +193,17 @@ def _round_mask(w: int, h: int, r: int, alpha: int = 255) -> Image.Image:
     return _faded(mask, alpha)
 
 
+@lru_cache(maxsize=16)
+def _tail_mask(t: int, side: str, alpha: int = 255) -> Image.Image:
+    """A ``t`` x ``2t`` anti-aliased right-angled triangle pointing ``side`` (its base one pixel into the body)."""
+    k = 4
+    big = Image.new("L", ((t + 1) * k, 2 * t * k), 0)
+    tip, base = (0, (t + 1) * k) if side == "left" else ((t + 1) * k, 0)
+    ImageDraw.Draw(big).polygon([(tip, t * k), (base, 0), (base, 2 * t * k)], fill=255)
+    mask = big.reduce(k)
+    return _faded(mask, alpha)
+
+
 @lru_cache(maxsize=128)
 def _ring_mask(w: int, h: int, r: int, width: int, alpha: int) -> Image.Image:
     """The outline of :func:`_round_mask`, ``width`` pixels thick."""
@@ -317,6 +328,13 @@ class Renderer:
     def _paint(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, node: Node, frame: Frame, clip: Box) -> None:
         x, y, w, h = frame
         st = node.style
+        if st.tail and st.bg:  # the body beside its tail
+            t = round(TAIL_W * self.scale)
+            tip = y + round(TAIL_TIP * self.scale)
+            ink, alpha = self._ink(st.bg)
+            _blit(canvas, ink, x if st.tail == "left" else x + w - t - 1, tip - t, _tail_mask(t, st.tail, alpha), clip)
+            x, w = (x + t if st.tail == "left" else x), w - t
+            frame = (x, y, w, h)
         r = min(round(st.radius * self.scale), w // 2, h // 2)
         if st.bg:
             self._fill(canvas, draw, frame, st.bg, r, clip)

@@ -34,6 +34,9 @@ keys or values are errors that name the file and the key path::
       offline: 0.0               # chance the phone drops off the host: this and every later command
                                  # of the session fail as Appium's do when the device is gone, and
       offline_s: 5.0             # new sessions on the phone are refused for this many seconds
+    font: system                 # the font phones draw text in: system (each profile's own: Noto Sans CJK SC
+                                 # on Android, WenQuanYi Zen Hei for PingFang SC on iOS), or one family for
+                                 # every phone (WenQuanYi Micro Hei: the font the shipped templates were recorded in)
     password_shape: auto         # the Tao password's shape: auto (by each phone's Taobao version, see
                                  # passwords.shape_for), or one of link, link7, coupon, token for all
     defects: []                  # seeded product bugs, see DEFECTS
@@ -57,6 +60,7 @@ import yaml
 from shareflow.errors import UsageError
 from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
 from shareflow.yaml_errors import one_line
+from shareflow_sim.fonts import FONTS
 from shareflow_sim.passwords import SHAPES
 
 DEFECTS = {
@@ -92,6 +96,7 @@ DEFAULTS: dict[str, Any] = {
         "offline": 0.0,
         "offline_s": 5.0,
     },
+    "font": "system",
     "password_shape": "auto",
     "defects": [],
 }
@@ -147,6 +152,7 @@ SCHEMA: dict[str, Any] = {
                 "offline_s": {"type": "number", "minimum": 0},
             },
         },
+        "font": {"enum": ["system", *FONTS]},
         "password_shape": {"enum": ["auto", *SHAPES]},
         "defects": {"type": "array", "items": {"enum": sorted(DEFECTS)}, "uniqueItems": True},
     },
@@ -186,6 +192,7 @@ class Scenario:
     link_policy: dict[str, dict[str, str]]
     noise: Noise
     faults: Faults
+    font: str  # "system" or a family of shareflow_sim.fonts.FONTS
     password_shape: str
     defects: frozenset[str]
 
@@ -273,6 +280,7 @@ def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
         link_policy=merged["link_policy"],
         noise=Noise(**_frozen(merged["noise"])),
         faults=Faults(**_frozen(merged["faults"])),
+        font=merged["font"],
         password_shape=merged["password_shape"],
         defects=frozenset(merged["defects"]),
     )

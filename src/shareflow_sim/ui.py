@@ -84,6 +84,14 @@ class Rect:
         return x0, y0, round(self.right * k) - x0, round(self.bottom * k) - y0
 
 
+# A message bubble's tail, in logical units: a right-angled pointer TAIL_W wide whose tip is TAIL_TIP below
+# the bubble's top, toward its sender's avatar. WeChat draws one on every text bubble; the shape follows
+# ourchat-typ's WeChat theme (github.com/QuadnucYard/ourchat-typ, src/themes/wechat.typ: a 6.5 pt square
+# turned 45° on the bubble's edge, 11.5 pt below its top, beside 27 pt avatars), scaled to 40-unit avatars.
+TAIL_W = 6.0
+TAIL_TIP = 20.0
+
+
 @dataclass(frozen=True)
 class Style:
     """How a node is drawn; all lengths in logical units."""
@@ -99,6 +107,7 @@ class Style:
     pad: float = 0.0  # horizontal text padding
     lines: int = 1  # maximum text lines (wrapped); extra text ends with "…"
     icon: str | None = None  # a named glyph drawn by the renderer (see render.ICONS)
+    tail: Literal["left", "right"] | None = None  # a message bubble's pointer, drawn inside the frame on that side
 
 
 @dataclass

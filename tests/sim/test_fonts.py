@@ -1,14 +1,18 @@
-"""A phone profile's font: WenQuanYi Micro Hei unless it names another, used for layout and drawing."""
+"""A phone profile's font, used for layout and drawing: never the shipped templates' (WenQuanYi Micro Hei) —
+Noto Sans CJK SC on Android, WenQuanYi Zen Hei for PingFang SC on iOS — unless a scenario names one."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
+import flowkit
 import numpy as np
 import pytest
 
-from shareflow_sim.fonts import AR_PL_UMING, DEFAULT_FONT, NOTO_SANS_CJK_SC, WQY_ZEN_HEI, Face, Font, load
+from shareflow_sim import scenario
+from shareflow_sim.farm import Farm
+from shareflow_sim.fonts import AR_PL_UMING, DEFAULT_FONT, FONTS, NOTO_SANS_CJK_SC, WQY_ZEN_HEI, Face, Font, load
 from shareflow_sim.profiles import PROFILES
 from shareflow_sim.render import Renderer
 from shareflow_sim.ui import Layer, Node, Rect, Style
@@ -23,9 +27,26 @@ def screen(label: str = "立即购买", bold: bool = True) -> list[Layer]:
     return [Layer(Node("app", Rect(0, 0, 360, 640), style=Style(bg="#FFFFFF"), children=[button]), "com.example")]
 
 
-def test_every_profile_draws_in_wenquanyi_micro_hei_by_default() -> None:
-    assert {p.font for p in PROFILES.values()} == {DEFAULT_FONT}
-    assert load(DEFAULT_FONT, 20).getname()[0] == "WenQuanYi Micro Hei"
+def test_no_phone_draws_in_the_templates_font_android_in_noto_iphones_in_another() -> None:
+    fonts = {p.id: p.font for p in PROFILES.values()}
+    assert {fonts[i] for i in fonts if i.startswith("android")} == {NOTO_SANS_CJK_SC}
+    assert {fonts[i] for i in fonts if i.startswith("iphone")} == {WQY_ZEN_HEI}
+    assert DEFAULT_FONT not in fonts.values()
+    assert load(DEFAULT_FONT, 20).getname()[0] == "WenQuanYi Micro Hei"  # the shipped templates' font
+
+
+@pytest.mark.parametrize("font", ["WenQuanYi Micro Hei", "AR PL UMing CN"])
+def test_a_scenario_s_font_draws_every_phone_in_it(font: str) -> None:
+    specs = [flowkit.ANDROID, flowkit.IPHONE]
+    system = Farm(specs, scenario.from_dict({}))
+    assert [phone.profile.font for phone in system.phones.values()] == [NOTO_SANS_CJK_SC, WQY_ZEN_HEI]
+    pinned = Farm(specs, scenario.from_dict({"font": font}))
+    assert {phone.renderer.font for phone in pinned.phones.values()} == {FONTS[font]}
+
+
+def test_a_font_the_farm_does_not_have_is_named() -> None:
+    with pytest.raises(scenario.ScenarioError, match=r"s.yaml: font: 'PingFang SC' is not one of system, "):
+        scenario.from_dict({"font": "PingFang SC"}, "s.yaml")
 
 
 @pytest.mark.parametrize("font", OTHERS, ids=lambda f: f.regular.family)
@@ -49,7 +70,7 @@ def test_a_missing_font_names_its_package() -> None:
 
 @pytest.mark.parametrize("font", OTHERS, ids=lambda f: f.regular.family)
 def test_a_profile_with_another_font_draws_the_same_tree_otherwise(font: Font) -> None:
-    profile = PROFILES["android-fhd"]
+    profile = dataclasses.replace(PROFILES["android-fhd"], font=DEFAULT_FONT)
     default, other = Renderer(profile), Renderer(dataclasses.replace(profile, font=font))
     layers = screen()
     button = layers[0].root.children[0]

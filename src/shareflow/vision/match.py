@@ -68,8 +68,13 @@ WORDS_CEILING = 0.95  # what a state found by its words scores on them: not a co
 WORDS_MARGIN = 0.25  # share of the words' height around them that another font may also change
 GROUND_SPAN = 12.0  # Lab distance from a flowing template's ground that counts as its ground on the screen
 GROUND_LINES = 1.0  # ... in areas at least this many of its words' heights high
+INK_SPAN = 3 * GROUND_SPAN  # Lab distance from that ground that counts as ink (where its words begin)
 LINES_CUT = 0.02  # share of its width: words this near a template's edge may be cut there
 LINES_MIN_CHARS = 4  # a flowing template's words are looked for on lines when they have this many characters
+# share of a line's height by which its words' part outside them (a bubble's edge and tail) may sit further from
+# the words than in the template: where a character's ink begins in its advance differs from face to face (【 at
+# 0.50 of its size in WenQuanYi Micro Hei, 0.58-0.67 in Noto Sans/Serif CJK, AR PL UMing/UKai and Zen Hei)
+BEARING = 0.2
 # share of the words' height read around them at a place whose pixels agree: cut tight to their ink the recogniser
 # misreads a line (去微信粘贴 as 去微信粘购); its own detector grows every box it reads (unclip ratio 1.6). Found by
 # words alone (no pixels agree) a place is read tight: with room, a Noto 徽信 under its icon read as 微信
@@ -281,7 +286,7 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
     if text and not any(c.confidence >= threshold for c in candidates):
         candidates += _by_words(image, template, candidates)
         if not any(c.confidence >= threshold for c in candidates):
-            candidates += _by_lines(image, template)
+            candidates += _by_lines(image, template, scale_hint)
     best = max(candidates, key=lambda c: c.confidence)
     others = [c for c in candidates if not _overlaps(c.box, best.box)]
     near = max(others, key=lambda c: c.confidence) if others else None
@@ -355,7 +360,8 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
     Another font moves every stroke, so structure and detail fall below any threshold while the words,
     their place and their colours stay. A place whose words were read already (and differed) is not
     read again; the words must agree to their brackets (【淘宝】 is not the 淘宝 of 淘宝搜索), since no pixels
-    do. The first place that agrees is returned; it scores :data:`WORDS_CEILING` on words, as it
+    do; the part outside them may sit up to :data:`BEARING` of their height nearer or further (another face's
+    side bearings). The first place that agrees is returned; it scores :data:`WORDS_CEILING` on words, as it
     is no copy, so a template asking for as much (a threshold raised for its near misses) is never found
     this way. Words holding a character the recogniser confuses with another (its one-stroke near miss)
     must also be told apart from their look-alikes by drawing them in the screen's font (:mod:`glyphs`).
@@ -380,24 +386,27 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
             _words_crop(image, place.box, box, READ_MARGIN), template.text
         ):
             continue
-        scores = {
-            "words": WORDS_CEILING,
-            **_appearance(image, template.image, template.mask, place.scale, place.box, outside),
-        }
+        reach = round(BEARING * box[3] * template.image.shape[0] * place.scale)
+        scores = {"words": WORDS_CEILING, **_beside_words(image, template, place.scale, place.box, outside, reach)}
         return [Candidate(place.box, place.scale, scores, read)]
     return []
 
 
-def _by_lines(image: ScreenImage, template: Template) -> list[Candidate]:
+def _by_lines(
+    image: ScreenImage, template: Template, scale_hint: float | None = None, every: bool = False
+) -> list[Candidate]:
     """A template whose words are cut from text that wraps (its sidecar says ``flows``: a message's
     link) and whose state another font lays out otherwise: found on a line text detection finds on the
     screen that holds its words (to their brackets; a character at an edge of the template, within
-    :data:`LINES_CUT`, may be cut in two and is not required), placed where they begin on it and sized by
-    its height, where colours agree.
+    :data:`LINES_CUT`, may be cut in two and is not required), placed where they begin on it (their first
+    ink, when the line begins with them) and centred on it, sized by the density hint (else by the line's
+    height), where colours agree and so does the detail of the part outside the words (a bubble's edge
+    and tail), up to :data:`BEARING` of the line's height left or right of where the words put it.
 
     Another font draws the words wider or narrower and may wrap a line elsewhere (a link in a message
     bubble), so the template's shape matches nowhere and the places its shape suggests hold other
     words; the line is where the words are. The screen's lines are detected once, for every template.
+    The first place that agrees is returned; with ``every``, each (a chat holds the message more than once).
     """
     box = template.text_box or template.words_box
     if not template.flows or box is None or template.threshold >= WORDS_CEILING:
@@ -411,6 +420,11 @@ def _by_lines(image: ScreenImage, template: Template) -> list[Candidate]:
     want = ocr.folded("".join(own), brackets=True)
     th, tw = template.image.shape[:2]
     outside = _outside_words(template, box)
+    t_lab = cv2.cvtColor(template.image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    ground = verify.ground(t_lab, _grey(template.image))
+    t_box = (round(fx * tw), round(fy * th), round(fw * tw), round(fh * th))
+    t_ink = _ink_left(t_lab, t_box, ground)
+    found: list[Candidate] = []
     for line in (line for area in _grounds(image, template, fh * th) for line in image.lines(area)):
         read = unicodedata.normalize("NFKC", line.words)
         kept = [i for i, ch in enumerate(read) if ocr.normalise(ch, brackets=True)]
@@ -418,9 +432,13 @@ def _by_lines(image: ScreenImage, template: Template) -> list[Candidate]:
         if at < 0:
             continue
         lx, ly, lw, lh = line.box
-        scale = lh / (fh * th)
-        left = lx + lw * (at - int(cut_left)) / len(kept)  # where the words begin, by characters
-        x, y = round(left - fx * tw * scale), round(ly - fy * th * scale)
+        scale = scale_hint or lh / (fh * th)  # a line's box is the detector's: its height is no font's size
+        ink = _ink_left(image.lab, line.box, ground) if at == int(cut_left) and t_ink is not None else None
+        if ink is not None and t_ink is not None:  # detectors pad their boxes by as much as a line's length says
+            x = round(ink - t_ink * scale)
+        else:  # where the words begin, by characters
+            x = round(lx + lw * (at - int(cut_left)) / len(kept) - fx * tw * scale)
+        y = round(ly + lh / 2 - (fy + fh / 2) * th * scale)
         w, h = round(tw * scale), round(th * scale)
         if x < 0 or y < 0 or x + w > image.width or y + h > image.height or min(w, h) < MIN_SIDE:
             continue
@@ -429,13 +447,38 @@ def _by_lines(image: ScreenImage, template: Template) -> list[Candidate]:
         shown = _as_template(read, kept[at:], own)
         if ocr.confusable(shown) and not glyphs.told_apart(crop, shown, leading=True):
             continue
-        scores = {
-            "words": WORDS_CEILING,
-            **_appearance(image, template.image, template.mask, scale, (x, y, w, h), outside),
-        }
+        looks = _beside_words(image, template, scale, (x, y, w, h), outside, round(BEARING * lh))
+        scores = {"words": WORDS_CEILING, **looks}
         if min(scores.values()) >= template.threshold:
-            return [Candidate((x, y, w, h), scale, scores, line.words)]
-    return []
+            found.append(Candidate((x, y, w, h), scale, scores, line.words))
+            if not every:
+                break
+    return found
+
+
+def _ink_left(lab: np.ndarray, box: Box, ground: np.ndarray) -> int | None:
+    """The first column of ``box`` in ``lab`` (an image in Lab) holding ink: a colour :data:`INK_SPAN` or
+    more from ``ground``; None when it holds none."""
+    x, y, w, h = box
+    far = np.linalg.norm(lab[y : y + h, x : x + w] - ground, axis=2) >= INK_SPAN
+    inked = np.flatnonzero(far.any(axis=0))
+    return x + int(inked[0]) if inked.size else None
+
+
+def _beside_words(
+    image: ScreenImage, template: Template, scale: float, box: Box, outside: np.ndarray, reach: int
+) -> dict[str, float]:
+    """The colour at ``box`` (where the words put the template), and the detail of its part ``outside`` the
+    words where it agrees best, up to ``reach`` px left or right of there."""
+    step = 2 * verify.SHIFT + 1  # each tile moves SHIFT px on its own: these places leave no gap
+    places = [_shift(box, k * step, 0) for k in range(-(reach // step), reach // step + 1)]
+    details = [
+        _appearance(image, template.image, template.mask, scale, place, outside)["detail"]
+        for place in places
+        if place[0] >= 0 and place[0] + place[2] <= image.width
+    ]
+    colour = _appearance(image, template.image, template.mask, scale, box)["colour"]
+    return {"colour": colour, "detail": max(details)}
 
 
 def _as_template(read: str, where: list[int], own: list[str]) -> str:
@@ -675,6 +718,13 @@ def find_all(
     first = found if found is not None else find(image, template, scale_hint)
     if not first.found:
         return []
+    size = (image.width, image.height)
+    if "words" in first.scores:  # found by its words in another font, where its pixels show nowhere
+        again = _by_lines(image, template, scale_hint, every=True) if template.flows else []
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        return [
+            Match(True, c.confidence, c.box, c.box, c.scale, elapsed, c.scores, c.read, screen_size=size) for c in again
+        ] or [first]
     scale, threshold, mask = first.scale, template.threshold, template.mask
     t_soft = _soft(_resize(_grey(template.image), scale))
     h, w = t_soft.shape
@@ -683,7 +733,6 @@ def find_all(
     candidates = [p for p in places if p[0] >= threshold]
     verified = _verify(image, template, candidates)
     elapsed = round((time.perf_counter() - started) * 1000, 2)
-    size = (image.width, image.height)
     return [
         Match(True, c.confidence, c.box, c.box, scale, elapsed, c.scores, c.read, screen_size=size)
         for c in sorted(verified, key=lambda c: -c.confidence)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from shareflow_sim import widgets as w
 from shareflow_sim.apps import web
 from shareflow_sim.apps.base import App, Screen
-from shareflow_sim.ui import Action, Layer, Node, Rect, Style
+from shareflow_sim.ui import TAIL_W, Action, Layer, Node, Rect, Style
 from shareflow_sim.widgets import Choice, Kit, NavAction, Tab, Target
 from shareflow_sim.world import URL_RE, Chat, Item, Message, link_kind
 
@@ -832,9 +832,9 @@ class WeChatApp(App):
         nodes.append(
             k.node(
                 "view",
-                bubble,
+                Rect(bubble.x if mine else bubble.x - TAIL_W, y, bubble.w + TAIL_W, bubble.h),  # with its tail
                 key,
-                style=Style(bg=BUBBLE_GREEN if mine else "#FFFFFF", radius=5),
+                style=Style(bg=BUBBLE_GREEN if mine else "#FFFFFF", radius=5, tail="right" if mine else "left"),
                 on_long_press=lambda: self._open_overlay("menu", message.id),
                 children=segments,
             )
