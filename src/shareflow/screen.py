@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
@@ -19,6 +20,8 @@ from typing import NoReturn
 import cv2
 import numpy as np
 from appium import webdriver
+from lxml import etree
+from selenium.common.exceptions import WebDriverException
 
 from shareflow.artifacts import ScreenshotMode
 from shareflow.devices import Platform
@@ -33,6 +36,7 @@ MOVING_LIMIT_S = 0.6  # a screen still changing after this long is matched all t
 DEFAULT_TIMEOUT_S = 20.0
 CLOSEST_SHOWN = 3  # how many of the states waited for a failed wait names, closest first
 OnMiss = Callable[[], object] | None
+TEXT_ATTRIBUTES = {"android": "text", "ios": "label"}
 
 
 class StateNotReached(TimedOut, UnrecognisedScreen):
@@ -67,6 +71,18 @@ class Look:
 
     screen: np.ndarray
     match: Match
+
+
+def screen_texts(source: str, platform: str) -> list[str]:
+    """The texts a page source shows, in order, each once."""
+    tree = etree.fromstring(source.encode("utf-8"))
+    texts = (node.get(TEXT_ATTRIBUTES[platform], "").strip() for node in tree.iter())
+    return list(dict.fromkeys(t for t in texts if t))
+
+
+def _bare(text: str) -> str:
+    """``text`` as words are compared with the node tree's: NFKC, without spaces."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def decode_png(data: bytes) -> np.ndarray:
@@ -106,6 +122,7 @@ class Screen:
         self._moving_since = 0.0  # when the screen began changing from poll to poll
         self._shown_since = 0.0  # when the newest screenshot's pixels first showed
         self._matches: dict[str, Match] = {}  # states already matched on that screenshot
+        self._tree: list[str] | None = None  # the node tree's texts when that screenshot was matched (bare)
         self.guard: Callable[[], None] | None = None  # runs before a wait gives up; may raise a better reason
 
     # -- looking ---------------------------------------------------------------
@@ -119,6 +136,7 @@ class Screen:
                 self._moving_since = time.monotonic()
             self._shown_since = time.monotonic()
             self._shot, self._image, self._matches, self._steady = (digest, data), None, {}, False
+            self._tree = None
         else:
             self._steady = True
         return data
@@ -161,8 +179,23 @@ class Screen:
         """``state``'s template matched on ``screen`` (once per screenshot)."""
         if state not in self._matches:
             template = self.templates.get(self.platform, state)
-            self._matches[state] = find(screen, template, self._scale_hint(template, screen))
+            self._matches[state] = find(
+                screen, template, self._scale_hint(template, screen), tree_shows=self.tree_shows
+            )
         return self._matches[state]
+
+    def tree_shows(self, words: str) -> bool:
+        """Whether a text of the node tree (its page source, read once per screenshot) holds ``words``
+        exactly: what a state's words holding a character the recogniser confuses (已/己) are taken on
+        where drawing them cannot tell (a font this machine lacks: PingFang SC) and the tree has them."""
+        if self._tree is None:
+            try:
+                source = self.driver.page_source
+            except WebDriverException:
+                source = ""
+            self._tree = [_bare(text) for text in screen_texts(source, self.platform)] if source else []
+        want = _bare(words)
+        return bool(want) and any(want in text for text in self._tree)
 
     def look(self, state: str) -> Look:
         """One screenshot, matched against ``state``'s template."""
@@ -172,7 +205,9 @@ class Screen:
     def find_all(self, state: str) -> list[Match]:
         """Every place ``state``'s template shows on a fresh screenshot, best first (each can be tapped)."""
         screen = self.screenshot()
-        return find_all(screen, self.templates.get(self.platform, state), found=self._match(state, screen))
+        template = self.templates.get(self.platform, state)
+        hint = self._scale_hint(template, screen)
+        return find_all(screen, template, hint, found=self._match(state, screen), tree_shows=self.tree_shows)
 
     def words_after(self, head: Match, pattern: str, lines: int) -> Match | None:
         """Where words matching ``pattern`` (a regular expression) are written from ``head`` on: on its

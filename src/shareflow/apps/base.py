@@ -46,21 +46,11 @@ class EmptyTree(DeviceSetupError):
     """An element is looked up in the node tree, and the app's tree is empty: the phone is not set up for it."""
 
 
-TEXT_ATTRIBUTES = {"android": "text", "ios": "label"}
-
-
 def empty_tree(source: str, package: str) -> bool:
     """Whether the page source holds ``package``'s window as a root with no children (UiAutomator2's dump of
     an app that keeps its views from it: WeChat from about 8.0.61 without an accessibility service)."""
     nodes = [node for node in etree.fromstring(source.encode("utf-8")).iter() if node.get("package") == package]
     return bool(nodes) and all(len(node) == 0 for node in nodes)
-
-
-def screen_texts(source: str, platform: str) -> list[str]:
-    """The texts a page source shows, in order, each once (for a failure's note)."""
-    tree = etree.fromstring(source.encode("utf-8"))
-    texts = (node.get(TEXT_ATTRIBUTES[platform], "").strip() for node in tree.iter())
-    return list(dict.fromkeys(t for t in texts if t))
 
 
 class PageObject:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from selenium.common.exceptions import NoAlertPresentException
 
 from shareflow import clipboard
-from shareflow.apps.base import FIND_TIMEOUT_S, ElementNotShown, PageObject, screen_texts
+from shareflow.apps.base import FIND_TIMEOUT_S, ElementNotShown, PageObject
 from shareflow.apps.wechat import WECHAT_STATES
-from shareflow.screen import StateNotReached
+from shareflow.screen import StateNotReached, screen_texts
 from shareflow.taopassword import parse
 
 ORDER_DISABLED = "taobao/order_submit_disabled"  # a known wrong state: 提交订单 greyed out
@@ -79,14 +79,17 @@ class Taobao(PageObject):
                     "the order confirmation's 提交订单 is disabled: the order cannot be submitted",
                 )
 
-    def expect_item(self, title: str) -> None:
-        """The item page shows exactly ``title``; else fail with proof: the page, and the texts it does show."""
-        if self.shows_title(title):
+    def expect_item(self, title: str, on_order: bool = False) -> None:
+        """The item page (with ``on_order``, the order confirmation) shows exactly ``title``; else fail with
+        proof: the page recognised, and the texts it does show (a page not recognised is no product's fault)."""
+        if self.shows_title(title, on_order):
             return
-        page = self.screen.expect("taobao/item", on_miss=self.dismiss_interruptions)
+        state = "taobao/order_confirm" if on_order else "taobao/item"
+        page = self.screen.expect(state, on_miss=self.dismiss_interruptions)
         texts = screen_texts(self.driver.page_source, self.platform)
         note = [f"expected: {title}", "this page shows:", *texts[:NOTED_TEXTS]]
-        self.screen.prove("taobao/item", page, f"the item page is not {title!r}", note=note)
+        where = "the order confirmation is not for" if on_order else "the item page is not"
+        self.screen.prove(state, page, f"{where} {title!r}", note=note)
 
     def open_from_clipboard(self, allow_paste: bool = True) -> None:
         """Bring Taobao up with a password on the clipboard: answer the iOS paste alert, open the card."""

@@ -235,7 +235,13 @@ def candidate_scales(
     return centre * SCALE_STEP**powers, centre, lambda scale: scale * fine_span
 
 
-def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float | None = None) -> Match:
+def find(
+    screen: np.ndarray | ScreenImage,
+    template: Template,
+    scale_hint: float | None = None,
+    *,
+    tree_shows: Callable[[str], bool] | None = None,
+) -> Match:
     """Find ``template`` on ``screen`` (BGR, or a prepared :class:`ScreenImage`).
 
     The template says how: its ``threshold``; its ``mask`` (non-zero = counts), which ignores its
@@ -243,7 +249,9 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
     it shows, checked by OCR (in its ``text_box``, when the words fill only part of it); and
     ``capture_resolution``, the size of the screen it was cut from. ``scale_hint`` is the expected
     template→screen scale (the phone's density over the capture density); without it the capture
-    resolution guides the search, and without either every phone scale is searched.
+    resolution guides the search, and without either every phone scale is searched. ``tree_shows`` says
+    whether the app's node tree holds some words exactly: words read in another font that hold a character
+    the recogniser confuses are taken when drawing them cannot tell and the tree has them.
     """
     started = time.perf_counter()
     threshold, mask, text = template.threshold, template.mask, template.text
@@ -284,9 +292,9 @@ def find(screen: np.ndarray | ScreenImage, template: Template, scale_hint: float
     if not candidates:
         raise TemplateError(f"template {tw}x{th} cannot fit the screen {image.width}x{image.height} at any scale")
     if text and not any(c.confidence >= threshold for c in candidates):
-        candidates += _by_words(image, template, candidates)
+        candidates += _by_words(image, template, candidates, tree_shows)
         if not any(c.confidence >= threshold for c in candidates):
-            candidates += _by_lines(image, template, scale_hint)
+            candidates += _by_lines(image, template, scale_hint, tree_shows=tree_shows)
     best = max(candidates, key=lambda c: c.confidence)
     others = [c for c in candidates if not _overlaps(c.box, best.box)]
     near = max(others, key=lambda c: c.confidence) if others else None
@@ -352,7 +360,12 @@ def _fast(image: ScreenImage, template: Template, t_grey: np.ndarray, scale: flo
     return candidate if candidate.confidence >= template.threshold else None
 
 
-def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate]) -> list[Candidate]:
+def _by_words(
+    image: ScreenImage,
+    template: Template,
+    candidates: list[Candidate],
+    tree_shows: Callable[[str], bool] | None = None,
+) -> list[Candidate]:
     """A text template's state drawn in another font: at the likeliest places (the template's shape,
     correlated at :data:`WORDS_STRUCTURE` or more), its words read there, its colours (ground, ink) and
     the detail of its part outside the words (a badge, an icon, a corner) agreeing.
@@ -382,8 +395,8 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
         read = _read_at(image, place.box, box)
         if ocr.text_agreement(template.text, read, brackets=True, lookalikes=True) < 1.0:  # every mark counts
             continue
-        if ocr.confusable(template.text) and not glyphs.told_apart(
-            _words_crop(image, place.box, box, READ_MARGIN), template.text
+        if ocr.confusable(template.text) and not _exactly(
+            _words_crop(image, place.box, box, READ_MARGIN), template.text, tree_shows
         ):
             continue
         reach = round(BEARING * box[3] * template.image.shape[0] * place.scale)
@@ -393,7 +406,11 @@ def _by_words(image: ScreenImage, template: Template, candidates: list[Candidate
 
 
 def _by_lines(
-    image: ScreenImage, template: Template, scale_hint: float | None = None, every: bool = False
+    image: ScreenImage,
+    template: Template,
+    scale_hint: float | None = None,
+    every: bool = False,
+    tree_shows: Callable[[str], bool] | None = None,
 ) -> list[Candidate]:
     """A template whose words are cut from text that wraps (its sidecar says ``flows``: a message's
     link) and whose state another font lays out otherwise: found on a line text detection finds on the
@@ -445,7 +462,7 @@ def _by_lines(
         m = round(READ_MARGIN * lh)  # the detector's box may cut a descender
         crop = image.bgr[max(0, ly - m) : ly + lh + m, max(0, lx - m) : lx + lw + m]
         shown = _as_template(read, kept[at:], own)
-        if ocr.confusable(shown) and not glyphs.told_apart(crop, shown, leading=True):
+        if ocr.confusable(shown) and not _exactly(crop, shown, tree_shows, "".join(own)):
             continue
         looks = _beside_words(image, template, scale, (x, y, w, h), outside, round(BEARING * lh))
         scores = {"words": WORDS_CEILING, **looks}
@@ -479,6 +496,16 @@ def _beside_words(
     ]
     colour = _appearance(image, template.image, template.mask, scale, box)["colour"]
     return {"colour": colour, "detail": max(details)}
+
+
+def _exactly(crop: np.ndarray, words: str, tree_shows: Callable[[str], bool] | None, own: str | None = None) -> bool:
+    """Whether ``words`` shown on ``crop``, which hold a character the recogniser confuses, are those exact
+    characters: drawn in the screen's font they beat its look-alikes (:func:`glyphs.told_apart`; with ``own``,
+    the template's characters the line begins with), or, where drawing cannot tell (a face that draws 已
+    like 己, one this machine lacks), the node tree holds them (``own``, else ``words``) exactly."""
+    if glyphs.told_apart(crop, words, leading=own is not None):
+        return True
+    return tree_shows is not None and tree_shows(own if own is not None else words)
 
 
 def _as_template(read: str, where: list[int], own: list[str]) -> str:
@@ -706,21 +733,27 @@ def peaks(
 
 
 def find_all(
-    screen: np.ndarray | ScreenImage, template: Template, scale_hint: float | None = None, *, found: Match | None = None
+    screen: np.ndarray | ScreenImage,
+    template: Template,
+    scale_hint: float | None = None,
+    *,
+    found: Match | None = None,
+    tree_shows: Callable[[str], bool] | None = None,
 ) -> list[Match]:
     """Every place ``template`` shows on ``screen``, best first, each verified; none when :func:`find` finds it nowhere.
 
     The places are looked for, over the whole screen, at the scale :func:`find` finds the template at;
-    ``found`` is what :func:`find` already returned for this template on this screen, when it did.
+    ``found`` is what :func:`find` already returned for this template on this screen, when it did;
+    ``tree_shows`` as for :func:`find`.
     """
     started = time.perf_counter()
     image = screen if isinstance(screen, ScreenImage) else ScreenImage(screen)
-    first = found if found is not None else find(image, template, scale_hint)
+    first = found if found is not None else find(image, template, scale_hint, tree_shows=tree_shows)
     if not first.found:
         return []
     size = (image.width, image.height)
     if "words" in first.scores:  # found by its words in another font, where its pixels show nowhere
-        again = _by_lines(image, template, scale_hint, every=True) if template.flows else []
+        again = _by_lines(image, template, scale_hint, every=True, tree_shows=tree_shows) if template.flows else []
         elapsed = round((time.perf_counter() - started) * 1000, 2)
         return [
             Match(True, c.confidence, c.box, c.box, c.scale, elapsed, c.scores, c.read, screen_size=size) for c in again
