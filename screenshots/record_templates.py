@@ -45,10 +45,12 @@ ROOT = Path(__file__).parent
 
 def scenario(**noise: float) -> str:
     """The recording farm's scenario: noiseless but for ``noise``, every phone drawn in the library's font
-    (WenQuanYi Micro Hei: the shipped templates were recorded in it; phones draw their own by default)."""
+    (WenQuanYi Micro Hei: the shipped templates were recorded in it; phones draw their own by default) and
+    every app version plainly (by default each draws with its own small differences)."""
     policy = """\
 seed: 11
 font: WenQuanYi Micro Hei
+looks: none
 link_policy:
   group: {taobao: direct, tmall: direct, jd: direct}
   p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}

@@ -22,6 +22,7 @@ from shareflow_sim import system
 from shareflow_sim.apps.base import App
 from shareflow_sim.devlog import DeviceLog
 from shareflow_sim.fonts import FONTS
+from shareflow_sim.looks import PLAIN, Look, look_of
 from shareflow_sim.profiles import PROFILES, Profile
 from shareflow_sim.render import Renderer, blend_transition, encode_png
 from shareflow_sim.ui import Layer, Node, Rect
@@ -121,6 +122,11 @@ class Phone:
         self.transition: Transition | None = None
         self._shown = self._screen_id()
         self.log("SystemServer", f"boot {self.profile.model} {self.platform} {self.os_version}")
+
+    def look(self, package: str, version: str) -> Look:
+        """How ``version`` of the app ``package`` draws on this phone: its own look, unless the scenario
+        draws every version plainly (``looks: none``)."""
+        return look_of(package, version) if self.scenario.looks == "versions" else PLAIN
 
     # -- time ------------------------------------------------------------------
     def clock(self) -> float:

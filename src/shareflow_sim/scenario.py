@@ -37,6 +37,8 @@ keys or values are errors that name the file and the key path::
     font: system                 # the font phones draw text in: system (each profile's own: Noto Sans CJK SC
                                  # on Android, WenQuanYi Zen Hei for PingFang SC on iOS), or one family for
                                  # every phone (WenQuanYi Micro Hei: the font the shipped templates were recorded in)
+    looks: versions              # versions: each app version draws with its own small differences of text
+                                 # size, colour and spacing (shareflow_sim.looks); none: every version plainly
     password_shape: auto         # the Tao password's shape: auto (by each phone's Taobao version, see
                                  # passwords.shape_for), or one of link, link7, coupon, token for all
     defects: []                  # seeded product bugs, see DEFECTS
@@ -97,6 +99,7 @@ DEFAULTS: dict[str, Any] = {
         "offline_s": 5.0,
     },
     "font": "system",
+    "looks": "versions",
     "password_shape": "auto",
     "defects": [],
 }
@@ -153,6 +156,7 @@ SCHEMA: dict[str, Any] = {
             },
         },
         "font": {"enum": ["system", *FONTS]},
+        "looks": {"enum": ["versions", "none"]},
         "password_shape": {"enum": ["auto", *SHAPES]},
         "defects": {"type": "array", "items": {"enum": sorted(DEFECTS)}, "uniqueItems": True},
     },
@@ -193,6 +197,7 @@ class Scenario:
     noise: Noise
     faults: Faults
     font: str  # "system" or a family of shareflow_sim.fonts.FONTS
+    looks: str  # "versions" or "none"
     password_shape: str
     defects: frozenset[str]
 
@@ -281,6 +286,7 @@ def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
         noise=Noise(**_frozen(merged["noise"])),
         faults=Faults(**_frozen(merged["faults"])),
         font=merged["font"],
+        looks=merged["looks"],
         password_shape=merged["password_shape"],
         defects=frozenset(merged["defects"]),
     )

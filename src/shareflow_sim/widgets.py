@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shareflow_sim.looks import PLAIN, Look
 from shareflow_sim.profiles import Profile
 from shareflow_sim.render import LINE_SPACING, text_width, wrap_text
 from shareflow_sim.ui import Action, Node, Rect, Role, Style
@@ -40,6 +41,7 @@ class Kit:
     package: str
     ids: Mapping[str, str] = field(default_factory=dict)  # logical name -> resource-id name
     hide_text: bool = False
+    look: Look = PLAIN  # the app version's own text size, colours and spacing
 
     # -- geometry -------------------------------------------------------------
     @property
@@ -77,7 +79,7 @@ class Kit:
     def wrap(self, text: str, size: float, width: float, bold: bool = False) -> tuple[str, ...]:
         """``text`` broken into lines exactly as the renderer breaks it in ``width``."""
         k = self.profile.scale
-        return wrap_text(self.profile.font, text, round(size * k), bold, round(width * k), 10_000)
+        return wrap_text(self.profile.font, text, round(size * self.look.text * k), bold, round(width * k), 10_000)
 
     @staticmethod
     def block(lines: int, size: float) -> float:
@@ -86,7 +88,7 @@ class Kit:
 
     def measure(self, text: str, size: float, bold: bool = False) -> float:
         """The width of one line of ``text``."""
-        font, px = self.profile.font, round(size * self.profile.scale)
+        font, px = self.profile.font, round(size * self.look.text * self.profile.scale)
         stroke = 2 * max(1, round(px / 30)) if bold and font.bold is None else 0
         return (text_width(font, text, px, bold) + stroke) / self.profile.scale
 
@@ -98,7 +100,9 @@ class Kit:
         return f"{self.package}:id/{self.ids.get(name, name)}"
 
     def node(self, role: Role, frame: Rect, key: str = "", *, rid: str = "", **kw: Any) -> Node:
-        """A node owned by this app (resource-id resolved, text hidden if the app hides it)."""
+        """A node owned by this app (resource-id resolved, text hidden if the app hides it, drawn in its look)."""
+        if "style" in kw:
+            kw["style"] = self.look.restyle(kw["style"])
         return Node(role, frame, key=key, rid=self.rid(rid), hide_text=self.hide_text, **kw)
 
     def text(

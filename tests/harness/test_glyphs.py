@@ -77,14 +77,15 @@ def test_one_face_per_file_the_simplified_chinese_one(monkeypatch: pytest.Monkey
     ]
 
 
+@pytest.mark.parametrize("px", [34, 56])  # 56: a link on a 3.5 px/dp phone, where a pixel is a smaller share
 @pytest.mark.parametrize("font", [NOTO, UMING], ids=["noto", "uming"])
-def test_a_link_s_letters_told_from_their_look_alikes_on_the_line_they_begin(font: tuple[str, int]) -> None:
+def test_a_link_s_letters_told_from_their_look_alikes_on_the_line_they_begin(font: tuple[str, int], px: int) -> None:
     """``leading``: the words are only what a longer line begins with (its rest read wrong or cut with …)."""
-    line = label("https://detail.tmall.com/item.htm?id=6123…", font, 34)
+    line = label("https://detail.tmall.com/item.htm?id=6123…", font, px)
     assert glyphs.told_apart(line, "https://detail.tmall", leading=True)
     assert not glyphs.told_apart(line, "https://detail.tma1l", leading=True)
     assert not glyphs.told_apart(
-        label("https://detail.tma1l.com/item.htm", font, 34), "https://detail.tmall", leading=True
+        label("https://detail.tma1l.com/item.htm", font, px), "https://detail.tmall", leading=True
     )
 
 

@@ -88,7 +88,7 @@ class TaobaoApp(App):
 
     def __init__(self, phone: Phone, version: str) -> None:
         super().__init__(phone, version)
-        self.kit = Kit(phone.profile, PACKAGE)
+        self.kit = Kit(phone.profile, PACKAGE, look=phone.look(PACKAGE, version))
         self._seen_clip = ""  # the clipboard text last looked at, so the card shows once
         self._update_prompted = False  # the update prompt shows at most once per launch
         shape = phone.scenario.password_shape

@@ -164,8 +164,8 @@ class WeChatApp(App):
         android = phone.platform == "android"
         hide = android and parse_version(version) >= TEXT_HIDDEN_FROM
         self.opaque = android and parse_version(version) >= TREE_EMPTY_FROM and not phone.spec.accessibility_service
-        self.kit = Kit(phone.profile, PACKAGE, resource_ids(version), hide_text=hide)
-        self.web_kit = Kit(phone.profile, PACKAGE)
+        self.kit = Kit(phone.profile, PACKAGE, resource_ids(version), hide_text=hide, look=phone.look(PACKAGE, version))
+        self.web_kit = Kit(phone.profile, PACKAGE)  # a web page draws as its site does, whatever WeChat's version
         self.unread: dict[str, int] = {}
         self.drafts: dict[str, str] = {}
         # The messages this phone has: those there at install, then those delivered or sent here.
