@@ -94,7 +94,9 @@ def screen_with(colour: tuple[int, int, int]) -> np.ndarray:
 
 
 class StillDriver:
-    """Serves one screenshot until told to show another."""
+    """Serves one screenshot until told to show another; its app has no node tree."""
+
+    page_source = "<hierarchy/>"
 
     def __init__(self, image: np.ndarray) -> None:
         self.show(image)
