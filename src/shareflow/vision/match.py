@@ -442,7 +442,7 @@ def _by_lines(
     t_box = (round(fx * tw), round(fy * th), round(fw * tw), round(fh * th))
     t_ink = _ink_left(t_lab, t_box, ground)
     found: list[Candidate] = []
-    for line in (line for area in _grounds(image, template, fh * th) for line in image.lines(area)):
+    for line in (line for area in _grounds(image, ground, fh * th) for line in image.lines(area)):
         read = unicodedata.normalize("NFKC", line.words)
         kept = [i for i, ch in enumerate(read) if ocr.normalise(ch, brackets=True)]
         at = "".join(ocr.folded(read[i], brackets=True) for i in kept).find(want)
@@ -489,13 +489,12 @@ def _beside_words(
     words where it agrees best, up to ``reach`` px left or right of there."""
     step = 2 * verify.SHIFT + 1  # each tile moves SHIFT px on its own: these places leave no gap
     places = [_shift(box, k * step, 0) for k in range(-(reach // step), reach // step + 1)]
-    details = [
-        _appearance(image, template.image, template.mask, scale, place, outside)["detail"]
+    looks = {
+        place: _appearance(image, template.image, template.mask, scale, place, outside)
         for place in places
         if place[0] >= 0 and place[0] + place[2] <= image.width
-    ]
-    colour = _appearance(image, template.image, template.mask, scale, box)["colour"]
-    return {"colour": colour, "detail": max(details)}
+    }
+    return {"colour": looks[box]["colour"], "detail": max(look["detail"] for look in looks.values())}
 
 
 def _exactly(crop: np.ndarray, words: str, tree_shows: Callable[[str], bool] | None, own: str | None = None) -> bool:
@@ -517,12 +516,10 @@ def _as_template(read: str, where: list[int], own: list[str]) -> str:
     return "".join(shown)
 
 
-def _grounds(image: ScreenImage, template: Template, words_px: float) -> list[Box]:
-    """The screen's areas of the template's ground colour (within :data:`GROUND_SPAN`), its words closed
+def _grounds(image: ScreenImage, ground: np.ndarray, words_px: float) -> list[Box]:
+    """The screen's areas of a flowing template's ``ground`` colour (Lab, within :data:`GROUND_SPAN`), its words closed
     over, at least :data:`GROUND_LINES` of its words' height (``words_px``, template pixels, at the
     smallest scale) high: where a flowing template's lines are looked for (a bubble, not the whole chat)."""
-    t_lab = cv2.cvtColor(template.image, cv2.COLOR_BGR2LAB).astype(np.float32)
-    ground = verify.ground(t_lab, _grey(template.image))
     near = (np.linalg.norm(image.lab - ground, axis=2) <= GROUND_SPAN).astype(np.uint8)
     side = max(3, round(words_px * SCALE_RANGE[0]))
     closed = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((side, side), np.uint8))
