@@ -1,7 +1,9 @@
-"""``shareflow calibrate``: a template library recorded on one phone, by walking the reporter's flow on it.
+"""``shareflow calibrate``: a template library recorded on one phone, by walking the suites' flows on it.
 
-The walk is the suites' own: the page objects take the steps (open the item, share it to WeChat, paste it
-into the group, send, tap the link, open the item in Taobao, buy). Where a step waits for a screen state,
+The walk is the suites' own: the page objects take the steps of the reporter's flow (open the item, share
+it to WeChat, paste it into the group, send, tap the link, open the item in Taobao, buy), then of its Tao
+password copied from the group into Taobao, then of a link of each kind of the suites' data sent into the
+group and tapped. Where a step waits for a screen state,
 the screen (:class:`CalibratingScreen`) first looks for where that state shows on the phone itself, once
 the screen holds still:
 
@@ -52,6 +54,7 @@ from appium import webdriver
 from appium.webdriver.common.appiumby import AppiumBy
 from selenium.common.exceptions import WebDriverException
 
+from shareflow import clipboard
 from shareflow.apps.base import INTERRUPTING_APPS
 from shareflow.apps.locators import locators
 from shareflow.artifacts import ScreenshotMode
@@ -59,6 +62,7 @@ from shareflow.capture import TRIM_TOLERANCE, trim_bounds
 from shareflow.devices import Device, Platform
 from shareflow.errors import DeviceSetupError, InfrastructureError, UsageError
 from shareflow.evidence import Evidence
+from shareflow.links import HOSTS, LINK_KINDS, LinkKind
 from shareflow.phone import Phone
 from shareflow.screen import DEFAULT_TIMEOUT_S, OnMiss, Screen, StateNotReached, decode_png
 from shareflow.vision import ocr
@@ -456,26 +460,32 @@ class CalibratingScreen(Screen):
 # -- the walk ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FlowData:
-    """What the walk shares and where: an item of Taobao, the group chat (the suites' data.yaml)."""
+    """What the walk shares and where: an item of Taobao, the group chat, and a link of each kind (the suites'
+    data.yaml)."""
 
     item: str
     group: str
+    links: dict[LinkKind, str]  # link kind -> an item's URL of that kind
 
 
 def read_data(path: Path) -> FlowData:
-    """The item and the group of the suites' test data (``tests/e2e/data.yaml``)."""
+    """The item, the group and the links of the suites' test data (``tests/e2e/data.yaml``)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return FlowData(str(raw["items"]["taobao"]["id"]), str(raw["group"]))
+        links = {kind: str(raw["items"][kind]["url"]) for kind in LINK_KINDS if kind in raw["items"]}
+        return FlowData(str(raw["items"]["taobao"]["id"]), str(raw["group"]), links)
     except OSError as exc:
         raise CalibrateError(f"--data {path}: cannot read: {exc.strerror}") from None
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
-        raise CalibrateError(f"--data {path}: expected the suites' data (group, items.taobao.id): {exc}") from None
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+        raise CalibrateError(
+            f"--data {path}: expected the suites' data (group, items.taobao.id, items.<kind>.url): {exc}"
+        ) from None
 
 
-# what ends the walk early, said in the report: a state or an element not shown, a check of the flow's, the
-# session or the phone failing (the library then holds what was recorded until then)
+# what ends a part of the walk early, said in the report: a state or an element not shown, a check of the
+# flow's, the session or the phone failing (the library then holds what was recorded until then)
 STOPS = (StateNotReached, TimedOut, AssertionError, WebDriverException, InfrastructureError, DeviceSetupError)
+Steps = list[tuple[str, Callable[[], object]]]
 
 
 def _to_chat_list(phone: Phone) -> None:
@@ -484,37 +494,88 @@ def _to_chat_list(phone: Phone) -> None:
         phone.wechat.back_to_chat_list()
 
 
-def walk(phone: Phone, data: FlowData, say: Callable[[str], None]) -> str:
-    """The reporter's flow on ``phone``, by the page objects; returns how it ended ("" when it went through)."""
+def _through_the_link(phone: Phone) -> None:
+    """Tap the Tao password's link; past WeChat's interstitial, into Taobao and to the order, where it opens."""
+    wechat = phone.wechat
+    outcome = wechat.tap_link("taobao")
+    if outcome == "interstitial":
+        wechat.continue_past_interstitial("taobao")
+    if outcome not in ("direct", "interstitial"):
+        raise AssertionError(f"the link opened {outcome!r}: the item and the order were not reached")
+    wechat.open_in_app("taobao")
+    phone.taobao.buy_now()
+
+
+def _reporters_flow(phone: Phone, data: FlowData) -> Steps:
     taobao, wechat = phone.taobao, phone.wechat
-    steps: list[tuple[str, Callable[[], object]]] = [
-        ("start afresh", phone.start_afresh),
+    return [
         ("open the item", lambda: taobao.open_item(data.item)),
         ("share it to WeChat", taobao.share_to_wechat),
         ("去微信粘贴", lambda: _to_chat_list(phone)),
         (f"open the chat {data.group}", lambda: wechat.open_chat(data.group, group=True)),
         ("paste and send", wechat.paste_and_send),
+        ("tap the link, 立即购买", lambda: _through_the_link(phone)),
     ]
-    for name, step in steps:
-        say(f"  {name}")
-        try:
-            step()
-        except STOPS as exc:
-            return f"stopped at '{name}': {str(exc).splitlines()[0]}"
-    say("  tap the link")
-    try:
-        outcome = wechat.tap_link("taobao")
-        if outcome == "interstitial":
-            wechat.continue_past_interstitial("taobao")
-        if outcome in ("direct", "interstitial"):
-            wechat.open_in_app("taobao")
-            say("  立即购买")
-            taobao.buy_now()
-        else:
-            return f"the link opened {outcome!r}: the item and the order were not reached"
-    except STOPS as exc:
-        return f"stopped after tapping the link: {str(exc).splitlines()[0]}"
-    return ""
+
+
+def _open_group(phone: Phone, data: FlowData) -> None:
+    phone.wechat.open()
+    phone.wechat.open_chat(data.group, group=True)
+
+
+def _paste_link(phone: Phone, url: str) -> None:
+    clipboard.write(phone, url)
+    phone.wechat.paste()
+
+
+def _copied_into_taobao(phone: Phone, data: FlowData) -> Steps:
+    """The password the reporter's flow sent, copied from the group and opened by Taobao from the clipboard."""
+    wechat = phone.wechat
+    return [
+        (f"open the chat {data.group}", lambda: _open_group(phone, data)),
+        ("copy the password", lambda: wechat.copy_newest_message(shown_as="wechat/my_link")),
+        ("Taobao reads the clipboard", lambda: phone.taobao.open_from_clipboard(allow_paste=True)),
+    ]
+
+
+def _link_of(phone: Phone, data: FlowData, kind: LinkKind) -> Steps:
+    """A link of ``kind`` sent into the group and tapped, as the link-outcome suite does."""
+    wechat = phone.wechat
+    return [
+        (f"open the chat {data.group}", lambda: _open_group(phone, data)),
+        ("paste", lambda: _paste_link(phone, data.links[kind])),
+        ("send", lambda: wechat.send(proof=f"wechat/my_{kind}_url")),
+        ("tap it", lambda: _past_the_interstitial(phone, kind)),
+    ]
+
+
+def _past_the_interstitial(phone: Phone, kind: LinkKind) -> None:
+    """Tap the newest link of ``kind``; past WeChat's interstitial, where it shows, to the shop's page (the
+    suites' 1:1 chats may open directly what the group shows behind the interstitial)."""
+    if phone.wechat.tap_link(kind, host=HOSTS[kind], shown_as=f"wechat/my_{kind}_url") == "interstitial":
+        phone.wechat.continue_past_interstitial(kind)
+
+
+def walk(phone: Phone, data: FlowData, say: Callable[[str], None]) -> str:
+    """The suites' flows on ``phone``, by the page objects: the reporter's, its password copied into Taobao,
+    then a link of each kind of the data. Each starts afresh, whether the one before went through or not.
+    Returns how the parts that stopped ended ("" when every part went through)."""
+    parts = [
+        ("the reporter's flow", _reporters_flow(phone, data)),
+        ("the password copied into Taobao", _copied_into_taobao(phone, data)),
+        *((f"a {kind} link", _link_of(phone, data, kind)) for kind in data.links),
+    ]
+    ends = []
+    for part, steps in parts:
+        say(part)
+        for name, step in [("start afresh", phone.start_afresh), *steps]:
+            say(f"  {name}")
+            try:
+                step()
+            except STOPS as exc:
+                ends.append(f"{part} stopped at '{name}': {str(exc).splitlines()[0]}")
+                break
+    return "; ".join(ends)
 
 
 # -- checking and writing ---------------------------------------------------------------------------
@@ -636,7 +697,7 @@ def _report(
         elif state in calibration.asked:
             why = "waited for, never shown (the flow went another way: e.g. the link opened directly)"
         else:
-            why = "not on the reporter's flow as this phone went through it"
+            why = "not on the suites' flows as this phone went through them"
         not_reached.append({"state": state, "why": why})
     return {
         "device": device.name,

@@ -504,7 +504,10 @@ def calibrate_command(
     scenario: Path | None,
     data_file: Path,
 ) -> None:
-    """Record a template library on one phone by walking the reporter's flow on it.
+    """Record a template library on one phone by walking the suites' flows on it.
+
+    The flows: the reporter's (share the item into the group, tap the link, buy), its Tao password copied
+    into Taobao, and a link of each kind of --data sent into the group and tapped.
 
     At each state the flow waits for, the template is cut where the phone shows it: the element's box,
     else the state's words read by OCR, else --rect STATE=x,y,w,h (else, in a terminal, you are asked).
@@ -563,7 +566,7 @@ def calibrate_command(
             )
             try:
                 with cal.calibrating_phone(device, driver, library, given, work, ask) as (phone, calibration):
-                    click.echo(f"{device_name}: walking the reporter's flow")
+                    click.echo(f"{device_name}: walking the suites' flows")
                     end = cal.walk(phone, data, click.echo)
                     result = cal.write(calibration, out, per_profile, end, states)
             finally:

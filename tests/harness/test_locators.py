@@ -45,7 +45,12 @@ BROKEN = [
 
 @pytest.mark.parametrize(("entry", "message"), BROKEN)
 def test_a_bad_selector_is_named_by_file_and_field(entry: dict[str, Any], message: str) -> None:
-    data = {"app": {"android": "a", "ios": "b"}, "elements": {"thing": entry}, "checked_on": []}
+    data = {
+        "app": {"android": "a", "ios": "b"},
+        "elements": {"thing": entry},
+        "written_for": {"android": "8.0.x", "ios": "8.0.x"},
+        "checked_on": [],
+    }
     with pytest.raises(LocatorsError, match="^x.yaml: " + re.escape(message)):
         check(data, "x.yaml")
 
@@ -65,6 +70,13 @@ def test_a_real_phone_check_needs_every_field_and_a_date() -> None:
     data["checked_on"] = [{"device": "Pixel 7"}]
     with pytest.raises(LocatorsError, match=r"field 'checked_on\.0': 'os' is a required property"):
         check(data, "wechat.yaml")
+
+
+def test_a_locator_file_says_which_app_versions_its_selectors_were_written_for() -> None:
+    data = shipped("taobao")
+    del data["written_for"]["ios"]
+    with pytest.raises(LocatorsError, match=r"^taobao.yaml: field 'written_for': 'ios' is a required property"):
+        check(data, "taobao.yaml")
 
 
 def test_a_malformed_version_specifier_is_named() -> None:

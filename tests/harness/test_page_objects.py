@@ -203,45 +203,102 @@ def test_an_element_waited_for_in_an_empty_tree_is_device_setup_not_absent() -> 
     assert taobao.element("item_title", timeout=0.2, title=title) is None
 
 
-class TwoPopUps:
-    """Taobao's promotion under its clipboard card; both close by a round × labelled 关闭 (iOS). With ``covered``,
-    the card lies over the promotion's × (XCUITest: ``hittable`` false)."""
+class TwoCrosses:
+    """Taobao's promotion (Android) and, far from it, another control labelled 关闭按钮: a tap goes to the ×
+    nearest the pop-up shown."""
 
-    def __init__(self, covered: bool = False) -> None:
+    def __init__(self) -> None:
         self.closed: list[str] = []
-        self.covered = covered
 
     def button(self, name: str, y: int) -> SimpleNamespace:
-        hittable = "false" if self.covered and name == "promo" else "true"
         return SimpleNamespace(
-            rect={"x": 170, "y": y, "width": 36, "height": 36},
-            click=lambda: self.closed.append(name),
-            get_attribute=lambda attribute: hittable if attribute == "hittable" else None,
+            rect={"x": 170, "y": y, "width": 36, "height": 36}, click=lambda: self.closed.append(name)
         )
 
     def find_elements(self, by: str, value: str) -> list[Any]:
-        if "双12狂欢" in value:  # the promotion's title, in the middle of the screen
-            return [SimpleNamespace(rect={"x": 48, "y": 260, "width": 280, "height": 40})]
-        if "关闭" in value:  # the promotion's × first in the tree, then the card's, drawn over it
-            return [self.button("promo", 610), self.button("card", 690)]
+        if "poplayer_native_state_id" in value:  # the promotion, in the middle of the screen
+            return [SimpleNamespace(rect={"x": 48, "y": 960, "width": 980, "height": 1200})]
+        if "关闭按钮" in value:  # another × first in the tree, then the promotion's
+            return [self.button("other", 80), self.button("promo", 2200)]
         return []
 
 
 def test_a_pop_up_is_closed_by_its_own_close_button_not_another_s() -> None:
-    driver = TwoPopUps()
-    ios = Device("ios", "ios", os_version="16", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
-    phone = SimpleNamespace(driver=driver, screen=None, platform="ios", device=ios, apps={})
-    assert Taobao(phone).dismiss_interruptions()
+    driver = TwoCrosses()
+    assert Taobao(fake_phone(driver, None)).dismiss_interruptions()
     assert driver.closed == ["promo"]
 
 
-def test_a_pop_up_whose_close_button_is_covered_is_left_alone() -> None:
-    """A tap on a covered × lands on what covers it (the card's 查看详情, on iPhone 15 Plus): nothing is tapped."""
-    driver = TwoPopUps(covered=True)
-    ios = Device("ios", "ios", os_version="16", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
-    phone = SimpleNamespace(driver=driver, screen=None, platform="ios", device=ios, apps={})
+class CoveredAlert:
+    """SpringBoard asks for the notification permission; its 不允许 lies under another element (XCUITest:
+    ``hittable`` false)."""
+
+    def __init__(self) -> None:
+        self.closed: list[str] = []
+
+    def find_elements(self, by: str, value: str) -> list[Any]:
+        if "不允许" not in value:
+            return []
+        return [
+            SimpleNamespace(
+                rect={"x": 40, "y": 500, "width": 140, "height": 44},
+                click=lambda: self.closed.append("deny"),
+                get_attribute=lambda attribute: "false" if attribute == "hittable" else None,
+            )
+        ]
+
+    def execute_script(self, script: str, args: dict[str, str]) -> int:
+        return 4  # mobile: queryAppState: the app asked about is in front
+
+
+class StillScreen:
+    """An iPhone screen that stood still, on which the promotion's × shows (or not)."""
+
+    def __init__(self, cross: bool) -> None:
+        self.cross = cross
+        self.looked: list[str] = []
+        self.tapped: list[Match] = []
+
+    def refresh(self) -> None:
+        """The screen is what it was."""
+
+    def unchanged_for(self) -> float:
+        return 1.0
+
+    def look(self, state: str) -> Any:
+        self.looked.append(state)
+        box = (540, 1800, 108, 108)
+        return SimpleNamespace(match=Match(self.cross, 0.95 if self.cross else 0.3, box, box, 1.0, 0.0))
+
+    def tap(self, match: Match, *, at: tuple[float, float] = (0.5, 0.5), hold: float = 0.0) -> None:
+        self.tapped.append(match)
+
+
+IPHONE = Device("ios", "ios", os_version="16", endpoint="embedded", apps={"wechat": "8.0.16", "taobao": "10.8"})
+
+
+def test_a_covered_close_button_is_left_alone() -> None:
+    """A tap on a covered button lands on what covers it: nothing is tapped."""
+    driver = CoveredAlert()
+    phone = SimpleNamespace(driver=driver, screen=StillScreen(cross=False), platform="ios", device=IPHONE, apps={})
     assert not Taobao(phone).dismiss_interruptions()
     assert driver.closed == []
+
+
+@pytest.mark.parametrize("cross", [True, False])
+def test_an_iphone_promotion_is_closed_by_its_cross_on_the_screen(cross: bool) -> None:
+    """No selector finds Taobao's pop-up on an iPhone (nothing public names it): its × is looked for on the
+    screenshot, and tapped where it shows (a covered × does not show)."""
+    asked: list[str] = []
+    driver = SimpleNamespace(
+        find_elements=lambda by, value: asked.append(value) or [],
+        execute_script=lambda script, args: 4,  # mobile: queryAppState: Taobao is in front
+    )
+    screen = StillScreen(cross)
+    phone = SimpleNamespace(driver=driver, screen=screen, platform="ios", device=IPHONE, apps={})
+    assert Taobao(phone).dismiss_interruptions() is cross
+    assert "taobao/promo_close" in screen.looked and len(screen.tapped) == int(cross)
+    assert not any("双12" in value or value.endswith('"关闭"') for value in asked)
 
 
 class StackedPopUps:

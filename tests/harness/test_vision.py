@@ -126,6 +126,39 @@ def test_flat_template_is_refused() -> None:
         check_template(np.zeros((3, 40, 3), np.uint8))
 
 
+# WeUI's dark palette (weui's dark-mode CSS variables): LINK on LIGHTGREEN, a link in one's own bubble
+DARK_LINK, DARK_BUBBLE, DARK_GROUND = (125, 144, 169), (62, 181, 117), (25, 25, 25)
+
+
+def dark_chat(urls: Sequence[str], scale: float = CAPTURE_SCALE) -> np.ndarray:
+    """A dark chat: one green bubble per url (dp 40 apart), each holding its link in WeUI's dark link colour."""
+    image = Image.new("RGB", (round(360 * scale), round(640 * scale)), DARK_GROUND)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, round(16 * scale))
+    for i, url in enumerate(urls):
+        y = round((100 + 60 * i) * scale)
+        draw.rounded_rectangle((round(40 * scale), y, round(330 * scale), y + round(40 * scale)), 8, fill=DARK_BUBBLE)
+        draw.text((round(52 * scale), y + round(10 * scale)), url, fill=DARK_LINK, font=font)
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def test_a_template_of_one_luminance_and_two_colours_is_matched_on_its_colours() -> None:
+    """A link drawn in a colour of the bubble's own luminance is flat in grey levels, not in colour: it is
+    matched along its colours' axis, and told from another link there."""
+    shown = "https://item.taobao.com/item"
+    chat = dark_chat(["https://detail.tmall.com/it", shown])
+    box = (round(44 * CAPTURE_SCALE), round(166 * CAPTURE_SCALE), round(240 * CAPTURE_SCALE), round(28 * CAPTURE_SCALE))
+    link = cut(chat, box)
+    assert cv2.cvtColor(link, cv2.COLOR_BGR2GRAY).std() < match_module.FLAT_STD  # flat by luminance alone
+    check_template(link)
+    template = Template(link, capture_scale=CAPTURE_SCALE)
+    assert template.tone is not None and Template(cut(draw_screen(2.0), button_box(2.0))).tone is None
+    match = find(dark_chat(["https://detail.tmall.com/it", "hello", shown], 2.0), template, 2.0 / CAPTURE_SCALE)
+    assert match.found
+    assert_near(match.box, (round(44 * 2.0), round(226 * 2.0), round(240 * 2.0), round(28 * 2.0)), 3)
+    assert not find(dark_chat(["https://detail.tmall.com/it"], 2.0), template, 2.0 / CAPTURE_SCALE).found
+
+
 def test_region_limits_the_search(buy: Template) -> None:
     screen = draw_screen(CAPTURE_SCALE, buttons=(300, BUY_Y))
     height = screen.shape[0]

@@ -172,9 +172,10 @@ class PageObject:
         return cleared
 
     def _close_button(self, up: Locator, close: Locator, app: str) -> WebElement | Match | None:
-        """The close button of the pop-up ``up`` when it is shown: its element, or, where the node tree
-        hides both, the close button's words read on a fresh screenshot (WeChat's own pop-ups on Android
-        from 8.0.55) once the screen stood still for :data:`POPUP_STANDS_S`: reading the whole screen is
+        """The close button of the pop-up ``up`` when it is shown: its element, or, where no selector finds
+        either (the node tree hides them: WeChat's own pop-ups on Android from 8.0.55; or nobody has
+        published them: Taobao's pop-ups on iPhones), the close button's words or template found on a fresh
+        screenshot once the screen stood still for :data:`POPUP_STANDS_S`: looking at the whole screen is
         slow, and a pop-up stands until answered — and only while its ``app`` is in front. A pop-up of
         another app than this page object's counts too: WeChat asks on a cold start, which may be Taobao's
         jump to it. None when it is not shown (or not yet known to be)."""
@@ -182,12 +183,15 @@ class PageObject:
             found = self.driver.find_elements(*up.selector)
             button = self._nearest(self.driver.find_elements(*close.selector), found[0]) if found else None
             return button if button is not None and self._uncovered(button) else None
-        if up.selector is None and close.selector is None and close.words is not None:
-            self.screen.refresh()  # not a screenshot taken before the pop-up went
-            if self.screen.unchanged_for() < POPUP_STANDS_S or not self._in_front(app):
-                return None
+        if up.selector is not None or close.selector is not None or (close.words or close.template) is None:
+            return None
+        self.screen.refresh()  # not a screenshot taken before the pop-up went
+        if self.screen.unchanged_for() < POPUP_STANDS_S or not self._in_front(app):
+            return None
+        if close.words is not None:
             return self.screen.words(close.words, whole=True)
-        return None
+        match = self.screen.look(str(close.template)).match
+        return match if match.found else None
 
     def _in_front(self, app: str) -> bool:
         """Whether ``app`` is in front (``mobile: queryAppState``, both drivers); True when the session cannot tell."""

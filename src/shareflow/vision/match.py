@@ -2,7 +2,10 @@
 
 ``find`` looks for a template on a screen in three stages:
 
-1. **search**: normalised cross-correlation of softened grey levels on a
+1. **search**: normalised cross-correlation of softened grey levels (a
+   template whose colours differ where their luminance does not — a link's
+   blue-grey on a green bubble in dark mode — is turned to grey along its
+   colours' principal axis instead, the screen alike: :func:`tone_of`) on a
    downsampled screen, over the scales the template may show at — around
    ``scale_hint`` (the phone's density over the capture density) when known,
    else around the ratio of screen width to ``capture_resolution``, else
@@ -46,7 +49,7 @@ DEFAULT_THRESHOLD = 0.85
 COARSE_WIDTH = 320  # screens are searched at about this width first
 COARSE_TEMPLATE = 16  # px: the coarse search keeps the template's short side at least this long
 MIN_SIDE = 12  # a scaled template smaller than this on a side is not tried
-FLAT_STD = 6.0  # a template whose grey levels vary less than this is refused
+FLAT_STD = 6.0  # a template whose grey levels vary less than this is refused (luminance, then its tone)
 EDGE_CONTRAST, MIN_EDGES = 40, 0.004  # grey step that makes an edge; least share of edge pixels
 SCALE_RANGE = (0.45, 2.4)  # searched when nothing hints at the scale
 SCALE_STEP = 1.06  # geometric step of the coarse search over the whole range
@@ -83,6 +86,11 @@ READ_MARGIN = 0.25
 # Latin letters' widths vary too much for such tiles; where pixels agree their words are read strictly instead
 STROKE_LOOKALIKES = frozenset(ch for ch in ocr.CONFUSABLE if not ch.isascii())
 FAST_DIFFERENCE = 0.25  # spread units: the most a spot may differ for the fast path (a stroke more or less: 0.4+)
+
+
+# How an image is turned to grey levels: by luminance (None), or along an axis of its colours: (the template's
+# mean colour, the unit axis), both BGR; grey = 128 + (colour - mean) . axis
+Tone = tuple[tuple[float, float, float], tuple[float, float, float]] | None
 
 
 class TemplateError(UsageError):
@@ -132,14 +140,23 @@ class Match:
 
 
 class ScreenImage:
-    """A screenshot with its grey, softened and downsampled copies, each made once."""
+    """A screenshot with its grey (in the ``tone`` given), softened and downsampled copies, each made once."""
 
-    def __init__(self, bgr: np.ndarray) -> None:
+    def __init__(self, bgr: np.ndarray, tone: Tone = None) -> None:
         self.bgr = bgr
-        self.soft = _soft(_grey(bgr))
+        self.tone = tone
+        self.soft = _soft(_grey(bgr, tone))
         self._small: dict[float, np.ndarray] = {}
         self._lines: dict[Box, list[ocr.Line]] = {}
         self._lab: np.ndarray | None = None
+        self._toned: dict[Tone, ScreenImage] = {tone: self}
+
+    def toned(self, tone: Tone) -> ScreenImage:
+        """This screen with its grey levels in ``tone`` (made once; its words and Lab shared)."""
+        if tone not in self._toned:
+            other = self._toned[tone] = ScreenImage(self.bgr, tone)
+            other._lines, other._lab, other._toned = self._lines, self._lab, self._toned
+        return self._toned[tone]
 
     @property
     def width(self) -> int:
@@ -175,11 +192,36 @@ class ScreenImage:
 
     def region(self, box: Box) -> ScreenImage:
         x, y, w, h = box
-        return ScreenImage(self.bgr[y : y + h, x : x + w])
+        return ScreenImage(self.bgr[y : y + h, x : x + w], self.tone)
 
 
-def _grey(image: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+def _grey(image: np.ndarray, tone: Tone = None) -> np.ndarray:
+    if image.ndim != 3:
+        return image
+    if tone is None:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    mean, axis = tone
+    projected = (image.astype(np.float32) - np.array(mean, np.float32)) @ np.array(axis, np.float32) + 128
+    grey: np.ndarray = np.clip(projected, 0, 255).astype(np.uint8)
+    return grey
+
+
+def tone_of(image: np.ndarray) -> Tone:
+    """How ``image`` (a template) is turned to grey: None (luminance) unless its luminance is flat where its
+    colours are not; then along its colours' principal axis. WeUI's dark palette is such a pair: LINK
+    #7D90A9 on LIGHTGREEN #3EB575 differ by about 3 in luminance (weui's dark-mode CSS variables)."""
+    if image.ndim != 3 or float(_grey(image).std()) >= FLAT_STD:
+        return None
+    colours = image.reshape(-1, 3).astype(np.float64)
+    values, vectors = np.linalg.eigh(np.cov(colours, rowvar=False))
+    if float(np.sqrt(max(values[-1], 0.0))) < FLAT_STD:
+        return None  # flat in colour too
+    axis = vectors[:, -1] * (1 if vectors[:, -1].sum() >= 0 else -1)  # the same sign for the same colours
+    mean = colours.mean(axis=0)
+    return (
+        (float(mean[0]), float(mean[1]), float(mean[2])),
+        (float(axis[0]), float(axis[1]), float(axis[2])),
+    )
 
 
 def _soft(grey: np.ndarray) -> np.ndarray:
@@ -202,10 +244,10 @@ def _ncc(screen: np.ndarray, template: np.ndarray, mask: np.ndarray | None) -> n
 
 
 def check_template(template: np.ndarray) -> None:
-    """Refuse templates that would match anywhere: tiny, flat, or without edges."""
+    """Refuse templates that would match anywhere: tiny, flat (in luminance and in colour), or without edges."""
     if template.size == 0 or min(template.shape[:2]) < 4:
         raise TemplateError("template is empty or smaller than 4 px")
-    grey = _grey(template)
+    grey = _grey(template, tone_of(template))
     if float(grey.std()) < FLAT_STD:
         raise TemplateError("template is flat (no structure to match): crop it to include text or edges")
     gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
@@ -256,13 +298,13 @@ def find(
     started = time.perf_counter()
     threshold, mask, text = template.threshold, template.mask, template.text
     check_template(template.image)
-    image = screen if isinstance(screen, ScreenImage) else ScreenImage(screen)
+    image = (screen if isinstance(screen, ScreenImage) else ScreenImage(screen)).toned(template.tone)
     screen_size = (image.width, image.height)
     region = template.region_box(image.width, image.height)
     ox, oy = (region[0], region[1]) if region is not None else (0, 0)
     if region is not None:
         image = image.region(region)
-    t_grey = _grey(template.image)
+    t_grey = _grey(template.image, image.tone)
     predicted = predicted_scale(screen_size, template.capture_resolution, scale_hint)
     # a masked template's transparent pixels differ by design: only the full search weighs them out
     quick = _fast(image, template, t_grey, predicted) if predicted is not None and mask is None else None
@@ -350,8 +392,8 @@ def _fast(image: ScreenImage, template: Template, t_grey: np.ndarray, scale: flo
     if structure < FAST_STRUCTURE:
         return None
     x, y, w, h = box
-    t_scaled = _grey(_resize(template.image, fine))[:h, :w]
-    patch = _grey(image.bgr[y : y + h, x : x + w])
+    t_scaled = _grey(_resize(template.image, fine), image.tone)[:h, :w]
+    patch = _grey(image.bgr[y : y + h, x : x + w], image.tone)
     if patch.shape == t_scaled.shape and verify.largest_difference(patch, t_scaled) <= FAST_DIFFERENCE:
         appearance = _appearance(image, template.image, None, fine, box)
         candidate = Candidate(box, fine, {"structure": structure, **appearance})
@@ -438,7 +480,7 @@ def _by_lines(
     th, tw = template.image.shape[:2]
     outside = _outside_words(template, box)
     t_lab = cv2.cvtColor(template.image, cv2.COLOR_BGR2LAB).astype(np.float32)
-    ground = verify.ground(t_lab, _grey(template.image))
+    ground = verify.ground(t_lab, _grey(template.image, image.tone))
     t_box = (round(fx * tw), round(fy * th), round(fw * tw), round(fh * th))
     t_ink = _ink_left(t_lab, t_box, ground)
     found: list[Candidate] = []
@@ -680,7 +722,7 @@ def _aligned(image: ScreenImage, template: np.ndarray, scale: float, box: Box) -
     s = verify.SHIFT
     padded = cv2.copyMakeBorder(image.soft, s, s, s, s, cv2.BORDER_REPLICATE)
     window = padded[y : y + h + 2 * s, x : x + w + 2 * s]
-    t_soft = _soft(_grey(_resize(template, scale)))[:h, :w]
+    t_soft = _soft(_grey(_resize(template, scale), image.tone))[:h, :w]
     if scale > 1:  # an enlarged template is blurrier than the screen: blur both alike before comparing tiles
         sigma = UPSCALE_BLUR * scale
         window, t_soft = cv2.GaussianBlur(window, (0, 0), sigma), cv2.GaussianBlur(t_soft, (0, 0), sigma)
@@ -744,7 +786,7 @@ def find_all(
     ``tree_shows`` as for :func:`find`.
     """
     started = time.perf_counter()
-    image = screen if isinstance(screen, ScreenImage) else ScreenImage(screen)
+    image = (screen if isinstance(screen, ScreenImage) else ScreenImage(screen)).toned(template.tone)
     first = found if found is not None else find(image, template, scale_hint, tree_shows=tree_shows)
     if not first.found:
         return []
@@ -756,7 +798,7 @@ def find_all(
             Match(True, c.confidence, c.box, c.box, c.scale, elapsed, c.scores, c.read, screen_size=size) for c in again
         ] or [first]
     scale, threshold, mask = first.scale, template.threshold, template.mask
-    t_soft = _soft(_resize(_grey(template.image), scale))
+    t_soft = _soft(_resize(_grey(template.image, image.tone), scale))
     h, w = t_soft.shape
     result = _ncc(image.soft, t_soft, _resize(mask, scale) if mask is not None else None)
     places = [(value, scale, (x, y, w, h)) for x, y, value in peaks(result, (w, h), threshold, OCCURRENCES)]

@@ -35,6 +35,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -46,7 +47,7 @@ import yaml
 
 from shareflow.devices import Device
 from shareflow.errors import UsageError
-from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError, check_template
+from shareflow.vision.match import DEFAULT_THRESHOLD, TemplateError, Tone, check_template, tone_of
 from shareflow.vision.template_text import words_of
 
 TextSource = Literal["declared", "read", ""]  # given by a person, read by OCR from the image, or not looked for
@@ -119,6 +120,11 @@ class Template:
     def region_box(self, width: int, height: int) -> tuple[int, int, int, int] | None:
         """The search region in pixels of a ``width`` × ``height`` screen."""
         return region_box(self.region, width, height)
+
+    @cached_property
+    def tone(self) -> Tone:
+        """How it is turned to grey levels to be matched (:func:`shareflow.vision.match.tone_of`), found once."""
+        return tone_of(self.image)
 
 
 def region_box(
