@@ -19,6 +19,8 @@ keys or values are errors that name the file and the key path::
                                  # (Android 13+, iOS), at most once per app and phone
       pc_login: 0.05             # chance WeChat, on a cold start, asks to confirm a login of WeChat for
                                  # Windows (登录 / 取消登录) requested meanwhile on the account
+      leave_prompt: 0.5          # chance WeChat asks before a web page opens another app
+                                 # (即将离开微信，打开“淘宝” with 取消 / 允许)
       notification_banner: 0.2   # chance a banner drops in after a screen change
       late_banner: 0.0           # chance a banner drops in as a tap arrives, after the tap's lookup:
                                  # a tap where the banner shows (the top of the screen) lands on it
@@ -86,6 +88,7 @@ DEFAULTS: dict[str, Any] = {
         "update_dialog": 0.1,
         "notification_prompt": 0.2,
         "pc_login": 0.05,
+        "leave_prompt": 0.5,
         "notification_banner": 0.2,
         "late_banner": 0.0,
     },
@@ -138,6 +141,7 @@ SCHEMA: dict[str, Any] = {
                 "update_dialog": _CHANCE,
                 "notification_prompt": _CHANCE,
                 "pc_login": _CHANCE,
+                "leave_prompt": _CHANCE,
                 "notification_banner": _CHANCE,
                 "late_banner": _CHANCE,
             },
@@ -174,6 +178,7 @@ class Noise:
     update_dialog: float
     notification_prompt: float
     pc_login: float
+    leave_prompt: float
     notification_banner: float
     late_banner: float
 

@@ -267,8 +267,8 @@ class StillScreen:
 
     def look(self, state: str) -> Any:
         self.looked.append(state)
-        box = (540, 1800, 108, 108)
-        return SimpleNamespace(match=Match(self.cross, 0.95 if self.cross else 0.3, box, box, 1.0, 0.0))
+        box, shown = (540, 1800, 108, 108), self.cross and state == "taobao/promo_close"
+        return SimpleNamespace(match=Match(shown, 0.95 if shown else 0.3, box, box, 1.0, 0.0))
 
     def tap(self, match: Match, *, at: tuple[float, float] = (0.5, 0.5), hold: float = 0.0) -> None:
         self.tapped.append(match)
@@ -285,19 +285,22 @@ def test_a_covered_close_button_is_left_alone() -> None:
     assert driver.closed == []
 
 
-@pytest.mark.parametrize("cross", [True, False])
-def test_an_iphone_promotion_is_closed_by_its_cross_on_the_screen(cross: bool) -> None:
+@pytest.mark.parametrize(("cross", "card", "closed"), [(True, False, True), (False, False, False), (True, True, False)])
+def test_an_iphone_promotion_is_closed_by_its_cross_on_the_screen(cross: bool, card: bool, closed: bool) -> None:
     """No selector finds Taobao's pop-up on an iPhone (nothing public names it): its × is looked for on the
-    screenshot, and tapped where it shows (a covered × does not show)."""
+    screenshot, and tapped where it shows (a covered × does not show) — unless the clipboard card shows, whose
+    own × looks the same (a CI run tapped it and closed the card)."""
     asked: list[str] = []
-    driver = SimpleNamespace(
-        find_elements=lambda by, value: asked.append(value) or [],
-        execute_script=lambda script, args: 4,  # mobile: queryAppState: Taobao is in front
-    )
+
+    def find_elements(by: str, value: str) -> list[Any]:
+        asked.append(value)
+        return [SimpleNamespace()] if card and "查看详情" in value else []
+
+    driver = SimpleNamespace(find_elements=find_elements, execute_script=lambda script, args: 4)  # Taobao in front
     screen = StillScreen(cross)
     phone = SimpleNamespace(driver=driver, screen=screen, platform="ios", device=IPHONE, apps={})
-    assert Taobao(phone).dismiss_interruptions() is cross
-    assert "taobao/promo_close" in screen.looked and len(screen.tapped) == int(cross)
+    assert Taobao(phone).dismiss_interruptions() is closed
+    assert "taobao/promo_close" in screen.looked and len(screen.tapped) == int(closed)
     assert not any("双12" in value or value.endswith('"关闭"') for value in asked)
 
 
@@ -407,12 +410,18 @@ def test_with_no_node_tree_a_name_only_inside_another_line_is_not_the_chat() -> 
     assert screen.tapped == []
 
 
-class PcLoginScreen:
-    """WeChat's prompt to confirm a login of WeChat for Windows, hidden from the tree (8.0.61), over
-    Taobao's jump to WeChat; it has stood for ``stood`` seconds."""
+PC_LOGIN = {"登录 Windows 微信": 1100, "登录": 2500, "取消登录": 2760}  # the lines a pop-up shows, and where
+NOTIFICATIONS = {"要允许“微信”向您发送通知吗？": 1300, "允许": 1500, "不允许": 1640}  # Android 13+'s
+LEAVE = {"即将离开微信，打开“淘宝”": 1250, "取消": 1480, "允许": 1480}  # WeChat's, before 打开淘宝App
 
-    def __init__(self, stood: float) -> None:
+
+class PcLoginScreen:
+    """A pop-up hidden from the tree (WeChat 8.0.61): by default WeChat's prompt to confirm a login of WeChat
+    for Windows, over Taobao's jump to WeChat; it has stood for ``stood`` seconds."""
+
+    def __init__(self, stood: float, lines: dict[str, int] = PC_LOGIN) -> None:
         self.stood = stood
+        self.lines = lines
         self.read = 0
         self.tapped: list[str] = []
 
@@ -424,8 +433,7 @@ class PcLoginScreen:
 
     def words(self, pattern: str, region: object = None, *, whole: bool = False) -> Match | None:
         self.read += 1
-        lines = {"登录 Windows 微信": 1100, "登录": 2500, "取消登录": 2760}  # and where each is
-        for line, y in lines.items():
+        for line, y in self.lines.items():
             if re.fullmatch(pattern, line):
                 box = (600, y, 240, 60)
                 return Match(True, 0.97, box, box, 1.0, 0.0, screen_size=(1440, 3200))
@@ -458,7 +466,21 @@ def test_another_app_s_pop_up_hidden_from_the_tree_is_closed_by_its_words_once_i
     assert (screen.read, screen.tapped) == (0, [])
     driver.front = "com.tencent.mm"
     assert taobao.dismiss_interruptions()
-    assert screen.tapped == [(600, 2760, 240, 60)] and screen.read == 1  # 取消登录
+    assert screen.tapped == [(600, 2760, 240, 60)]  # 取消登录
+    assert screen.read == 2  # 取消登录, and 即将离开微信 (not shown): one screenshot's words, read once
+
+
+@pytest.mark.parametrize(("lines", "tapped"), [(LEAVE, [(600, 1480, 240, 60)]), (NOTIFICATIONS, [])])
+def test_a_close_button_hidden_from_the_tree_is_tapped_only_under_its_pop_up_s_own_words(
+    lines: dict[str, int], tapped: list[tuple[int, int, int, int]]
+) -> None:
+    """WeChat's 即将离开微信 is answered 允许; the notification prompt's 允许 (a line of the same words) is not
+    WeChat's pop-up: it is left to its own entry (the system's, which denies it)."""
+    screen, driver = PcLoginScreen(stood=0.6, lines=lines), FrontDriver("com.tencent.mm")
+    wechat = WeChat(fake_phone(driver, screen))
+    wechat.phone.device = EMPTY_TREE
+    assert wechat.dismiss_interruptions() is bool(tapped)
+    assert screen.tapped == tapped
 
 
 class ScrollingChats:

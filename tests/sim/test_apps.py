@@ -898,6 +898,26 @@ def test_an_iphone_asks_in_springboard_s_alert() -> None:
     assert phone.alert is None  # it goes with its app
 
 
+@pytest.mark.parametrize("answer", ["允许", "取消"])
+@pytest.mark.parametrize("platform", ["android", "ios"])
+def test_wechat_may_ask_before_a_page_opens_another_app(platform: str, answer: str) -> None:
+    """gkd-kit/subscription (com.tencent.mm, 功能类-自动允许打开外部应用): `[text^="即将离开微信"]` and
+    `[text="允许"]` over MMWebViewUI. 允许 opens the app at the item; 取消 stays on the page."""
+    rig = make_rig((platform, "android"), noise={"leave_prompt": 1.0})
+    sharer, member = rig.phones
+    share_item_to_group(member)
+    open_group_on(rig, sharer)
+    link = link_of_last_message(sharer)
+    sharer.tap(link.frame.cx, link.frame.cy)
+    tap(sharer, text="打开淘宝App")
+    assert sharer.current_package == WECHAT and has(sharer, text="即将离开微信，打开“淘宝”")
+    tap(sharer, text=answer)
+    if answer == "允许":
+        assert sharer.current_package == TAOBAO and screen(sharer) == "taobao.item"
+    else:
+        assert screen(sharer) == "wechat.webview.item.taobao" and not has(sharer, text="即将离开微信，打开“淘宝”")
+
+
 def test_wechat_may_ask_to_confirm_a_windows_login_on_a_cold_start() -> None:
     """gkd-kit/subscription (com.tencent.mm, 电脑微信快捷自动登录): 取消登录 beside a 登录 button, over LauncherUI."""
     rig = make_rig(("android",), noise={"pc_login": 1.0})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from lxml import etree
@@ -139,6 +139,8 @@ class PageObject:
     def dismiss_interruptions(self) -> bool:
         """Clear what came over the page: swipe away banners (``transient``), close pop-ups (``interruptions``).
 
+        An entry's ``unless`` names an element whose own close button looks the same on the screenshot
+        (Taobao's clipboard card): while it shows, a button seen there only is left alone.
         One pop-up is closed per call. When pop-ups are stacked, the × of the one underneath takes no tap
         (the one on top catches it), and the node tree does not say which is on top: a pop-up whose ×
         was tapped by the call before and is still shown yields to the next one shown.
@@ -146,6 +148,14 @@ class PageObject:
         """
         cleared = False
         shown: list[tuple[str, WebElement | Match]] = []  # (pop-up, its close button) of each pop-up up now
+        stood: list[bool] = []  # whether a fresh screenshot stood still long enough to look for pop-ups on it
+
+        def standing() -> bool:
+            if not stood:
+                self.screen.refresh()  # not a screenshot taken before the pop-up went
+                stood.append(self.screen.unchanged_for() >= POPUP_STANDS_S)
+            return stood[0]
+
         for app in INTERRUPTING_APPS:
             other = locators(app)
             version = self.phone.device.apps.get(app, "")
@@ -156,7 +166,9 @@ class PageObject:
             for entry in other.data.get("interruptions", []):
                 up = other.get(entry["shown"], self.platform, version)
                 close = other.get(entry["close"], self.platform, version)
-                button = self._close_button(up, close, app)
+                button = self._close_button(up, close, app, standing)
+                if isinstance(button, Match) and "unless" in entry:  # seen on the screen only: whose × is it?
+                    button = None if self._shows(other.get(entry["unless"], self.platform, version)) else button
                 if button is not None:
                     shown.append((f"{app}.{entry['shown']}", button))
         ahead = [pair for pair in shown if pair[0] != self._last_closed] + [
@@ -171,12 +183,15 @@ class PageObject:
                 return True
         return cleared
 
-    def _close_button(self, up: Locator, close: Locator, app: str) -> WebElement | Match | None:
+    def _close_button(
+        self, up: Locator, close: Locator, app: str, standing: Callable[[], bool]
+    ) -> WebElement | Match | None:
         """The close button of the pop-up ``up`` when it is shown: its element, or, where no selector finds
         either (the node tree hides them: WeChat's own pop-ups on Android from 8.0.55; or nobody has
-        published them: Taobao's pop-ups on iPhones), the close button's words or template found on a fresh
-        screenshot once the screen stood still for :data:`POPUP_STANDS_S`: looking at the whole screen is
-        slow, and a pop-up stands until answered — and only while its ``app`` is in front. A pop-up of
+        published them: Taobao's pop-ups on iPhones), the close button's words (once the pop-up's own words
+        show, where it names them) or template found on a fresh screenshot once the screen stood still for
+        :data:`POPUP_STANDS_S` (``standing``, asked once per round): looking at the whole screen is slow,
+        and a pop-up stands until answered — and only while its ``app`` is in front. A pop-up of
         another app than this page object's counts too: WeChat asks on a cold start, which may be Taobao's
         jump to it. None when it is not shown (or not yet known to be)."""
         if up.selector is not None and close.selector is not None:
@@ -185,13 +200,20 @@ class PageObject:
             return button if button is not None and self._uncovered(button) else None
         if up.selector is not None or close.selector is not None or (close.words or close.template) is None:
             return None
-        self.screen.refresh()  # not a screenshot taken before the pop-up went
-        if self.screen.unchanged_for() < POPUP_STANDS_S or not self._in_front(app):
+        if not standing() or not self._in_front(app):
             return None
+        if up.words is not None and up.words != close.words and self.screen.words(up.words, whole=True) is None:
+            return None  # its button's words (允许) may be another pop-up's too: the pop-up's own words first
         if close.words is not None:
             return self.screen.words(close.words, whole=True)
         match = self.screen.look(str(close.template)).match
         return match if match.found else None
+
+    def _shows(self, locator: Locator) -> bool:
+        """Whether the element ``locator`` finds is on screen now: in the node tree, else by its template."""
+        if locator.selector is not None and self.driver.find_elements(*locator.selector):
+            return True
+        return locator.template is not None and self.screen.look(locator.template).match.found
 
     def _in_front(self, app: str) -> bool:
         """Whether ``app`` is in front (``mobile: queryAppState``, both drivers); True when the session cannot tell."""

@@ -323,11 +323,24 @@ class WeChatApp(App):
         self.replace("webview", url=url, view="item")
 
     def _open_shop_app(self, package: str, link: str) -> None:
-        if self.phone.has_app(package):
-            self.phone.log(PACKAGE, f"MicroMsg.WebViewUI: launch {package} with {link}")
-            self.phone.open_app(package, link)
-        else:
+        """The page's 打开…App: WeChat may first ask before it lets the page open another app (scenario noise
+        ``leave_prompt``); 允许 opens it, 取消 stays."""
+        if not self.phone.has_app(package):
             self.phone.log(PACKAGE, f"MicroMsg.WebViewUI: {package} is not installed, staying on the page", "W")
+        elif self.phone.rng.random() < self.phone.scenario.noise.leave_prompt:
+            self.phone.log(PACKAGE, f"MicroMsg.WebViewUI: ask before leaving WeChat for {package}")
+            self._open_overlay("leave", (package, link))
+        else:
+            self._launch_shop_app(package, link)
+
+    def _launch_shop_app(self, package: str, link: str) -> None:
+        self._close_overlay("leave")
+        self.phone.log(PACKAGE, f"MicroMsg.WebViewUI: launch {package} with {link}")
+        self.phone.open_app(package, link)
+
+    def _stay(self) -> None:
+        self._close_overlay("leave")
+        self.phone.log(PACKAGE, "MicroMsg.WebViewUI: stayed in WeChat")
 
     def _copy_url(self, url: str) -> None:
         self._close_overlay("web_menu")
@@ -990,7 +1003,20 @@ class WeChatApp(App):
                 k, "wechat.web.menu", f"网页由 {web_host(url)} 提供", targets, lambda: self._close_overlay("web_menu")
             )
             layers.append(self._layer("webview.menu", sheet, modal=True))
+        if "leave" in screen.overlays:
+            layers.append(self._layer("webview.leave", self._leave_prompt(*screen.overlays["leave"]), modal=True))
         return layers
+
+    def _leave_prompt(self, package: str, link: str) -> Node:
+        """WeChat asks before a page opens another app: 即将离开微信，打开“<app>” with 取消 and 允许, over its
+        web view (gkd-kit/subscription, com.tencent.mm group 功能类-自动允许打开外部应用: `[text^="即将离开微信"]`
+        and `[text="允许"]` in MMWebViewUI; Auto.js scripts tap 允许 on `text('即将离开微信，打开“拼多多”')`)."""
+        label = next(shop.app_label for shop in web.SHOPS.values() if shop.package == package)
+        choices = [
+            Choice("cancel", "取消", self._stay),
+            Choice("allow", "允许", lambda: self._launch_shop_app(package, link), primary=True),
+        ]
+        return w.dialog(self.kit, "wechat.leave", f"即将离开微信，打开“{label}”", "", choices, accent=GREEN)
 
 
 def web_host(url: str) -> str:
