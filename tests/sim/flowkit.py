@@ -59,6 +59,7 @@ INPUT_CLASS = {"android": "android.widget.EditText", "ios": "XCUIElementTypeText
 PASSWORD_RE = re.compile(r"https?://[me]\.tb\.cn/h\.\w{7,15}\?tk=\w{11}")
 
 PROMO_TITLE = "双12狂欢"  # Taobao's promotional pop-up
+LEAVE_WECHAT = "即将离开微信"  # WeChat's question before a page opens another app (允许 / 取消)
 NOTIFICATIONS_DENY = "com.android.permissioncontroller:id/permission_deny_button"  # Android 13+'s dialog
 INTERSTITIAL = "非微信官方网页，请确认是否继续访问"
 BLOCKED = "已停止访问该网页"
@@ -192,9 +193,11 @@ class Phone:
             self.driver.activate_app(front)
 
     # -- acting ---------------------------------------------------------------------------------
-    def close_popups(self) -> None:
+    def close_popups(self) -> bool:
         """What sits over the page and catches taps: an app's request to send notifications (denied: Android's
-        permission dialog by its id, iOS's alert by its button), Taobao's promotion (closed by its ×)."""
+        permission dialog by its id, iOS's alert by its button), Taobao's promotion (closed by its ×), WeChat's
+        question before a page opens another app (允许: the flow goes on there). Returns whether it answered that
+        question (the tap before it then took effect)."""
         deny = (AppiumBy.ID, NOTIFICATIONS_DENY) if self.platform == "android" else self.text("不允许")
         with contextlib.suppress(WebDriverException):
             for button in self.all(deny)[-1:]:
@@ -202,11 +205,19 @@ class Phone:
         if self.shows(self.text(PROMO_TITLE)):
             with contextlib.suppress(WebDriverException):
                 self.all(self.desc("关闭按钮" if self.platform == "android" else "关闭"))[-1].click()
+        if self.shows(self.text(LEAVE_WECHAT, contains=True)):
+            with contextlib.suppress(WebDriverException):
+                self.all(self.text("允许"))[-1].click()
+                return True
+        return False
 
     def tap(self, target: Locator, proof: Locator, tries: int = 3) -> WebElement:
-        """Tap ``target`` until ``proof`` shows: a transition may drop a tap, a pop-up or banner catch it."""
+        """Tap ``target`` until ``proof`` shows: a transition may drop a tap, a pop-up or banner catch it (or
+        hold it until answered: then the answer took the flow on)."""
         for _ in range(tries):
-            self.close_popups()
+            if self.close_popups():
+                with contextlib.suppress(FlowError):
+                    return self.find(proof, timeout=PROOF_S)
             with contextlib.suppress(StaleElementReferenceException):
                 self.find(target).click()
             with contextlib.suppress(FlowError):
