@@ -32,8 +32,10 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from shareflow import launcher
 from shareflow.apps.locators import to_appium
+from shareflow.apps.wechat import OPEN_APP_LABELS
 from shareflow.capture import capture, screen_scale, trim_bounds
 from shareflow.devices import Device, load
+from shareflow.links import LINK_KINDS
 from shareflow.screen import decode_png
 from shareflow.session import options_for
 from shareflow.vision import ocr
@@ -52,8 +54,9 @@ seed: 11
 font: WenQuanYi Micro Hei
 looks: none
 link_policy:
-  group: {taobao: direct, tmall: direct, jd: direct}
-  p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
+  wechat:
+    group: {taobao: direct, tmall: direct, jd: direct, pinduoduo: direct, douyin: direct}
+    p2p: {taobao: interstitial, tmall: blocked, jd: copy_to_browser}
 """
     return policy + "noise: " + json.dumps({**NOISELESS, **noise}) + "\n"
 
@@ -67,6 +70,8 @@ LINKS = {
     "taobao": "https://item.taobao.com/item.htm?id=652419876401",
     "tmall": "https://detail.tmall.com/item.htm?id=612300000501",
     "jd": "https://item.m.jd.com/product/100012043978.html",
+    "pinduoduo": "https://mobile.yangkeduo.com/goods.html?goods_id=327845196012",
+    "douyin": "https://v.douyin.com/iRq7DkYb/",
 }
 WDA_RUNNER = "com.facebook.WebDriverAgentRunner.xctrunner"
 APPS = {
@@ -307,13 +312,13 @@ def walk_share(w: Walker, group: str) -> None:
 
 
 def walk_outcomes(w: Walker, group: str, partner: str) -> None:
-    """Tmall and JD pages (group: direct) and the interception pages (1:1 chat)."""
-    for kind, label in (("taobao", "打开淘宝App"), ("tmall", "打开天猫App"), ("jd", "打开京东App")):
+    """Every other kind's page (group: direct) and the interception pages (1:1 chat)."""
+    for kind in LINK_KINDS:
         w.send_text(group, LINKS[kind])
         w.url_template(f"wechat/my_{kind}_url", LINKS[kind].split("/")[2])
         w.newest_link(LINKS[kind].split("/")[2]).click()
         if kind != "taobao":
-            w.grab(f"wechat/h5_{kind}", w.t(label))
+            w.grab(f"wechat/h5_{kind}", w.t(OPEN_APP_LABELS[kind]))
     w.send_text(partner, LINKS["tmall"])
     w.newest_link("detail.tmall.com").click()
     w.grab("wechat/blocked", w.t("已停止访问该网页"))

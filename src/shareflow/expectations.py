@@ -1,23 +1,31 @@
-"""Expected link outcomes: what tapping a shop link in WeChat should show, per scene and link kind.
+"""Expected link outcomes: what tapping a link should show, per door (carrier × scene × link kind).
 
-An expectations file (the suites' ``--expectations``, default ``tests/e2e/expectations.yaml``) maps
-each scene (``p2p``, ``group``) to each link kind (``taobao``, ``tmall``, ``jd``) and the outcome
-expected (``direct``, ``interstitial``, ``blocked``, ``copy_to_browser``). A test looks its own up
-with ``expectations.of(scene, kind)``; its scene and link kind come from its markers
-(``@pytest.mark.group`` / ``@pytest.mark.p2p``, ``@pytest.mark.link("taobao")``).
+An expectations file (the suites' ``--expectations``, default ``tests/e2e/expectations.yaml``) holds a
+complete door policy under ``link_policy`` (see :mod:`shareflow.policy`): each carrier (``wechat``,
+``qq``), each scene (``p2p``, ``group``), each link kind (``taobao``, ``tmall``, ``jd``, ``pinduoduo``,
+``douyin``) and the outcome expected (``direct``, ``interstitial``, ``blocked``, ``copy_to_browser``).
+A test looks its own up with ``expectations.of(door)``; its door comes from its markers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from shareflow import policy
 from shareflow.errors import UsageError
-from shareflow.links import LINK_KINDS, OUTCOMES, SCENES, LinkKind, Outcome, Scene
+from shareflow.links import Door, Outcome
 from shareflow.yaml_errors import one_line
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["link_policy"],
+    "properties": {"link_policy": policy.schema(complete=True)},
+}
 
 
 class ExpectationsError(UsageError):
@@ -26,34 +34,26 @@ class ExpectationsError(UsageError):
 
 @dataclass(frozen=True)
 class Expectations:
-    """The expected outcome per scene and link kind, as read from ``source``."""
+    """The expected outcome per door, as read from ``source``."""
 
-    table: Mapping[Scene, Mapping[LinkKind, Outcome]]
+    links: policy.LinkPolicy
     source: Path
 
-    def of(self, scene: Scene, kind: LinkKind) -> Outcome:
-        """The outcome expected of a ``kind`` link in a ``scene`` chat."""
-        if scene not in self.table or kind not in self.table[scene]:
-            raise KeyError(f"{self.source}: no expected outcome for a {kind!r} link in a {scene!r} chat")
-        return self.table[scene][kind]
+    def of(self, door: Door) -> Outcome:
+        """The outcome expected of a link through ``door``."""
+        return policy.outcome(self.links, door)
 
 
 def load(path: Path) -> Expectations:
-    """Read and check an expectations file; :class:`ExpectationsError` naming the file and the key."""
+    """Read and check an expectations file; :class:`ExpectationsError` naming the file and the key path."""
     try:
         text = path.read_text(encoding="utf-8")
-        table = yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except OSError as exc:
         raise ExpectationsError(f"{path}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise ExpectationsError(one_line(path, exc, text)) from None
-    if not isinstance(table, dict):
-        raise ExpectationsError(f"{path}: expected a mapping of scenes (p2p, group) to link kinds")
-    for scene in SCENES:
-        if not isinstance(table.get(scene), dict):
-            raise ExpectationsError(f"{path}: {scene}: missing, or not a mapping of link kinds to outcomes")
-        for kind in LINK_KINDS:
-            value = table[scene].get(kind)
-            if value not in OUTCOMES:
-                raise ExpectationsError(f"{path}: {scene}.{kind}: {value!r} is not one of {sorted(OUTCOMES)}")
-    return Expectations({scene: {kind: table[scene][kind] for kind in LINK_KINDS} for scene in SCENES}, path)
+    problem = policy.problem(data, SCHEMA, str(path))
+    if problem is not None:
+        raise ExpectationsError(problem)
+    return Expectations(data["link_policy"], path)

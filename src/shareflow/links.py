@@ -1,25 +1,51 @@
-"""The vocabulary of shared links, said once: scenes, link kinds, what tapping a link shows, hosts, apps.
+"""The vocabulary of shared links, said once: carriers, scenes, link kinds, what tapping a link shows, hosts.
 
-A link is shared in a **scene** — a 1:1 chat (``p2p``) or a group chat (``group``) — and is of a
-**kind**: a Taobao item, a Tmall item or a JD item, each on its own host. Tapping it in WeChat shows
-one of four **outcomes**: the item page directly, an interstitial that asks before going on, a page
-saying the link is blocked, or a page that offers only to copy the link into a browser.
+A link is carried by a messenger — the **carrier**, WeChat or QQ — in a **scene**: a 1:1 chat (``p2p``)
+or a group chat (``group``). It is of a **kind**: a Taobao, Tmall, JD or Pinduoduo item, or a Douyin
+video, each on its own host. Tapping it shows one of four **outcomes**: the page directly, an
+interstitial that asks before going on, a page saying the link is blocked, or a page that offers only
+to copy the link into a browser. One carrier × scene × link kind is a **door**.
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
+Carrier = Literal["wechat", "qq"]
 Scene = Literal["p2p", "group"]
-LinkKind = Literal["taobao", "tmall", "jd"]
+LinkKind = Literal["taobao", "tmall", "jd", "pinduoduo", "douyin"]
 Outcome = Literal["direct", "interstitial", "blocked", "copy_to_browser"]
 
+CARRIERS: tuple[Carrier, ...] = get_args(Carrier)
 SCENES: tuple[Scene, ...] = get_args(Scene)
 LINK_KINDS: tuple[LinkKind, ...] = get_args(LinkKind)
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
-HOSTS: dict[LinkKind, str] = {"taobao": "item.taobao.com", "tmall": "detail.tmall.com", "jd": "item.m.jd.com"}
+# the host a link of each kind is on (a Douyin share's short link, v.douyin.com, leads to www.douyin.com)
+HOSTS: dict[LinkKind, str] = {
+    "taobao": "item.taobao.com",
+    "tmall": "detail.tmall.com",
+    "jd": "item.m.jd.com",
+    "pinduoduo": "mobile.yangkeduo.com",
+    "douyin": "douyin.com",
+}
 APP_LABELS = {"wechat": "WeChat", "taobao": "Taobao"}  # the apps under test, by the names their stores give
+
+
+class Door(NamedTuple):
+    """One way between two apps: a link of ``kind`` carried by ``carrier`` in a ``scene`` chat."""
+
+    carrier: Carrier
+    scene: Scene
+    kind: LinkKind
+
+
+DOORS: tuple[Door, ...] = tuple(Door(c, s, k) for c in CARRIERS for s in SCENES for k in LINK_KINDS)
+
+
+def as_carrier(value: object) -> Carrier | None:
+    """``value`` when it names a carrier, else None."""
+    return next((carrier for carrier in CARRIERS if carrier == value), None)
 
 
 def as_scene(value: object) -> Scene | None:

@@ -53,7 +53,19 @@ from shareflow.errors import UsageError
 from shareflow.evidence import safe_name
 from shareflow.keeper import SessionKeeper
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
-from shareflow.links import LINK_KINDS, SCENES, LinkKind, Outcome, Scene, as_kind, as_scene
+from shareflow.links import (
+    CARRIERS,
+    LINK_KINDS,
+    SCENES,
+    Carrier,
+    Door,
+    LinkKind,
+    Outcome,
+    Scene,
+    as_carrier,
+    as_kind,
+    as_scene,
+)
 from shareflow.outcomes import HARNESS, INFRA_ERRORS, INFRASTRUCTURE, NEVER_RETRIED, classify
 from shareflow.phone import Phone
 from shareflow.pool import SelectionError, pairs, select, substitute
@@ -73,13 +85,15 @@ XDIST_CRASH = "???"  # the phase pytest-xdist gives the report of a test its wor
 DEVICES_FILE = "devices.yaml"  # looked for at the rootdir: its presence turns the plugin on
 ALLURE_RESULTS = "allure-results"  # the output folder's own Allure results (shareflow run's default --alluredir)
 NEEDS_TWO = "needs two phones; the selection has one"
-MARKERS = {
+MARKERS: dict[str, str] = {
     "android": "run only on Android phones",
     "ios": "run only on iOS phones",
-    "group": "scene: a WeChat group chat",
-    "p2p": "scene: a WeChat 1:1 chat",
+    **{carrier: f"carrier: the test's link travels in {carrier}" for carrier in CARRIERS},
+    "group": "scene: a group chat",
+    "p2p": "scene: a 1:1 chat",
     "pairs(mode)": "two-phone test pairing: 'cover' (default) or 'all' ordered pairs",
-    "link(kind)": "the kind of shop link the test shares: taobao, tmall or jd",
+    "link(kind)": f"the kind of link the test shares: {', '.join(LINK_KINDS)} (it is also marked with the kind's name)",
+    **{kind: f"link kind: set by link({kind!r})" for kind in LINK_KINDS},
 }
 LINK = "link"  # the marker that names a test's link kind
 WORKERS_PER_CPU = 3  # -n auto: a worker per phone, at most this many per CPU (a test mostly waits on its phones)
@@ -535,6 +549,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         phones = _devices_of(item)
         for platform in {p.platform for p in phones}:
             item.add_marker(platform)
+        kind = link_kind_of(item)
+        if kind is not None:  # -m douyin selects the tests of a link kind
+            item.add_marker(kind)
         if phones and retries > 0 and not item.get_closest_marker("flaky"):
             helps = _RetryHelps(config.stash[POOL], phones)
             marker = pytest.mark.flaky(
@@ -562,6 +579,17 @@ class _RetryHelps:
 
 
 # -- the report's identity of a test -----------------------------------------------------------
+def carrier_of(item: pytest.Item) -> Carrier | None:
+    """The carrier a test's marker names (``wechat``, ``qq``); None without one."""
+    return next((c for c in CARRIERS if item.get_closest_marker(c)), None)
+
+
+def door_of(item: pytest.Item) -> Door | None:
+    """The door a test's markers name (a carrier, a scene and ``link(kind)``); None without all three."""
+    carrier, scene, kind = carrier_of(item), scene_of(item), link_kind_of(item)
+    return Door(carrier, scene, kind) if carrier and scene and kind else None
+
+
 def scene_of(item: pytest.Item) -> Scene | None:
     """The scene a test's marker names (``group``, ``p2p``); None without one."""
     return next((s for s in SCENES if item.get_closest_marker(s)), None)
@@ -584,7 +612,9 @@ def _parameters(item: pytest.Item) -> list[allure_meta.Param]:
         allure_meta.Param(name, allure_meta.as_text(value))
         for name, value in (callspec.params if callspec else {}).items()
     ]
-    scene = scene_of(item)
+    carrier, scene = carrier_of(item), scene_of(item)
+    if carrier is not None:
+        found.append(allure_meta.Param("carrier", carrier))
     if scene is not None:
         found.append(allure_meta.Param("scene", scene))
     kind = link_kind_of(item)
@@ -598,13 +628,13 @@ def _parameters(item: pytest.Item) -> list[allure_meta.Param]:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if POOL not in item.config.stash:
         return
-    scene, kind = scene_of(item), link_kind_of(item)
+    door = door_of(item)
     phones = _devices_of(item)
     item.user_properties += [("device", phones[0].name)] if phones else []
-    if scene and kind and "record_link_outcome" in getattr(item, "fixturenames", ()):
+    if door and "record_link_outcome" in getattr(item, "fixturenames", ()):
         # the matrix's cells are the tests that record a link outcome; a share flow or a two-phone test is
-        # marked with its scene and link kind too (its report's parameters), but holds no cell
-        item.user_properties += [("scene", scene), ("kind", kind)]
+        # marked with its door too (its report's parameters), but holds no cell
+        item.user_properties += [("carrier", door.carrier), ("scene", door.scene), ("kind", door.kind)]
     params = _parameters(item)
     for param in params:
         allure.dynamic.parameter(param.name, param.value, excluded=param.excluded)
@@ -734,6 +764,7 @@ class _ResultsWriter:
             device=str(props.get("device", "")),
             scene=as_scene(props.get("scene")),
             kind=as_kind(props.get("kind")),
+            carrier=as_carrier(props.get("carrier")),
         )
         records.append(Path(str(props.get("output", self.run.output))) / records.RESULTS, record)
 
@@ -919,19 +950,18 @@ def record_link_outcome(
 ) -> Callable[[Phone, Outcome, Outcome], None]:
     """Records what tapping the test's link showed on a phone: a row of link-outcomes.jsonl (the matrix's)
     and the observed outcome as an Allure parameter (excluded from the test's identity: it changes with the
-    result). The scene and link kind are the test's markers: ``p2p``/``group`` and ``link(kind)``.
+    result). The door is the test's markers: a carrier (``wechat``/``qq``), ``p2p``/``group`` and ``link(kind)``.
     """
-    scene, kind = scene_of(request.node), link_kind_of(request.node)
-    if scene is None or kind is None:
+    door = door_of(request.node)
+    if door is None:
         raise pytest.UsageError(
-            f"{request.node.nodeid}: record_link_outcome needs a p2p or group marker and a link(kind) marker"
+            f"{request.node.nodeid}: record_link_outcome needs a carrier marker ({', '.join(CARRIERS)}), "
+            "a p2p or group marker and a link(kind) marker"
         )
 
     def record(phone: Phone, expected: Outcome, observed: Outcome) -> None:
         allure.dynamic.parameter("observed outcome", observed, excluded=True)
-        row = records.LinkOutcome(
-            phone.name, phone.device.kind, scene, kind, expected, observed, str(phone.evidence.folder)
-        )
+        row = records.LinkOutcome(phone.name, phone.device.kind, *door, expected, observed, str(phone.evidence.folder))
         records.append(shareflow_run.output / records.LINK_OUTCOMES, row)
 
     return record
@@ -953,6 +983,19 @@ def taobao(phone: Phone) -> Taobao:
 def wechat(phone: Phone) -> WeChat:
     """WeChat on the test's phone."""
     return phone.wechat
+
+
+@pytest.fixture
+def door(request: pytest.FixtureRequest) -> Door:
+    """The test's door, from its markers: a carrier, a scene and ``@pytest.mark.link(kind)``."""
+    found = door_of(request.node)
+    if found is None:
+        pytest.fail(
+            f"{request.node.name} has no door: mark it with a carrier ({', '.join(CARRIERS)}), "
+            "@pytest.mark.group or @pytest.mark.p2p, and @pytest.mark.link(kind)",
+            False,
+        )
+    return found
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 
 - ``results.jsonl``: a :class:`ResultRecord` per try of a test — its call, a set-up or teardown that
   failed, and a try that failed on the infrastructure and was run again (outcome ``rerun``). A
-  link-outcome test's record (one that uses ``record_link_outcome``) carries its scene and link kind
-  (from its markers).
+  link-outcome test's record (one that uses ``record_link_outcome``) carries its door: carrier, scene
+  and link kind (from its markers).
 - ``link-outcomes.jsonl``: a :class:`LinkOutcome` per try that got as far as tapping a link — what
-  it showed, on which phone, with the try's evidence folder.
+  it showed, on which phone, with the try's evidence folder. Lines written before there were carriers
+  have none: they were WeChat's.
 
 Both are JSON lines, appended to by every xdist worker (one ``write`` per line). A line that does not
 read is a :class:`RecordError` naming ``file:line`` and the field.
@@ -21,9 +22,10 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
 
 from shareflow.errors import UsageError
-from shareflow.links import LINK_KINDS, OUTCOMES, SCENES, LinkKind, Outcome, Scene
+from shareflow.links import CARRIERS, LINK_KINDS, OUTCOMES, SCENES, Carrier, Door, LinkKind, Outcome, Scene
 
 RESULTS = "results.jsonl"
+FIRST_CARRIER: Carrier = "wechat"  # the carrier of lines written before there were others
 LINK_OUTCOMES = "link-outcomes.jsonl"
 
 T = TypeVar("T", bound=str)
@@ -49,8 +51,16 @@ class ResultRecord:
     evidence: str = ""  # the try's evidence folder
     duration_s: float = 0.0
     device: str = ""  # the phone the test is for (its parameter); a retry may run on another, see ``phones``
-    scene: Scene | None = None  # a link-outcome test's scene and link kind, from its markers
+    scene: Scene | None = None  # a link-outcome test's door (carrier, scene and link kind), from its markers
     kind: LinkKind | None = None
+    carrier: Carrier | None = None
+
+    @property
+    def door(self) -> Door | None:
+        """The door a link-outcome test's record names; None for any other test."""
+        if self.scene is None or self.kind is None:
+            return None
+        return Door(self.carrier or FIRST_CARRIER, self.scene, self.kind)
 
     @property
     def name(self) -> str:
@@ -64,6 +74,7 @@ class LinkOutcome:
 
     phone: str
     os: str  # the phone's platform and version, "android 12"
+    carrier: Carrier
     scene: Scene
     kind: LinkKind
     expected: Outcome
@@ -71,9 +82,13 @@ class LinkOutcome:
     evidence: str = ""  # the try's evidence folder
 
     @property
-    def spot(self) -> tuple[str, str, str]:
-        """Phone, scene and link kind: where in the matrix it belongs."""
-        return (self.phone, self.scene, self.kind)
+    def door(self) -> Door:
+        return Door(self.carrier, self.scene, self.kind)
+
+    @property
+    def spot(self) -> tuple[str, Door]:
+        """Phone and door: where in the matrix it belongs."""
+        return (self.phone, self.door)
 
 
 def append(path: Path, record: ResultRecord | LinkOutcome) -> None:
@@ -141,6 +156,7 @@ def results(output: Path) -> list[ResultRecord] | None:
             device=str(entry.get("device") or ""),
             scene=_optional(entry, "scene", where, SCENES),
             kind=_optional(entry, "kind", where, LINK_KINDS),
+            carrier=_optional(entry, "carrier", where, CARRIERS),
         )
         for where, entry in read_jsonl(path)
     ]
@@ -155,6 +171,7 @@ def link_outcomes(output: Path) -> list[LinkOutcome] | None:
         LinkOutcome(
             phone=text_field(row, "phone", where),
             os=text_field(row, "os", where),
+            carrier=_optional(row, "carrier", where, CARRIERS) or FIRST_CARRIER,
             scene=one_of(row, "scene", where, SCENES),
             kind=one_of(row, "kind", where, LINK_KINDS),
             expected=one_of(row, "expected", where, OUTCOMES),

@@ -1,15 +1,15 @@
 """The scenario file: seed, clock, link policy, noise, faults and seeded defects.
 
-Every key is optional; an omitted key takes the default below (the late-2021
-policy: Taobao and Tmall links open directly in 1:1 and group chats, JD links
-open directly in 1:1 chats and behind the interstitial in groups). Unknown
-keys or values are errors that name the file and the key path::
+Every key is optional; an omitted key takes the default below (the link policy
+of late 2021, shareflow.policy.LATE_2021, with its sources). Unknown keys or
+values are errors that name the file and the key path::
 
     seed: 7                      # same seed + same commands = same run
     clock: {start: "2021-11-29T10:00:00+08:00"}  # with its offset; default: now, China time
-    link_policy:                 # per scene (p2p, group) and link kind (taobao, tmall, jd):
-      p2p:   {taobao: direct, tmall: direct, jd: direct}    # direct, interstitial, blocked,
-      group: {taobao: direct, tmall: direct, jd: interstitial}  # copy_to_browser
+    link_policy:                 # per door: carrier (wechat, qq) × scene (p2p, group) × link kind (taobao, tmall,
+      wechat:                    # jd, pinduoduo, douyin): direct, interstitial, blocked or copy_to_browser; the
+        group: {jd: interstitial, douyin: interstitial}  # defaults (shareflow.policy.LATE_2021) are these
+                                                         # two, and every other door direct
     noise:                       # what a robust harness must absorb
       transition_ms: [150, 600]  # screen changes take this long and show intermediate frames
       promo_popup: 0.3           # chance Taobao shows a promotion over a page
@@ -58,11 +58,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
+from shareflow import policy
 from shareflow.errors import UsageError
-from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
+from shareflow.links import Door, Outcome
 from shareflow.yaml_errors import one_line
 from shareflow_sim.fonts import FONTS
 from shareflow_sim.passwords import SHAPES
@@ -78,10 +78,7 @@ DEFECTS = {
 DEFAULTS: dict[str, Any] = {
     "seed": 7,
     "clock": {"start": None},
-    "link_policy": {
-        "p2p": {"taobao": "direct", "tmall": "direct", "jd": "direct"},
-        "group": {"taobao": "direct", "tmall": "direct", "jd": "interstitial"},
-    },
+    "link_policy": policy.LATE_2021,
     "noise": {
         "transition_ms": [150, 600],
         "promo_popup": 0.3,
@@ -112,11 +109,6 @@ CLOCK_EXAMPLE = "2021-11-29T10:00:00+08:00"
 
 _RANGE = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}
 _CHANCE = {"type": "number", "minimum": 0, "maximum": 1}
-_SCENE_POLICY = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {kind: {"enum": list(OUTCOMES)} for kind in LINK_KINDS},
-}
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -127,11 +119,7 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"start": {"type": ["string", "null"]}},  # a date-time, checked by _clock_start
         },
-        "link_policy": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {scene: _SCENE_POLICY for scene in SCENES},
-        },
+        "link_policy": policy.schema(complete=False),
         "noise": {
             "type": "object",
             "additionalProperties": False,
@@ -198,7 +186,7 @@ class Faults:
 class Scenario:
     seed: int
     clock_start: datetime | None
-    link_policy: dict[str, dict[str, str]]
+    link_policy: policy.LinkPolicy
     noise: Noise
     faults: Faults
     font: str  # "system" or a family of shareflow_sim.fonts.FONTS
@@ -206,9 +194,9 @@ class Scenario:
     password_shape: str
     defects: frozenset[str]
 
-    def outcome(self, scene: str, kind: str) -> str:
-        """What tapping a link of ``kind`` in a ``scene`` chat shows."""
-        return self.link_policy[scene][kind]
+    def outcome(self, door: Door) -> Outcome:
+        """What tapping a link through ``door`` shows."""
+        return policy.outcome(self.link_policy, door)
 
     def has(self, defect: str) -> bool:
         return defect in self.defects
@@ -222,20 +210,6 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def _where(error: jsonschema.ValidationError) -> str:
-    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        return f"unknown key {', '.join(map(repr, extra))} (allowed: {', '.join(allowed)})"
-    if error.validator == "enum":
-        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
-    return error.message
 
 
 def _ranges(schema: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -275,10 +249,9 @@ def _clock_start(text: str | None, source: str) -> datetime | None:
 def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate ``data`` (as read from YAML) and fill in the defaults."""
     data = _text_dates({} if data is None else data)
-    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        raise ScenarioError(f"{source}: {_where(first)}: {_describe(first)}")
+    problem = policy.problem(data, SCHEMA, source)
+    if problem is not None:
+        raise ScenarioError(problem)
     merged = _merge(DEFAULTS, data)
     for path in RANGES:
         lo, hi = functools.reduce(operator.getitem, path, merged)

@@ -14,24 +14,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
+from shareflow.links import LinkKind, Scene
 from shareflow_sim import passwords
-
-LinkKind = str  # "taobao" | "tmall" | "jd"
 
 URL_RE = re.compile(r"https?://[A-Za-z0-9./?=&_%#:-]+")
 # Older token shape: 11 letters/digits between currency-like delimiters.
 OLD_TOKEN_RE = re.compile(r"[¥￥$£₤€₴¢₰₳₪₲@《》()/]([A-Za-z0-9]{11})[¥￥$£₤€₴¢₰₳₪₲@《》()/]")
 SHORT_RE = re.compile(r"https?://[me]\.tb\.cn/h\.([A-Za-z0-9]{7,15})(?![A-Za-z0-9])")
+# Douyin's share link: https://v.douyin.com/<code>/, 7-8 letters and digits in older texts, 11 with _ and - in
+# newer ones (share texts of 2020-2025 in Evil0ctal/Douyin_TikTok_Download_API and kcarol1/linkding)
+DOUYIN_SHORT_RE = re.compile(r"https?://v\.douyin\.com/([A-Za-z0-9_-]{7,11})/?")
 
 
 @dataclass(frozen=True)
 class Item:
     id: str
-    shop: LinkKind  # which platform sells it: taobao, tmall or jd
-    title: str
-    price: float
-    color: str  # the product photo's colour
-    seller: str
+    shop: LinkKind  # which platform sells (or, a Douyin video, shows) it: taobao, tmall, jd, pinduoduo, douyin
+    title: str  # a video's caption
+    price: float  # 0 for a video
+    color: str  # the product photo's (a video's first frame's) colour
+    seller: str  # a video's author
+    short: str = ""  # a Douyin video's share link code (v.douyin.com/<short>/)
 
     @property
     def url(self) -> str:
@@ -40,6 +43,10 @@ class Item:
             return f"https://item.m.jd.com/product/{self.id}.html"
         if self.shop == "tmall":
             return f"https://detail.tmall.com/item.htm?id={self.id}"
+        if self.shop == "pinduoduo":  # the canonical item page (astrbot_plugin_multi_parser's Pinduoduo tests)
+            return f"https://mobile.yangkeduo.com/goods.html?goods_id={self.id}"
+        if self.shop == "douyin":
+            return f"https://www.douyin.com/video/{self.id}"
         return f"https://item.taobao.com/item.htm?id={self.id}"
 
 
@@ -54,6 +61,20 @@ CATALOG: tuple[Item, ...] = (
     Item("612300000502", "tmall", "雅诗兰黛特润修护肌活精华露 小棕瓶50ml", 650.0, "#7A4B2A", "雅诗兰黛官方旗舰店"),
     Item("100012043978", "jd", "京东京造 人体工学椅 电脑椅办公椅", 899.0, "#4F5D75", "京东京造官方旗舰店"),
     Item("100009177400", "jd", "海尔 冰箱 双开门 对开门 风冷无霜 532升", 2999.0, "#9DB4C0", "海尔京东自营旗舰店"),
+    Item(
+        "327845196012", "pinduoduo", "【百亿补贴】家用电热水壶 1.8L大容量 304不锈钢", 39.9, "#D94F3D", "美的官方旗舰店"
+    ),
+    Item("327845196013", "pinduoduo", "新疆阿克苏冰糖心苹果 5斤装 现摘现发", 19.9, "#C0392B", "果园直发店"),
+    Item(
+        "7036312254918921503",
+        "douyin",
+        "冬天第一锅羊肉汤，暖到心里 #美食 #家常菜",
+        0.0,
+        "#6B4226",
+        "小厨娘阿珍",
+        "iRq7DkYb",
+    ),
+    Item("7036312254918921504", "douyin", "一分钟学会系围巾的三种方法 #穿搭", 0.0, "#8E6C8A", "穿搭日记", "iRq7Dm3F"),
 )
 
 NPCS = (("wxid_npc_lihua", "李华"), ("wxid_npc_wangfang", "王芳"), ("wxid_npc_zhaolei", "赵磊"))
@@ -70,6 +91,10 @@ def link_kind(url: str) -> LinkKind | None:
         return "tmall"
     if host.endswith(("jd.com", "3.cn")):
         return "jd"
+    if host.endswith(("yangkeduo.com", "pinduoduo.com")):
+        return "pinduoduo"
+    if host.endswith(("douyin.com", "iesdouyin.com")):
+        return "douyin"
     return None
 
 
@@ -103,7 +128,7 @@ class Message:
 @dataclass
 class Chat:
     id: str
-    kind: str  # "group" | "p2p"
+    kind: Scene
     members: list[str]
     name: str = ""  # group name; p2p chats are named after the other member
     messages: list[Message] = field(default_factory=list)
@@ -135,7 +160,8 @@ class World:
         self.accounts: dict[str, Account] = {}
         self.chats: dict[str, Chat] = {}
         self.orders: list[Order] = []
-        self.tokens: dict[str, str] = {}  # short code or old token -> item id
+        self.tokens: dict[str, str] = {item.short: item.id for item in CATALOG if item.short}  # short code or
+        # old token -> item id (a Douyin video's share link code from the start)
         self.listeners: list[Callable[[Chat, Message], None]] = []
         self._message_ids = 0
         for account_id, nick in NPCS:
@@ -211,20 +237,19 @@ class World:
 
     def resolve(self, text: str) -> Item | None:
         """The item a password, item link or message names; ``None`` if none."""
-        match = SHORT_RE.search(text)
-        if match and match.group(1) in self.tokens:
-            return self.items[self.tokens[match.group(1)]]
-        match = OLD_TOKEN_RE.search(text)
-        if match and match.group(1) in self.tokens:
-            return self.items[self.tokens[match.group(1)]]
+        for pattern in (SHORT_RE, OLD_TOKEN_RE, DOUYIN_SHORT_RE):
+            match = pattern.search(text)
+            if match and match.group(1) in self.tokens:
+                return self.items[self.tokens[match.group(1)]]
         url = find_url(text)
         if url is None:
             return None
         parts = urlsplit(url)
-        item_id = parse_qs(parts.query).get("id", [""])[0]
-        if not item_id:
-            found = re.search(r"/(\d{6,})\.html", parts.path)
-            item_id = found.group(1) if found else ""
+        query = parse_qs(parts.query)
+        item_id = (query.get("id") or query.get("goods_id") or [""])[0]
+        if not item_id:  # JD's /product/<id>.html, Douyin's /video/<id>
+            found = re.search(r"/(\d{6,})\.html|/video/(\d{6,})", parts.path)
+            item_id = (found.group(1) or found.group(2)) if found else ""
         return self.items.get(item_id)
 
     def place_order(self, buyer: str, item_id: str, quantity: int = 1) -> Order:

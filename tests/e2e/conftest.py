@@ -1,7 +1,7 @@
 """Fixtures of the share-flow suites: test data, the item a test shares, and the expected link outcomes.
 
 The phones come from the shareflow plugin, which starts each test with Taobao and WeChat stopped, every
-phone's clipboard empty and no system alert up; a test's scene and link kind come from its markers.
+phone's clipboard empty and no system alert up; a test's door (carrier, scene, link kind) comes from its markers.
 """
 
 from __future__ import annotations

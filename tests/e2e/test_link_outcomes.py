@@ -1,10 +1,11 @@
-"""What tapping a shop link in WeChat shows, per scene and link kind.
+"""What tapping a shop link in WeChat shows, per door: scene × link kind (Taobao, Tmall, JD, Pinduoduo, Douyin).
 
 Each test sends a link of one kind into a chat of one scene and taps it; it
-asserts the outcome the expectations file names (default: late-2021 policy)
-and records what was observed — direct, interstitial, blocked or
-copy_to_browser — through the ``record_link_outcome`` fixture (an Allure
-parameter and a row of ``link-outcomes.jsonl``, the matrix's input).
+asserts the outcome the expectations file names for its door (default: the
+late-2021 policy) and records what was observed — direct, interstitial,
+blocked or copy_to_browser — through the ``record_link_outcome`` fixture (an
+Allure parameter and a row of ``link-outcomes.jsonl``, the matrix's input).
+``-m douyin`` (or any link kind's name) selects one kind's tests.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from shareflow import clipboard
 from shareflow.links import HOSTS, LINK_KINDS
 
+pytestmark = pytest.mark.wechat  # the carrier of every test here
 KINDS = [pytest.param(kind, marks=pytest.mark.link(kind), id=kind) for kind in LINK_KINDS]
 
 
@@ -38,8 +40,8 @@ def _check(phone, item, expected: str, record_link_outcome, scene: str, chat: st
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.group
 @pytest.mark.parametrize("kind", KINDS)
-def test_group_link_outcome(kind, phone, item, data, expectations, scene, record_link_outcome) -> None:
-    _check(phone, item, expectations.of(scene, kind), record_link_outcome, scene, data.group)
+def test_group_link_outcome(kind, phone, item, data, expectations, door, record_link_outcome) -> None:
+    _check(phone, item, expectations.of(door), record_link_outcome, door.scene, data.group)
 
 
 @allure.epic("Link outcomes")
@@ -48,5 +50,5 @@ def test_group_link_outcome(kind, phone, item, data, expectations, scene, record
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
 @pytest.mark.parametrize("kind", KINDS)
-def test_p2p_link_outcome(kind, phone, item, data, expectations, scene, record_link_outcome) -> None:
-    _check(phone, item, expectations.of(scene, kind), record_link_outcome, scene, data.friend)
+def test_p2p_link_outcome(kind, phone, item, data, expectations, door, record_link_outcome) -> None:
+    _check(phone, item, expectations.of(door), record_link_outcome, door.scene, data.friend)

@@ -6,6 +6,8 @@ import allure
 import pytest
 from flows import buy_from_link, share_item_and_tap_link
 
+pytestmark = pytest.mark.wechat  # the carrier of every test here
+
 
 @allure.epic("Share flows")
 @allure.feature("WeChat group")
@@ -14,9 +16,9 @@ from flows import buy_from_link, share_item_and_tap_link
 @allure.severity(allure.severity_level.BLOCKER)
 @pytest.mark.group
 @pytest.mark.link("taobao")
-def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
+def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expectations, door) -> None:
     outcome = share_item_and_tap_link(phone, item, data.group, group=True)
-    buy_from_link(phone, item, expectations.of(scene, link_kind), outcome)
+    buy_from_link(phone, item, expectations.of(door), outcome)
 
 
 @allure.epic("Share flows")
@@ -26,6 +28,6 @@ def test_group_share_link_opens_item_and_reaches_order(phone, item, data, expect
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
 @pytest.mark.link("taobao")
-def test_p2p_share_link_opens_item_and_reaches_order(phone, item, data, expectations, scene, link_kind) -> None:
+def test_p2p_share_link_opens_item_and_reaches_order(phone, item, data, expectations, door) -> None:
     outcome = share_item_and_tap_link(phone, item, data.friend, group=False)
-    buy_from_link(phone, item, expectations.of(scene, link_kind), outcome)
+    buy_from_link(phone, item, expectations.of(door), outcome)

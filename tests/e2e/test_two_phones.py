@@ -8,6 +8,8 @@ from flows import buy_from_link, link_host, share_item_to_wechat
 
 from shareflow.phone import conversation
 
+pytestmark = pytest.mark.wechat  # the carrier of every test here
+
 
 @allure.epic("Share flows")
 @allure.feature("WeChat group")
@@ -16,12 +18,12 @@ from shareflow.phone import conversation
 @allure.severity(allure.severity_level.BLOCKER)
 @pytest.mark.group
 @pytest.mark.link("taobao")
-def test_group_member_on_another_phone_opens_the_link(phone_pair, item, data, expectations, scene, link_kind) -> None:
+def test_group_member_on_another_phone_opens_the_link(phone_pair, item, data, expectations, door) -> None:
     sender, receiver = phone_pair
     password = share_item_to_wechat(sender, item)
     with conversation(sender, receiver, data.group) as wechat:  # nobody else posts there until the tap
         outcome = wechat.tap_link("taobao", host=link_host(password), shown_as="wechat/their_link")
-    buy_from_link(receiver, item, expectations.of(scene, link_kind), outcome)
+    buy_from_link(receiver, item, expectations.of(door), outcome)
 
 
 @allure.epic("Share flows")
@@ -31,12 +33,12 @@ def test_group_member_on_another_phone_opens_the_link(phone_pair, item, data, ex
 @allure.severity(allure.severity_level.CRITICAL)
 @pytest.mark.p2p
 @pytest.mark.link("taobao")
-def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, item, expectations, scene, link_kind) -> None:
+def test_p2p_friend_on_another_phone_opens_the_link(phone_pair, item, expectations, door) -> None:
     sender, receiver = phone_pair
     password = share_item_to_wechat(sender, item)
     with conversation(sender, receiver) as wechat:  # their 1:1 chat
         outcome = wechat.tap_link("taobao", host=link_host(password), shown_as="wechat/their_link")
-    buy_from_link(receiver, item, expectations.of(scene, link_kind), outcome)
+    buy_from_link(receiver, item, expectations.of(door), outcome)
 
 
 @allure.epic("Share flows")

@@ -25,9 +25,7 @@ SHAREFLOW = Path(sys.executable).parent / "shareflow"
 TIMEOUT_S = 120
 GOOD_POOL = pool(DROID)
 GOOD_SCENARIO = "seed: 3\n"
-GOOD_EXPECTATIONS = (
-    "p2p: {taobao: direct, tmall: direct, jd: direct}\ngroup: {taobao: direct, tmall: direct, jd: direct}\n"
-)
+GOOD_EXPECTATIONS = (ROOT / "tests" / "e2e" / "expectations.yaml").read_text(encoding="utf-8")
 TEMPLATE = ROOT / "screenshots" / "android" / "taobao" / "item.png"
 
 
@@ -90,7 +88,13 @@ CASES = [
     Case("pool-is-a-folder", ("run", "--devices", "{dir}", "--output", "{dir}/out"), ("{dir}",)),
     # -- the embedded farm's scenario
     scenario_case("scenario-unknown-key", "noize: {promo_popup: 0}\n", "noize"),
-    scenario_case("scenario-unknown-outcome", "link_policy: {group: {jd: open}}\n", "link_policy.group.jd", "open"),
+    scenario_case(
+        "scenario-unknown-outcome", "link_policy: {qq: {group: {jd: open}}}\n", "link_policy.qq.group.jd", "open"
+    ),
+    scenario_case(
+        "scenario-unknown-link-kind", "link_policy: {qq: {group: {pdd: blocked}}}\n", "link_policy.qq.group", "pdd"
+    ),
+    scenario_case("scenario-unknown-carrier", "link_policy: {weibo: {group: {jd: direct}}}\n", "link_policy", "weibo"),
     scenario_case("scenario-not-yaml", "seed: [1,\n", "YAML"),
     scenario_case("scenario-bad-clock", "clock: {start: yesterday}\n", "clock.start"),
     scenario_case("scenario-range-upside-down", "faults: {latency_ms: [900, 100]}\n", "faults.latency_ms"),
@@ -103,11 +107,24 @@ CASES = [
     expectations_case("expectations-not-yaml", "p2p: {taobao: [\n", "YAML"),
     expectations_case(
         "expectations-unknown-outcome",
-        GOOD_EXPECTATIONS.replace("jd: direct}\ngroup", "jd: open}\ngroup"),
-        "p2p.jd",
+        GOOD_EXPECTATIONS.replace("douyin: interstitial}", "douyin: open}"),
+        "link_policy.wechat.group.douyin",
         "open",
     ),
-    expectations_case("expectations-missing-scene", "p2p: {taobao: direct, tmall: direct, jd: direct}\n", "group"),
+    expectations_case(
+        "expectations-unknown-link-kind",
+        GOOD_EXPECTATIONS.replace("pinduoduo: direct, douyin: interstitial}", "pdd: direct, douyin: interstitial}"),
+        "link_policy.wechat.group",
+        "pdd",
+    ),
+    expectations_case(
+        "expectations-missing-door",
+        GOOD_EXPECTATIONS.replace(", douyin: interstitial}", "}"),
+        "link_policy.wechat.group",
+        "douyin",
+    ),
+    expectations_case("expectations-missing-carrier", "link_policy: {wechat: {}}\n", "link_policy", "qq"),
+    expectations_case("expectations-old-shape", "p2p: {taobao: direct, tmall: direct, jd: direct}\n", "p2p"),
     # -- options of `shareflow run` and of the plugin behind it
     Case("run-bad-screenshot", run_case("--screenshot", "bogus"), ("--screenshot", "bogus")),
     Case("run-bad-video", run_case("--video", "always"), ("--video", "always")),

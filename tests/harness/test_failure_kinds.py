@@ -180,6 +180,7 @@ NOT_THE_PRODUCT = """
 import pytest
 
 
+@pytest.mark.wechat
 @pytest.mark.group
 @pytest.mark.link("taobao")
 def test_link_outcome(phone, screen, wechat, record_link_outcome):  # a link-outcome test: a cell of the matrix
@@ -248,9 +249,9 @@ def test_an_unrecognised_screen_and_an_empty_tree_are_their_own_categories_every
 
     table = matrix.build(output, load(pool_file))
     cells = {cell.device: cell for cell in table.cells() if cell.outcome is not None}
-    assert {name: (c.scene, c.kind, c.outcome) for name, c in cells.items()} == {
-        "signed-out": ("group", "taobao", ERROR),
-        "pixel-9": ("group", "taobao", ERROR),
+    assert {name: (*c.door, c.outcome) for name, c in cells.items()} == {
+        "signed-out": ("wechat", "group", "taobao", ERROR),
+        "pixel-9": ("wechat", "group", "taobao", ERROR),
     }
     assert cells["signed-out"].message.startswith("unrecognised screen: shareflow.screen.StateNotReached")
     assert cells["pixel-9"].message.startswith("device setup: shareflow.apps.base.EmptyTree")

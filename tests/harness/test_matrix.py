@@ -19,7 +19,8 @@ from click.testing import CliRunner, Result
 
 from shareflow import cli, matrix, secrets
 from shareflow.devices import Device
-from shareflow.matrix.model import CELL_OUTCOMES, COLUMNS, Cell
+from shareflow.links import LINK_KINDS, SCENES, Door
+from shareflow.matrix.model import CELL_OUTCOMES, Cell
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAREFLOW = Path(sys.executable).parent / "shareflow"
@@ -36,7 +37,13 @@ NIGHT_1 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 NIGHT_2 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 SECRET = "tok-9f8e7d6c5b4a"
 SUBSTITUTE = Device("iphone-15", "ios", "17.5", "embedded")  # where a retry of an iPhone's test may go
-Spot = tuple[str, str, str]  # device, scene, kind
+Spot = tuple[str, Door]  # device, door
+COLUMNS = [Door("wechat", scene, kind) for scene in SCENES for kind in ("taobao", "tmall", "jd")]  # a run's doors
+
+
+def W(scene: str, kind: str) -> Door:
+    """A WeChat door."""
+    return Door("wechat", scene, kind)  # type: ignore[arg-type]
 
 
 def _image(path: Path, colour: tuple[int, int, int]) -> None:
@@ -48,26 +55,27 @@ def _image(path: Path, colour: tuple[int, int, int]) -> None:
     assert cv2.imwrite(str(path), image)
 
 
-def _state(kind: str, outcome: str) -> str:
-    return f"wechat_h5_{kind}" if outcome == "direct" else f"wechat_{outcome}"
+def _state(door: Door, outcome: str) -> str:
+    return f"{door.carrier}_h5_{door.kind}" if outcome == "direct" else f"{door.carrier}_{outcome}"
 
 
-def write_run(out: Path, at: datetime, changed: dict[Spot, str] | None = None) -> None:
-    """A run folder as the link-outcome suite leaves it: every phone × scene × kind as expected but ``changed``.
+def write_run(out: Path, at: datetime, changed: dict[Spot, str] | None = None, doors: list[Door] = COLUMNS) -> None:
+    """A run folder as the link-outcome suite leaves it: every phone × door as expected but ``changed``.
 
     An outcome of ``error`` is a test that failed (infrastructure) before it saw one: no row, a failure screen;
     ``retried`` one whose phone failed so, and whose retry on ``SUBSTITUTE`` saw the expected outcome.
     """
     rows, results = [], []
     for device in POOL:
-        for scene, kind in COLUMNS:
-            expected = EXPECTED[scene][kind]
-            outcome = (changed or {}).get((device.name, scene, kind), expected)
+        for door in doors:
+            carrier, scene, kind = door
+            expected = EXPECTED["link_policy"][carrier][scene][kind]
+            outcome = (changed or {}).get((device.name, door), expected)
             test = f"test_{scene}_link_outcome[{device.name}-{kind}]"
-            folder = out / f"test_link_outcomes-test_{scene}_link_outcome_{device.name}-{kind}"
-            _image(folder / "01-wechat_chat_found.jpg", (230, 230, 230))
-            record = {"nodeid": f"tests/e2e/test_link_outcomes.py::{test}", "when": "call", "phones": device.name}
-            record |= {"device": device.name, "scene": scene, "kind": kind}
+            folder = out / f"test_{carrier}_links-test_{scene}_link_outcome_{device.name}-{kind}"
+            _image(folder / f"01-{carrier}_chat_found.jpg", (230, 230, 230))
+            record = {"nodeid": f"tests/e2e/test_{carrier}_links.py::{test}", "when": "call", "phones": device.name}
+            record |= {"device": device.name, "carrier": carrier, "scene": scene, "kind": kind}
             record |= {"outcome": "passed", "category": "", "step": "", "message": "", "evidence": str(folder)}
             if outcome in ("error", "retried"):
                 _image(folder / f"02-{device.name}_screen_at_failure.png", (90, 90, 200))
@@ -76,14 +84,14 @@ def write_run(out: Path, at: datetime, changed: dict[Spot, str] | None = None) -
             if outcome == "retried":
                 results.append(record | {"outcome": "rerun"})
                 folder = folder.with_name(folder.name + "-retry1")
-                _image(folder / f"05-{_state(kind, expected)}_found.jpg", (120, 200, 120))
-                rows.append({"phone": SUBSTITUTE.name, "os": SUBSTITUTE.kind, "scene": scene, "kind": kind})
+                _image(folder / f"05-{_state(door, expected)}_found.jpg", (120, 200, 120))
+                rows.append({"phone": SUBSTITUTE.name, "os": SUBSTITUTE.kind, **door._asdict()})
                 rows[-1] |= {"expected": expected, "observed": expected, "evidence": str(folder)}
                 record = record | {"outcome": "passed", "phones": SUBSTITUTE.name, "message": "", "category": ""}
                 record["evidence"] = str(folder)
             elif outcome != "error":
-                _image(folder / f"02-{_state(kind, outcome)}_found.jpg", (120, 200, 120))
-                rows.append({"phone": device.name, "os": device.kind, "scene": scene, "kind": kind})
+                _image(folder / f"02-{_state(door, outcome)}_found.jpg", (120, 200, 120))
+                rows.append({"phone": device.name, "os": device.kind, **door._asdict()})
                 rows[-1] |= {"expected": expected, "observed": outcome, "evidence": str(folder)}
                 if outcome != expected:
                     message = f"AssertionError: a {kind} link in a {scene} chat opened {outcome!r}"
@@ -96,7 +104,13 @@ def write_run(out: Path, at: datetime, changed: dict[Spot, str] | None = None) -
         os.utime(out / name, (at.timestamp(), at.timestamp()))
 
 
-def cells(table: matrix.Matrix) -> dict[tuple[str, str, str, str], Cell]:
+def _spot(line: str) -> set[tuple[str, str]]:
+    """The phone and scene a line of a run file is for."""
+    entry = json.loads(line)
+    return {(entry.get("device") or entry.get("phone"), entry["scene"])}
+
+
+def cells(table: matrix.Matrix) -> dict[tuple[str, str, Door], Cell]:
     return {cell.key: cell for cell in table.cells()}
 
 
@@ -142,16 +156,16 @@ def pool_file(tmp_path: Path) -> Path:
 # -- cells ------------------------------------------------------------------------------------------
 def test_cells_hold_outcome_expectation_test_and_evidence_in_pool_order(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    write_run(out, NIGHT_1, {("redmi-9a", "group", "jd"): "blocked", ("iphone-13", "p2p", "tmall"): "error"})
+    write_run(out, NIGHT_1, {("redmi-9a", W("group", "jd")): "blocked", ("iphone-13", W("p2p", "tmall")): "error"})
     table = matrix.build(out, POOL, "nightly-1")
     assert [row.title for row in table.rows] == ["iphone-13 (ios 16.7)", "redmi-9a (android 11)"]  # pool order
-    assert [(c.scene, c.kind) for c in table.rows[0].cells] == list(COLUMNS)
-    blocked = cells(table)[("redmi-9a", "android 11", "group", "jd")]
+    assert [c.door for c in table.rows[0].cells] == table.columns == COLUMNS
+    blocked = cells(table)[("redmi-9a", "android 11", W("group", "jd"))]
     assert (blocked.outcome, blocked.expected, blocked.matches) == ("blocked", "interstitial", False)
     assert blocked.test == "test_group_link_outcome[redmi-9a-jd]"
-    folder = "test_link_outcomes-test_group_link_outcome_redmi-9a-jd"
+    folder = "test_wechat_links-test_group_link_outcome_redmi-9a-jd"
     assert blocked.evidence == blocked.screenshot == f"{folder}/02-wechat_blocked_found.jpg"
-    direct = cells(table)[("iphone-13", "ios 16.7", "group", "taobao")]
+    direct = cells(table)[("iphone-13", "ios 16.7", W("group", "taobao"))]
     assert (direct.outcome, direct.matches) == ("direct", True)
     assert direct.screenshot.endswith("/02-wechat_h5_taobao_found.jpg")
     outcomes = [c.outcome for c in table.cells()]
@@ -161,11 +175,11 @@ def test_cells_hold_outcome_expectation_test_and_evidence_in_pool_order(tmp_path
 def test_an_error_cell_links_its_evidence_folder_and_shows_the_failure(tmp_path: Path) -> None:
     secrets.register(SECRET)
     out = tmp_path / "run"
-    write_run(out, NIGHT_1, {("iphone-13", "p2p", "tmall"): "error"})
-    error = cells(matrix.build(out, POOL))[("iphone-13", "ios 16.7", "p2p", "tmall")]
+    write_run(out, NIGHT_1, {("iphone-13", W("p2p", "tmall")): "error"})
+    error = cells(matrix.build(out, POOL))[("iphone-13", "ios 16.7", W("p2p", "tmall"))]
     assert error.outcome == "error" and error.matches is False
     assert error.expected == "direct"  # what the other phones were held to in that column
-    folder = "test_link_outcomes-test_p2p_link_outcome_iphone-13-tmall"
+    folder = "test_wechat_links-test_p2p_link_outcome_iphone-13-tmall"
     assert error.evidence == f"{folder}/"
     assert error.screenshot == f"{folder}/02-iphone-13_screen_at_failure.png"
     assert error.message.startswith("infrastructure: SessionError: the session is gone")
@@ -174,47 +188,92 @@ def test_an_error_cell_links_its_evidence_folder_and_shows_the_failure(tmp_path:
 
 def test_a_test_retried_on_another_phone_leaves_its_own_phones_cell_an_error(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    write_run(out, NIGHT_1, {("iphone-13", "group", "tmall"): "retried"})
+    write_run(out, NIGHT_1, {("iphone-13", W("group", "tmall")): "retried"})
     table = matrix.build(out, POOL)
     assert [row.title for row in table.rows] == ["iphone-13 (ios 16.7)", "redmi-9a (android 11)"]  # no iphone-15
-    cell = cells(table)[("iphone-13", "ios 16.7", "group", "tmall")]
+    cell = cells(table)[("iphone-13", "ios 16.7", W("group", "tmall"))]
     assert cell.outcome == "error" and cell.test == "test_group_link_outcome[iphone-13-tmall]"
     assert cell.message.startswith("infrastructure: SessionError: the session is gone")
     assert cell.message.endswith("(retried on iphone-15: direct)")
-    assert cell.evidence == "test_link_outcomes-test_group_link_outcome_iphone-13-tmall/"  # the failed try's
+    assert cell.evidence == "test_wechat_links-test_group_link_outcome_iphone-13-tmall/"  # the failed try's
     assert [c.outcome for c in table.cells()].count("error") == 1
 
 
 def test_rows_of_an_earlier_run_in_the_same_folder_are_not_taken_for_this_one(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    write_run(out, NIGHT_1, {("redmi-9a", "group", "taobao"): "blocked"})
-    shutil.rmtree(out / "test_link_outcomes-test_group_link_outcome_redmi-9a-taobao")  # the new try wipes it
+    write_run(out, NIGHT_1, {("redmi-9a", W("group", "taobao")): "blocked"})
+    shutil.rmtree(out / "test_wechat_links-test_group_link_outcome_redmi-9a-taobao")  # the new try wipes it
     (out / "results.jsonl").unlink()  # `shareflow run` starts results afresh; link-outcomes.jsonl only grows
-    write_run(out, NIGHT_2, {("redmi-9a", "group", "taobao"): "error", ("redmi-9a", "group", "tmall"): "blocked"})
+    write_run(out, NIGHT_2, {("redmi-9a", W("group", "taobao")): "error", ("redmi-9a", W("group", "tmall")): "blocked"})
     found = cells(matrix.build(out, POOL))
-    assert found[("redmi-9a", "android 11", "group", "taobao")].outcome == "error"  # not last night's 'blocked'
-    assert found[("redmi-9a", "android 11", "group", "tmall")].outcome == "blocked"  # failed on the outcome itself
+    assert found[("redmi-9a", "android 11", W("group", "taobao"))].outcome == "error"  # not last night's 'blocked'
+    assert found[("redmi-9a", "android 11", W("group", "tmall"))].outcome == "blocked"  # failed on the outcome itself
 
 
 def test_without_results_the_observed_rows_make_the_cells(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    write_run(out, NIGHT_1, {("iphone-13", "group", "jd"): "copy_to_browser"})
+    write_run(out, NIGHT_1, {("iphone-13", W("group", "jd")): "copy_to_browser"})
     (out / "results.jsonl").unlink()
     table = matrix.build(out, POOL)
-    assert cells(table)[("iphone-13", "ios 16.7", "group", "jd")].outcome == "copy_to_browser"
+    assert cells(table)[("iphone-13", "ios 16.7", W("group", "jd"))].outcome == "copy_to_browser"
     assert all(c.outcome in CELL_OUTCOMES for c in table.cells())
 
 
 def test_a_run_of_some_tests_leaves_the_other_cells_not_run(tmp_path: Path) -> None:
     out = tmp_path / "run"
     write_run(out, NIGHT_1)
-    for name in ("results.jsonl", "link-outcomes.jsonl"):  # keep only redmi-9a's group tests
+    for name in ("results.jsonl", "link-outcomes.jsonl"):  # keep redmi-9a's group tests, iphone-13's p2p ones
         lines = (out / name).read_text(encoding="utf-8").splitlines(keepends=True)
-        kept = [line for line in lines if "redmi-9a" in line and "group" in line]
+        mine = (
+            ("redmi-9a" in line and '"group"' in line) or ("iphone-13" in line and '"p2p"' in line) for line in lines
+        )
+        kept = [line for line, keep in zip(lines, mine, strict=True) if keep]
         (out / name).write_text("".join(kept), encoding="utf-8")
     table = matrix.build(out, POOL)
-    assert [row.title for row in table.rows] == ["redmi-9a (android 11)"]
-    assert [c.outcome for c in table.rows[0].cells] == [None, None, None, "direct", "direct", "interstitial"]
+    assert [row.title for row in table.rows] == ["iphone-13 (ios 16.7)", "redmi-9a (android 11)"]
+    assert table.columns == COLUMNS  # the doors some phone ran
+    assert [c.outcome for c in table.rows[0].cells] == ["direct", "direct", "direct", None, None, None]
+    assert [c.outcome for c in table.rows[1].cells] == [None, None, None, "direct", "direct", "interstitial"]
+    matrix.report.write(table, out)
+    assert page(out / "matrix.html").text.count("not run") == 6 + 1  # the cells, and the legend
+
+
+def test_columns_are_the_doors_that_ran_grouped_by_carrier_then_scene_then_kind(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    qq = [Door("qq", "group", "pinduoduo"), Door("qq", "p2p", "douyin")]
+    write_run(out, NIGHT_1, {("redmi-9a", qq[0]): "blocked"}, doors=[*qq, *COLUMNS])
+    table = matrix.build(out, POOL)
+    assert table.columns == [*COLUMNS, qq[1], qq[0]]  # wechat before qq; p2p before group; kinds in their order
+    flipped = cells(table)[("redmi-9a", "android 11", qq[0])]
+    assert (flipped.outcome, flipped.expected) == ("blocked", "direct")
+    assert flipped.screenshot.endswith("/02-qq_blocked_found.jpg")
+    matrix.report.write(table, out)
+    html = (out / "matrix.html").read_text(encoding="utf-8")
+    assert '<th colspan="6">WeChat</th><th colspan="2">QQ</th>' in html
+    assert '<th colspan="3">1:1 chat (p2p)</th><th colspan="3">group chat</th>' in html
+    assert '<th colspan="1">1:1 chat (p2p)</th><th colspan="1">group chat</th>' in html
+
+
+def test_lines_written_before_there_were_carriers_are_wechats(tmp_path: Path, pool_file: Path) -> None:
+    """A history and link-outcomes.jsonl of an earlier version (no carrier) still read: they were WeChat's."""
+    history = tmp_path / "hist"
+    history.mkdir()
+    old = {"device": "redmi-9a", "os": "android 11", "scene": "group", "kind": "jd", "outcome": "direct"}
+    line = {"run_at": NIGHT_1.isoformat(), "label": "old", "cells": [old]}
+    (history / "matrix-history.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    write_run(out, NIGHT_2)
+    (out / "results.jsonl").unlink()
+    rows = (out / "link-outcomes.jsonl").read_text(encoding="utf-8").splitlines()
+    (out / "link-outcomes.jsonl").write_text(
+        "".join(json.dumps({k: v for k, v in json.loads(r).items() if k != "carrier"}) + "\n" for r in rows),
+        encoding="utf-8",
+    )
+    assert invoke("--output", out, "--history", history, "--devices", pool_file).exit_code == 0
+    data = json.loads((out / "matrix.json").read_text(encoding="utf-8"))
+    assert [(c["carrier"], c["kind"], c["previous"], c["outcome"]) for c in data["changes"]] == [
+        ("wechat", "jd", "direct", "interstitial")
+    ]
 
 
 # -- files: thumbnails, links, json, page -------------------------------------------------------------
@@ -236,7 +295,7 @@ def test_thumbnails_are_small_jpegs_and_every_link_is_relative_and_resolves_afte
     tmp_path: Path, pool_file: Path
 ) -> None:
     out = tmp_path / "run"
-    write_run(out, NIGHT_1, {("iphone-13", "p2p", "jd"): "error"})
+    write_run(out, NIGHT_1, {("iphone-13", W("p2p", "jd")): "error"})
     assert invoke("--output", out, "--history", tmp_path / "hist", "--devices", pool_file).exit_code == 0
     copy = tmp_path / "published" / "artifact"
     shutil.copytree(out, copy)  # as CI publishes it
@@ -277,13 +336,16 @@ def test_matrix_json_has_a_stable_documented_shape(tmp_path: Path, pool_file: Pa
     assert datetime.fromisoformat(data["generated_at"]) > NIGHT_1
     assert data["outcomes"] == ["direct", "interstitial", "blocked", "copy_to_browser", "error"]
     cell = data["rows"][0]["cells"][0]
-    assert " ".join(cell) == "scene kind outcome expected matches test evidence screenshot thumbnail message change"
+    assert " ".join(cell) == (
+        "carrier scene kind outcome expected matches test evidence screenshot thumbnail message change"
+    )
+    assert data["format"] == 2 and data["columns"][0] == {"carrier": "wechat", "scene": "p2p", "kind": "taobao"}
     assert data["previous"] is None and data["changes"] == []
 
 
 def test_the_page_holds_every_cell_coloured_by_outcome_and_the_legend(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    write_run(out, NIGHT_1, {("iphone-13", "group", "jd"): "blocked", ("redmi-9a", "p2p", "jd"): "error"})
+    write_run(out, NIGHT_1, {("iphone-13", W("group", "jd")): "blocked", ("redmi-9a", W("p2p", "jd")): "error"})
     table = matrix.build(out, POOL, "nightly-1")
     matrix.report.write(table, out)
     parsed = page(out / "matrix.html")
@@ -301,25 +363,26 @@ def test_the_page_holds_every_cell_coloured_by_outcome_and_the_legend(tmp_path: 
 def test_the_second_run_names_exactly_the_flipped_cells_with_both_times(tmp_path: Path, pool_file: Path) -> None:
     history = tmp_path / "nightly"
     first, second = tmp_path / "run-1", tmp_path / "run-2"
-    write_run(first, NIGHT_1, {("iphone-13", "p2p", "jd"): "error"})
-    flips = {("redmi-9a", "group", "taobao"): "blocked", ("iphone-13", "group", "jd"): "error"}
-    write_run(second, NIGHT_2, {("iphone-13", "p2p", "jd"): "direct", **flips})
+    write_run(first, NIGHT_1, {("iphone-13", W("p2p", "jd")): "error"})
+    flips = {("redmi-9a", W("group", "taobao")): "blocked", ("iphone-13", W("group", "jd")): "error"}
+    write_run(second, NIGHT_2, {("iphone-13", W("p2p", "jd")): "direct", **flips})
     assert invoke("--output", first, "--history", history, "--devices", pool_file, "--label", "n-1").exit_code == 0
     result = invoke("--output", second, "--history", history, "--devices", pool_file, "--label", "n-2")
     assert result.exit_code == 0, result.output
     data = json.loads((second / "matrix.json").read_text(encoding="utf-8"))
-    changed = {(c["device"], c["scene"], c["kind"]): (c["previous"], c["outcome"]) for c in data["changes"]}
+    changed = {(c["device"], W(c["scene"], c["kind"])): (c["previous"], c["outcome"]) for c in data["changes"]}
+    assert {c["carrier"] for c in data["changes"]} == {"wechat"}
     assert changed == {
-        ("redmi-9a", "group", "taobao"): ("direct", "blocked"),
-        ("iphone-13", "group", "jd"): ("interstitial", "error"),
-        ("iphone-13", "p2p", "jd"): ("error", "direct"),
+        ("redmi-9a", W("group", "taobao")): ("direct", "blocked"),
+        ("iphone-13", W("group", "jd")): ("interstitial", "error"),
+        ("iphone-13", W("p2p", "jd")): ("error", "direct"),
     }
     assert {(c["previous_at"], c["previous_label"], c["at"]) for c in data["changes"]} == {
         (NIGHT_1.isoformat(), "n-1", NIGHT_2.isoformat())
     }
     assert data["previous"] == {"label": "n-1", "run_at": NIGHT_1.isoformat()}
     line = (
-        "  redmi-9a (android 11) group/taobao: direct → blocked "
+        "  redmi-9a (android 11) wechat/group/taobao: direct → blocked "
         "(direct at 2026-11-27 02:00 UTC, blocked since 2026-11-28 02:00 UTC)"
     )
     assert "changed since n-1 (2026-11-27 02:00 UTC): 3 cells" in result.output.splitlines()
@@ -332,7 +395,7 @@ def test_the_second_run_names_exactly_the_flipped_cells_with_both_times(tmp_path
 def test_history_keeps_one_line_per_run_and_a_rebuild_replaces_it(tmp_path: Path, pool_file: Path) -> None:
     history = tmp_path / "nightly"
     write_run(tmp_path / "a", NIGHT_1)
-    write_run(tmp_path / "b", NIGHT_2, {("redmi-9a", "p2p", "tmall"): "interstitial"})
+    write_run(tmp_path / "b", NIGHT_2, {("redmi-9a", W("p2p", "tmall")): "interstitial"})
     for run in ("a", "b", "b"):
         assert invoke("--output", tmp_path / run, "--history", history, "--devices", pool_file).exit_code == 0
     lines = (history / "matrix-history.jsonl").read_text(encoding="utf-8").splitlines()
@@ -357,9 +420,14 @@ def test_a_folder_without_run_files_exits_2_naming_both(tmp_path: Path, pool_fil
     [
         ("hist/matrix-history.jsonl", "{not json", "not a JSON line"),
         ("hist/matrix-history.jsonl", '{"run_at": "yesterday", "label": "", "cells": []}', "field 'run_at'"),
-        ("run/link-outcomes.jsonl", '{"phone": "x", "os": "y", "scene": "group", "kind": "qq"}', "field 'kind'"),
+        ("run/link-outcomes.jsonl", '{"phone": "x", "os": "y", "scene": "group", "kind": "weibo"}', "field 'kind'"),
+        (
+            "run/link-outcomes.jsonl",
+            '{"phone": "x", "os": "y", "carrier": "line", "scene": "group", "kind": "jd"}',
+            "field 'carrier'",
+        ),
     ],
-    ids=["history-not-json", "history-bad-time", "outcomes-bad-kind"],
+    ids=["history-not-json", "history-bad-time", "outcomes-bad-kind", "outcomes-bad-carrier"],
 )
 def test_an_unreadable_line_exits_2_naming_file_and_line(
     tmp_path: Path, pool_file: Path, file: str, line: str, problem: str
@@ -377,7 +445,7 @@ def test_an_unreadable_line_exits_2_naming_file_and_line(
 
 
 # -- a real run -----------------------------------------------------------------------------------------
-def test_a_real_group_run_fills_its_three_cells_as_expected(tmp_path: Path) -> None:
+def test_a_real_group_run_fills_its_group_cells_as_expected(tmp_path: Path) -> None:
     """The reporter's share flow runs last and is marked group and link("taobao") too, but records no outcome:
     the cells are the link-outcome tests' (before, it took the group × taobao cell as an error)."""
     out = tmp_path / "out"
@@ -397,9 +465,11 @@ def test_a_real_group_run_fills_its_three_cells_as_expected(tmp_path: Path) -> N
     [row] = data["rows"]
     assert (row["device"], row["os"]) == ("redmi-9a", "android 11")
     group = [cell for cell in row["cells"] if cell["scene"] == "group"]
-    assert [c["outcome"] for c in group] == [EXPECTED["group"][kind] for kind in ("taobao", "tmall", "jd")]
+    assert [c["outcome"] for c in group] == [EXPECTED["link_policy"]["wechat"]["group"][kind] for kind in LINK_KINDS]
     assert all(c["matches"] for c in group)
     for cell in group:
-        assert Path(cell["screenshot"]).stem.endswith(f"{_state(cell['kind'], cell['outcome'])}_found")
+        assert Path(cell["screenshot"]).stem.endswith(
+            f"{_state(W(cell['scene'], cell['kind']), cell['outcome'])}_found"
+        )
         assert (out / cell["screenshot"]).exists() and (out / cell["thumbnail"]).exists()
     assert all(c["outcome"] is None for c in row["cells"] if c["scene"] == "p2p")

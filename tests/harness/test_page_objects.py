@@ -13,7 +13,7 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 
 from shareflow.apps.base import ElementNotShown, EmptyTree
 from shareflow.apps.taobao import Taobao
-from shareflow.apps.wechat import WeChat
+from shareflow.apps.wechat import LINK_WORDS, WeChat
 from shareflow.devices import Device
 from shareflow.outcomes import DEVICE_SETUP, INFRASTRUCTURE, PRODUCT, UNRECOGNISED_SCREEN, classify
 from shareflow.phone import AppNotInFront, Phone
@@ -714,3 +714,18 @@ def test_a_missing_link_message_is_blamed_only_when_the_chat_s_words_hold_no_lin
     assert isinstance(raised.value, WrongState) is not link
     assert ("shows a link in its words" in str(raised.value)) is link
     assert classify(raised.value) == (UNRECOGNISED_SCREEN if link else PRODUCT)
+
+
+@pytest.mark.parametrize(
+    ("read", "link"),
+    [
+        ("https:/ /mobile.yangkeduo.co", "https:/ /mobile.yangkeduo.co"),  # iPhone 8, Zen Hei: the slashes apart
+        ("https://v.douyin.com/iRq7DkYb/", "https://v.douyin.com/iRq7DkYb/"),
+        ("【淘宝】https://m.tb.cn/h.AbCdEfG?tk=AbCdEfGhJkL", "https://m.tb.cn/h.AbCdEfG?tk=AbCdEfGhJkL"),
+        ("m.tb.cn/h.AbCdEfG?tk=AbCdEfGhJkL CZ0012", "m.tb.cn/h.AbCdEfG?tk=AbCdEfGhJkL"),  # wrapped after the scheme
+        ("大家好，双十二有什么好物推荐吗？", None),
+    ],
+)
+def test_a_link_is_read_in_a_message_s_words_as_fonts_space_it(read: str, link: str | None) -> None:
+    found = re.search(LINK_WORDS, read)
+    assert (found.group(0) if found else None) == link

@@ -28,6 +28,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from shareflow import summary
 from shareflow.browser import open_headless, screenshot, trend_runs, wait_for
 from shareflow.evidence import MAX_EDGE, REPORT_EDGE
+from shareflow.links import LINK_KINDS, SCENES
 
 ROOT = Path(__file__).resolve().parents[2]
 NIGHTLY = ROOT / "ci" / "nightly"
@@ -164,7 +165,7 @@ def test_a_failed_test_keeps_its_history_across_the_nights(nights: Nights) -> No
     """The blocked night's failures are the first night's passes, not new tests (Allure 3's history)."""
     runs = [json.loads(line) for line in (nights.out / "history.jsonl").read_text(encoding="utf-8").splitlines()]
     failed = {k: r["name"] for k, r in runs[1]["testResults"].items() if r["status"] == "failed"}
-    assert len(failed) == len(PHONES) * 3  # the group-link tests (taobao, tmall, jd) of each phone
+    assert len(failed) == len(PHONES) * len(LINK_KINDS)  # the group-link tests (one per link kind) of each phone
     assert all(runs[0]["testResults"][key]["status"] == "passed" for key in failed), failed
 
 
@@ -190,15 +191,15 @@ def test_the_trend_shows_both_nights(nights: Nights, browser: WebDriver) -> None
 
 def test_the_matrix_names_every_flipped_cell(nights: Nights) -> None:
     matrix = json.loads((nights.runs[1] / "matrix.json").read_text(encoding="utf-8"))
-    flipped = sorted((c["device"], c["scene"], c["kind"], c["outcome"]) for c in matrix["changes"])
-    assert flipped == sorted((p, "group", k, "blocked") for p in PHONES for k in ("taobao", "tmall", "jd"))
+    flipped = sorted((c["device"], c["carrier"], c["scene"], c["kind"], c["outcome"]) for c in matrix["changes"])
+    assert flipped == sorted((p, "wechat", "group", k, "blocked") for p in PHONES for k in LINK_KINDS)
 
 
 def test_the_matrix_page_shows_its_cells_in_a_browser(nights: Nights, browser: WebDriver) -> None:
     browser.get((nights.runs[1] / "matrix.html").as_uri())
     cells = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "td.cell"), "the cells")
-    assert len(cells) == len(PHONES) * 6
-    assert len(browser.find_elements(By.CSS_SELECTOR, "td.cell.o-blocked.changed")) == len(PHONES) * 3
+    assert len(cells) == len(PHONES) * len(SCENES) * len(LINK_KINDS)  # WeChat's doors: the suite's carrier
+    assert len(browser.find_elements(By.CSS_SELECTOR, "td.cell.o-blocked.changed")) == len(PHONES) * len(LINK_KINDS)
     images = browser.find_elements(By.CSS_SELECTOR, "td.cell img")
     assert len(images) == len(cells)
     assert all(browser.execute_script("return arguments[0].naturalWidth", image) > 0 for image in images)

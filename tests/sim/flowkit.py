@@ -47,8 +47,20 @@ GROUP_TITLE = f"{GROUP_NAME}({len(NPCS) + len(PHONES)})"  # everybody: the NPCs 
 
 ITEMS = {item.id: item for item in CATALOG}
 TAOBAO_ITEM = ITEMS["652419876401"]
-ITEM_OF_KIND = {"taobao": TAOBAO_ITEM, "tmall": ITEMS["612300000501"], "jd": ITEMS["100012043978"]}
-SHOP_APP_BUTTON = {"taobao": "打开淘宝App", "tmall": "打开天猫App", "jd": "打开京东App"}
+ITEM_OF_KIND = {
+    "taobao": TAOBAO_ITEM,
+    "tmall": ITEMS["612300000501"],
+    "jd": ITEMS["100012043978"],
+    "pinduoduo": ITEMS["327845196012"],
+    "douyin": ITEMS["7036312254918921503"],  # a video
+}
+SHOP_APP_BUTTON = {
+    "taobao": "打开淘宝App",
+    "tmall": "打开天猫App",
+    "jd": "打开京东App",
+    "pinduoduo": "打开拼多多App",
+    "douyin": "打开抖音App",
+}
 APP_IDS = {
     "android": {"taobao": "com.taobao.taobao", "wechat": "com.tencent.mm"},
     "ios": {"taobao": "com.taobao.taobao4iphone", "wechat": "com.tencent.xin"},

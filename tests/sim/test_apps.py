@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from shareflow.links import LINK_KINDS
 from shareflow.taopassword import parse
 from shareflow_sim.apps.taobao import TaobaoApp
 from shareflow_sim.apps.wechat import WeChatApp, resource_ids
@@ -271,8 +272,8 @@ def test_back_closes_overlays_first_then_pages() -> None:
 
 # -- link outcomes ----------------------------------------------------------------------------
 def _tap_group_link(outcome: str, platform: str = "android") -> tuple[Rig, Phone, str]:
-    policy = {kind: outcome for kind in ("taobao", "tmall", "jd")}
-    rig = make_rig((platform,), link_policy={"group": policy})
+    policy = dict.fromkeys(LINK_KINDS, outcome)
+    rig = make_rig((platform,), link_policy={"wechat": {"group": policy}})
     (phone,) = rig.phones
     password = rig.farm.world.password_for(ITEM)
     rig.farm.world.send(GROUP, "wxid_npc_lihua", password)
@@ -312,7 +313,7 @@ def test_copy_to_browser_shows_the_address_and_long_press_copies_it() -> None:
 
 
 def test_outcome_depends_on_scene_and_link_kind() -> None:
-    rig = make_rig(("android",), link_policy={"group": {"jd": "blocked"}, "p2p": {"jd": "direct"}})
+    rig = make_rig(("android",), link_policy={"wechat": {"group": {"jd": "blocked"}, "p2p": {"jd": "direct"}}})
     (phone,) = rig.phones
     world = rig.farm.world
     jd = "看看这个 https://item.m.jd.com/product/100012043978.html"

@@ -98,7 +98,7 @@ def outcome_cases() -> Iterator[object]:
 def test_tapping_a_link_shows_the_page_of_its_outcome(scene: str, kind: str, outcome: str, platform: str) -> None:
     """The phone sends an item link into a chat of ``scene`` and taps it: the policy's page shows."""
     item = ITEM_OF_KIND[kind]
-    with on_farm({**QUIET, "link_policy": {scene: {kind: outcome}}}) as open_phone:
+    with on_farm({**QUIET, "link_policy": {"wechat": {scene: {kind: outcome}}}}) as open_phone:
         phone = open_phone(platform, "wechat")
         phone.open_chat(GROUP_TITLE if scene == "group" else nickname(OTHER[platform]))
         phone.send(item.url)

@@ -6,27 +6,34 @@ from pathlib import Path
 
 import pytest
 
+from shareflow.links import DOORS, Door
+from shareflow.policy import LATE_2021
 from shareflow_sim.__main__ import main
 from shareflow_sim.scenario import ScenarioError, from_dict, load
 
 
 def test_defaults_are_the_late_2021_policy() -> None:
     scenario = load(None)
-    assert scenario.outcome("group", "taobao") == "direct"
-    assert scenario.outcome("p2p", "taobao") == "direct"
-    assert scenario.outcome("group", "jd") == "interstitial"
+    assert scenario.outcome(Door("wechat", "group", "taobao")) == "direct"
+    assert scenario.outcome(Door("wechat", "p2p", "taobao")) == "direct"
+    assert scenario.outcome(Door("wechat", "group", "jd")) == "interstitial"
+    assert scenario.outcome(Door("wechat", "group", "douyin")) == "interstitial"
+    assert scenario.outcome(Door("qq", "group", "pinduoduo")) == "direct"
+    assert {door: scenario.outcome(door) for door in DOORS} == {
+        door: LATE_2021[door.carrier][door.scene][door.kind] for door in DOORS
+    }
     assert scenario.noise.transition_ms == (150, 600)
     assert not scenario.defects
 
 
 def test_partial_override_keeps_other_defaults(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text("seed: 3\nlink_policy:\n  group: {taobao: blocked}\ndefects: [h5_wrong_item]\n")
+    path.write_text("seed: 3\nlink_policy:\n  qq: {group: {pinduoduo: blocked}}\ndefects: [h5_wrong_item]\n")
     scenario = load(path)
     assert scenario.seed == 3
-    assert scenario.outcome("group", "taobao") == "blocked"
-    assert scenario.outcome("group", "tmall") == "direct"
-    assert scenario.outcome("p2p", "taobao") == "direct"
+    flipped = Door("qq", "group", "pinduoduo")
+    assert scenario.outcome(flipped) == "blocked"
+    assert all(scenario.outcome(door) == load(None).outcome(door) for door in DOORS if door != flipped)
     assert scenario.has("h5_wrong_item")
 
 
@@ -35,11 +42,14 @@ def test_partial_override_keeps_other_defaults(tmp_path: Path) -> None:
     [
         ({"link_polcy": {}}, "(top level): unknown key 'link_polcy'"),
         (
-            {"link_policy": {"group": {"taobao": "open"}}},
-            "link_policy.group.taobao: 'open' is not one of direct, interstitial, blocked, copy_to_browser",
+            {"link_policy": {"wechat": {"group": {"taobao": "open"}}}},
+            "link_policy.wechat.group.taobao: 'open' is not one of direct, interstitial, blocked, copy_to_browser",
         ),
-        ({"link_policy": {"channel": {}}}, "link_policy: unknown key 'channel'"),
-        ({"link_policy": {"group": {"pdd": "direct"}}}, "link_policy.group: unknown key 'pdd'"),
+        ({"link_policy": {"weibo": {}}}, "link_policy: unknown key 'weibo' (allowed: qq, wechat)"),
+        ({"link_policy": {"group": {"jd": "blocked"}}}, "link_policy: unknown key 'group' (allowed: qq, wechat)"),
+        ({"link_policy": {"qq": {"channel": {}}}}, "link_policy.qq: unknown key 'channel'"),
+        ({"link_policy": {"qq": {"group": {"pdd": "direct"}}}}, "link_policy.qq.group: unknown key 'pdd'"),
+        ({"link_policy": {"qq": "direct"}}, "link_policy.qq: expected a mapping, got 'direct'"),
         ({"noise": {"promo_popup": 1.5}}, "noise.promo_popup"),
         ({"noise": {"transition_ms": [600, 100]}}, "noise.transition_ms: low 600 is above high 100"),
         ({"defects": ["no_such_bug"]}, "defects.0: 'no_such_bug' is not one of"),

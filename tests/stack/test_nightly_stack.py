@@ -70,7 +70,7 @@ def test_the_nightly_passes_through_the_grid_recording_every_test(
 
 def test_a_failure_in_the_nightly_keeps_its_video_recorded_through_the_grid(state: Path, tmp_path: Path) -> None:
     scenario = tmp_path / "p2p-links-blocked.yaml"  # 1:1 links blocked: the test expects them opened directly
-    scenario.write_text("link_policy:\n  p2p: {taobao: blocked}\n", encoding="utf-8")
+    scenario.write_text("link_policy:\n  wechat:\n    p2p: {taobao: blocked}\n", encoding="utf-8")
     args = ["--scenario", str(scenario), *SELECTION, "--device", "redmi-9a"]
     done, records = nightly(tmp_path / "nightly", state, *args)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]  # a product failure

@@ -15,9 +15,10 @@ LONG_PRESS_S = 0.8
 TITLE_S = 1.5  # how long an open chat's title is read before another chat is taken to be open
 CHAT_QUIET_S = 1.0  # longer than a message takes from one phone to the others (the virtual farm: 0.3 s)
 QUIET_TIMEOUT_S = 5.0  # how long to wait for a chat to hold still before tapping a bubble anyway
-# a Tao password's link as OCR reads it (http:// or https://, m.tb.cn or e.tb.cn, or the host alone when the
-# line wraps after the scheme), and how many lines of its head's height its message may run to
-LINK_WORDS = r"(?:https?://)?[a-z]\.tb\.cn\S*|https?://\S+"
+# a link as OCR reads it (http:// or https://, read with a space between the slashes in some fonts, as
+# WenQuanYi Zen Hei draws them apart; a Tao password's host m.tb.cn or e.tb.cn alone when the line wraps after
+# the scheme), and how many lines of its head's height its message may run to
+LINK_WORDS = r"(?:https?:/ ?/ ?)?[a-z]\.tb\.cn\S*|https?:/ ?/ ?\S+"
 MESSAGE_LINES = 8
 # What tapping a link may show: the outcome, by the screen state that proves it.
 OUTCOME_STATES: dict[str, Outcome] = {
@@ -27,7 +28,13 @@ OUTCOME_STATES: dict[str, Outcome] = {
     "wechat/copy_to_browser": "copy_to_browser",
 }
 H5_STATES: dict[str, str] = {kind: f"wechat/h5_{kind}" for kind in LINK_KINDS}
-OPEN_APP_LABELS = {"taobao": "打开淘宝App", "tmall": "打开天猫App", "jd": "打开京东App"}
+OPEN_APP_LABELS = {
+    "taobao": "打开淘宝App",
+    "tmall": "打开天猫App",
+    "jd": "打开京东App",
+    "pinduoduo": "打开拼多多App",
+    "douyin": "打开抖音App",
+}
 WECHAT_STATES = ["wechat/chat_list", "wechat/chat", *OUTCOME_STATES]  # where WeChat may come up
 BACK_STEPS = 4
 

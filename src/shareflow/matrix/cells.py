@@ -1,4 +1,4 @@
-"""Build a run's matrix from its output folder: one cell per phone × OS × scene × link kind, with thumbnails.
+"""Build a run's matrix from its output folder: one cell per phone × OS × door, with thumbnails.
 
 results.jsonl says which link-outcome tests ran and how each try ended; link-outcomes.jsonl what
 each try that got as far as tapping the link saw. They are joined by the try's evidence folder.
@@ -18,8 +18,9 @@ from pathlib import Path
 from shareflow import records
 from shareflow.devices import Device
 from shareflow.evidence import safe_name
+from shareflow.links import Door
 from shareflow.matrix import run_files, thumbs
-from shareflow.matrix.model import COLUMNS, ERROR, Cell, Key, Matrix, MatrixError, Row
+from shareflow.matrix.model import ERROR, Cell, Key, Matrix, MatrixError, Row, columns_of
 from shareflow.matrix.run_files import ResultLine, Spot
 from shareflow.records import LINK_OUTCOMES, RESULTS, LinkOutcome
 
@@ -40,25 +41,26 @@ def build(output_dir: Path, devices: Sequence[Device], label: str = "", run_at: 
             f"not the output folder of a run (shareflow run --output {output_dir})"
         )
     systems = {device.name: device.kind for device in devices} | {row.phone: row.os for row in rows or []}
-    if tests is None:  # the observed rows are all there is (the last one of each phone, scene and kind)
+    if tests is None:  # the observed rows are all there is (the last one of each phone and door)
         found = [_seen(output_dir, row) for row in {row.spot: row for row in rows or []}.values()]
     else:
         joined = _Rows(rows or [])
         found = [_tried(output_dir, spot, tries, joined, systems) for spot, tries in sorted(tests.items())]
-    expected = {(c.scene, c.kind): c.expected for c in found if c.outcome not in (None, ERROR)}  # per column
+    expected = {c.door: c.expected for c in found if c.outcome not in (None, ERROR)}  # per column
     for cell in found:
-        cell.expected = cell.expected or expected.get((cell.scene, cell.kind))
+        cell.expected = cell.expected or expected.get(cell.door)
     _thumbnails(output_dir, found)
     cells = {cell.key: cell for cell in found}
     order = {device.name: index for index, device in enumerate(devices)}
     titles = sorted({(c.device, c.os) for c in found}, key=lambda t: (order.get(t[0], len(order)), t))
-    table = [Row(name, system, [_at(cells, name, system, column) for column in COLUMNS]) for name, system in titles]
+    columns = columns_of({cell.door for cell in found})
+    table = [Row(name, system, [_at(cells, name, system, door) for door in columns]) for name, system in titles]
     moment = run_at or _ended_at(output_dir)
-    return Matrix(label, moment, datetime.now(UTC).replace(microsecond=0), table)
+    return Matrix(label, moment, datetime.now(UTC).replace(microsecond=0), table, columns)
 
 
 class _Rows:
-    """link-outcomes.jsonl rows by the try's evidence folder (by phone, scene and kind for rows without one)."""
+    """link-outcomes.jsonl rows by the try's evidence folder (by phone and door for rows without one)."""
 
     def __init__(self, rows: list[LinkOutcome]) -> None:
         self.by_folder = {Path(row.evidence).name: row for row in rows if row.evidence}
@@ -70,19 +72,19 @@ class _Rows:
 
 def _tried(output: Path, spot: Spot, tries: list[ResultLine], rows: _Rows, systems: dict[str, str]) -> Cell:
     """The cell of a test that ran: what its last try saw, or an error."""
-    device, scene, kind = spot
+    device, door = spot
     final = tries[-1]
-    row = rows.of(final, (final.phones, scene, kind))
+    row = rows.of(final, (final.phones, door))
     row = row if row is not None and _belongs(output, row, final) else None
     if final.phones != device:  # retried on another phone: nothing was seen on this one
         own = [attempt for attempt in tries if attempt.phones == device] or [final]
-        cell = Cell(device, systems.get(device, UNKNOWN_OS), scene, kind, test=final.test)
+        cell = Cell(device, systems.get(device, UNKNOWN_OS), door, test=final.test)
         seen = row.observed if row else f"{final.outcome}, {final.message}".rstrip(", ")
         _error(cell, output, own[-1], f" (retried on {final.phones}: {seen})")
         return cell
     if row is not None:
         return _seen(output, row, final.test)
-    cell = Cell(device, systems.get(device, UNKNOWN_OS), scene, kind, test=final.test)
+    cell = Cell(device, systems.get(device, UNKNOWN_OS), door, test=final.test)
     if final.outcome == "skipped":
         cell.message = f"skipped: {final.message}" if final.message else ""
     else:
@@ -103,15 +105,14 @@ def _belongs(output: Path, row: LinkOutcome, final: ResultLine) -> bool:
     folder = _folder(output, final.folder)
     if folder is None or not run_files.has_found_shots(folder):
         return True
-    return run_files.outcome_shot(folder, row.kind, row.observed) is not None
+    return run_files.outcome_shot(folder, row.door, row.observed) is not None
 
 
 def _seen(output: Path, row: LinkOutcome, test: str | None = None) -> Cell:
     """A cell with the outcome a row observed, linking the screenshot where it was found."""
-    test = test or f"test_{row.scene}_link_outcome[{row.phone}-{row.kind}]"
-    cell = Cell(row.phone, row.os, row.scene, row.kind, row.observed, row.expected, test)
+    cell = Cell(row.phone, row.os, row.door, row.observed, row.expected, test)
     folder = _folder(output, Path(row.evidence).name)
-    cell.screenshot = _relative(run_files.outcome_shot(folder, row.kind, row.observed) if folder else None, output)
+    cell.screenshot = _relative(run_files.outcome_shot(folder, row.door, row.observed) if folder else None, output)
     cell.evidence = cell.screenshot or _relative(folder, output)
     return cell
 
@@ -128,10 +129,9 @@ def _error(cell: Cell, output: Path, attempt: ResultLine, note: str = "") -> Non
     cell.screenshot = _relative(run_files.failure_shot(folder) if folder else None, output)
 
 
-def _at(cells: dict[Key, Cell], device: str, system: str, column: tuple[str, str]) -> Cell:
+def _at(cells: dict[Key, Cell], device: str, system: str, door: Door) -> Cell:
     """The cell of a row and column; a cell that did not run when there is none."""
-    scene, kind = column
-    return cells.get((device, system, scene, kind)) or Cell(device, system, scene, kind)
+    return cells.get((device, system, door)) or Cell(device, system, door)
 
 
 def _folder(output: Path, name: str) -> Path | None:
@@ -152,7 +152,8 @@ def _thumbnails(output: Path, cells: Iterable[Cell]) -> None:
     for cell in cells:
         if cell.screenshot is None:
             continue
-        target = folder / f"{safe_name(f'{cell.device}-{cell.os}-{cell.scene}-{cell.kind}')}.jpg"
+        name = "-".join([cell.device, cell.os, *cell.door])
+        target = folder / f"{safe_name(name)}.jpg"
         if thumbs.make(output / cell.screenshot, target):
             cell.thumbnail = _relative(target, output)
 

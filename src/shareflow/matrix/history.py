@@ -3,9 +3,11 @@
 One line per run, oldest first::
 
     {"run_at": "2026-11-28T02:00:00+00:00", "label": "nightly-42",
-     "cells": [{"device": "iphone-13", "os": "ios 16.7", "scene": "group", "kind": "taobao", "outcome": "direct"}, ...]}
+     "cells": [{"device": "iphone-13", "os": "ios 16.7", "carrier": "wechat", "scene": "group", "kind": "taobao",
+                "outcome": "direct"}, ...]}
 
-Only cells that ran are kept. A run is known by ``run_at``: building the matrix of the same
+Only cells that ran are kept; a cell written before there were carriers has none (it was WeChat's).
+A run is known by ``run_at``: building the matrix of the same
 run again replaces its line instead of adding one.
 """
 
@@ -18,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from shareflow.links import CARRIERS, LINK_KINDS, SCENES, Door
 from shareflow.matrix.model import CELL_OUTCOMES, Change, Key, Matrix, MatrixError, RunRef
-from shareflow.records import read_jsonl, text_field
+from shareflow.records import FIRST_CARRIER, one_of, read_jsonl, text_field
 
 FILE = "matrix-history.jsonl"
 
@@ -34,8 +37,8 @@ class PastRun:
 
     def to_json(self) -> str:
         cells = [
-            {"device": device, "os": system, "scene": scene, "kind": kind, "outcome": outcome}
-            for (device, system, scene, kind), outcome in self.outcomes.items()
+            {"device": device, "os": system, **door._asdict(), "outcome": outcome}
+            for (device, system, door), outcome in self.outcomes.items()
         ]
         return json.dumps({"run_at": self.at.isoformat(), "label": self.label, "cells": cells}, ensure_ascii=False)
 
@@ -63,8 +66,10 @@ def _run(entry: dict[str, Any], where: str) -> PastRun:
         at = f"{where}: cells[{index}]"
         if not isinstance(cell, dict):
             raise MatrixError(f"{at}: expected an object")
-        device, system, scene, kind = (text_field(cell, name, at) for name in ("device", "os", "scene", "kind"))
-        outcomes[(device, system, scene, kind)] = text_field(cell, "outcome", at, CELL_OUTCOMES)
+        device, system = text_field(cell, "device", at), text_field(cell, "os", at)
+        carrier = one_of(cell, "carrier", at, CARRIERS) if "carrier" in cell else FIRST_CARRIER
+        door = Door(carrier, one_of(cell, "scene", at, SCENES), one_of(cell, "kind", at, LINK_KINDS))
+        outcomes[(device, system, door)] = text_field(cell, "outcome", at, CELL_OUTCOMES)
     return PastRun(_moment(entry, where), label, outcomes)
 
 

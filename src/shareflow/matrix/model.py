@@ -1,21 +1,24 @@
-"""The matrix's data: cells per phone × OS and scene × link kind, and its JSON form.
+"""The matrix's data: a door matrix, cells per phone × OS and door (carrier × scene × link kind), and its JSON form.
 
-``matrix.json`` (``Matrix.to_json``; ``format`` 1)::
+The columns are the doors any cell of the run is for, in the order of :data:`shareflow.links.DOORS`
+(carrier, then scene, then link kind): a run of WeChat's doors alone has no QQ columns.
+
+``matrix.json`` (``Matrix.to_json``; ``format`` 2; format 1 had no carrier: every cell was WeChat's)::
 
     {
-      "format": 1,
+      "format": 2,
       "label": "nightly-42",                      # the run's name ("" when none was given)
       "report_url": "../../report/index.html",    # the run's Allure report ("" when not given)
       "run_at": "2026-11-28T02:00:00+00:00",      # when the run's tests ended
       "generated_at": "2026-11-28T02:01:10+00:00",
       "outcomes": ["direct", "interstitial", "blocked", "copy_to_browser", "error"],
-      "columns": [{"scene": "p2p", "kind": "taobao"}, ...],        # p2p then group; taobao, tmall, jd
+      "columns": [{"carrier": "wechat", "scene": "p2p", "kind": "taobao"}, ...],
       "rows": [{"device": "iphone-13", "os": "ios 16.7", "cells": [CELL, ...]}],   # pool order
       "previous": {"label": "nightly-41", "run_at": "..."} | null,  # the last run before, in the history
       "changes": [CHANGE, ...]
     }
 
-    CELL = {"scene", "kind",
+    CELL = {"carrier", "scene", "kind",
             "outcome": one of "outcomes" | null (not run),
             "expected": what expectations.yaml said | null, "matches": bool | null,
             "test": "test_group_link_outcome[iphone-13-taobao]" | null,
@@ -25,7 +28,7 @@
             "message": an error's category and message ("" otherwise),
             "change": {"previous", "previous_at", "previous_label"} | null}
 
-    CHANGE = {"device", "os", "scene", "kind", "previous", "previous_at", "previous_label",
+    CHANGE = {"device", "os", "carrier", "scene", "kind", "previous", "previous_at", "previous_label",
               "outcome", "at", "label"}
 
 Paths are relative to the folder holding ``matrix.json``, with ``/`` separators.
@@ -39,18 +42,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shareflow.errors import UsageError
-from shareflow.links import LINK_KINDS, OUTCOMES, SCENES
+from shareflow.links import DOORS, OUTCOMES, Door
 
-FORMAT = 1
+FORMAT = 2
 ERROR = "error"
 CELL_OUTCOMES = (*OUTCOMES, ERROR)  # what a cell shows: an outcome seen, or that no outcome could be seen
-COLUMNS = tuple((scene, kind) for scene in SCENES for kind in LINK_KINDS)
 
-Key = tuple[str, str, str, str]  # device, os, scene, kind
+Key = tuple[str, str, Door]  # device, os, door
 
 
 class MatrixError(UsageError):
     """Input the matrix cannot be built from; the message names the file, line and field."""
+
+
+def columns_of(doors: set[Door]) -> list[Door]:
+    """The matrix's columns: ``doors`` in the order of every door (carrier, scene, link kind)."""
+    return [door for door in DOORS if door in doors]
 
 
 def stamp(moment: datetime) -> str:
@@ -74,12 +81,11 @@ class Change:
 
 @dataclass
 class Cell:
-    """One phone × OS × scene × link kind: the outcome seen, and where the proof is."""
+    """One phone × OS × door: the outcome seen, and where the proof is."""
 
     device: str
     os: str
-    scene: str
-    kind: str
+    door: Door
     outcome: str | None = None  # None: not run
     expected: str | None = None
     test: str | None = None
@@ -91,7 +97,7 @@ class Cell:
 
     @property
     def key(self) -> Key:
-        return (self.device, self.os, self.scene, self.kind)
+        return (self.device, self.os, self.door)
 
     @property
     def matches(self) -> bool | None:
@@ -100,8 +106,8 @@ class Cell:
 
     @property
     def where(self) -> str:
-        """``iphone-13 (ios 16.7) group/taobao``."""
-        return f"{self.device} ({self.os}) {self.scene}/{self.kind}"
+        """``iphone-13 (ios 16.7) wechat/group/taobao``."""
+        return f"{self.device} ({self.os}) {self.door.carrier}/{self.door.scene}/{self.door.kind}"
 
     def to_json(self) -> dict[str, Any]:
         change = None
@@ -112,8 +118,7 @@ class Cell:
                 "previous_label": self.change.previous_label,
             }
         return {
-            "scene": self.scene,
-            "kind": self.kind,
+            **self.door._asdict(),
             "outcome": self.outcome,
             "expected": self.expected,
             "matches": self.matches,
@@ -128,7 +133,7 @@ class Cell:
 
 @dataclass
 class Row:
-    """One phone with one OS version, its cells in ``COLUMNS`` order."""
+    """One phone with one OS version, its cells in the matrix's column order."""
 
     device: str
     os: str
@@ -159,6 +164,7 @@ class Matrix:
     run_at: datetime
     generated_at: datetime
     rows: list[Row]
+    columns: list[Door]
     previous: RunRef | None = None
     report_url: str = ""  # the run's Allure report, linked from the page
 
@@ -181,7 +187,7 @@ class Matrix:
             "run_at": self.run_at.isoformat(),
             "generated_at": self.generated_at.isoformat(),
             "outcomes": list(CELL_OUTCOMES),
-            "columns": [{"scene": scene, "kind": kind} for scene, kind in COLUMNS],
+            "columns": [door._asdict() for door in self.columns],
             "rows": [
                 {"device": row.device, "os": row.os, "cells": [cell.to_json() for cell in row.cells]}
                 for row in self.rows
@@ -191,8 +197,7 @@ class Matrix:
                 {
                     "device": cell.device,
                     "os": cell.os,
-                    "scene": cell.scene,
-                    "kind": cell.kind,
+                    **cell.door._asdict(),
                     **(cell.to_json()["change"] or {}),
                     "outcome": cell.outcome,
                     "at": self.run_at.isoformat(),

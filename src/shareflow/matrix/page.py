@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC
 from html import escape
+from itertools import groupby
 from urllib.parse import quote
 
-from shareflow.links import LINK_KINDS, SCENES
+from shareflow.links import Door
 from shareflow.matrix.model import CELL_OUTCOMES, ERROR, Cell, Matrix, run_name, stamp
 from shareflow.matrix.thumbs import WIDTH
 
+CARRIER_TITLES = {"wechat": "WeChat", "qq": "QQ"}
 SCENE_TITLES = {"p2p": "1:1 chat (p2p)", "group": "group chat"}
 MEANINGS = {
     "direct": "the item page opened",
@@ -107,10 +109,17 @@ def _cell(cell: Cell) -> str:
     return f'<td class="{" ".join(classes)}" title="{tip}">' + "".join(parts) + "</td>"
 
 
+def _spans(columns: list[Door], depth: int, titles: dict[str, str]) -> str:
+    """A header row: one cell per run of columns alike in their first ``depth`` parts, spanning them."""
+    runs = [(key, len(list(group))) for key, group in groupby(columns, key=lambda door: door[:depth])]
+    return "<tr>" + "".join(f'<th colspan="{n}">{escape(titles[key[-1]])}</th>' for key, n in runs) + "</tr>"
+
+
 def _grid(matrix: Matrix) -> str:
-    head = '<tr><th class="phone" rowspan="2">phone (OS)</th>'
-    head += "".join(f'<th colspan="{len(LINK_KINDS)}">{SCENE_TITLES[scene]}</th>' for scene in SCENES) + "</tr>"
-    head += "<tr>" + "".join(f"<th>{kind}</th>" for _ in SCENES for kind in LINK_KINDS) + "</tr>"
+    """The door matrix: rows phones (OS); columns grouped by carrier and scene, then link kind."""
+    columns = matrix.columns
+    head = '<tr><th class="phone" rowspan="3">phone (OS)</th>' + _spans(columns, 1, CARRIER_TITLES)[4:]
+    head += _spans(columns, 2, SCENE_TITLES) + _spans(columns, 3, {door.kind: door.kind for door in columns})
     body = "".join(
         f'<tr><th class="phone" scope="row">{escape(row.device)}<small>{escape(row.os)}</small></th>'
         + "".join(_cell(cell) for cell in row.cells)
@@ -118,7 +127,7 @@ def _grid(matrix: Matrix) -> str:
         for row in matrix.rows
     )
     if not matrix.rows:
-        body = f'<tr><td colspan="{1 + len(SCENES) * len(LINK_KINDS)}" class="quiet">no link-outcome test ran</td></tr>'
+        body = f'<tr><td colspan="{1 + len(columns)}" class="quiet">no link-outcome test ran</td></tr>'
     return f'<table class="matrix"><thead>{head}</thead><tbody>{body}</tbody></table>'
 
 
@@ -151,7 +160,7 @@ def render(matrix: Matrix) -> str:
     """The whole page."""
     title = "Connectivity matrix" + (f" — {matrix.label}" if matrix.label else "")
     meta = (
-        "What tapping a shop link in WeChat showed, per phone and OS, scene and link kind. "
+        "What tapping a link showed, per phone and OS and per door: carrier, scene and link kind. "
         f"Run: <b>{escape(run_name(matrix.label, matrix.run_at))}</b>; "
         f"page built {escape(stamp(matrix.generated_at))}. "
         "A picture opens the screenshot it comes from."

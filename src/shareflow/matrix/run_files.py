@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shareflow import records, secrets
+from shareflow.links import Door
 
 IMAGE = re.compile(r"(?P<number>\d+)-(?P<name>.+)\.(png|jpe?g)", re.IGNORECASE)
 
-Spot = tuple[str, str, str]  # device, scene, kind
+Spot = tuple[str, Door]  # device, door
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class ResultLine:
 
 
 def results(output: Path) -> dict[Spot, list[ResultLine]] | None:
-    """The tries of each link-outcome test (its record names a scene and a link kind), by phone, scene and kind.
+    """The tries of each link-outcome test (its record names a door), by phone and door.
 
     None without results.jsonl.
     """
@@ -35,10 +36,11 @@ def results(output: Path) -> dict[Spot, list[ResultLine]] | None:
         return None
     found: dict[Spot, list[ResultLine]] = {}
     for record in found_records:
-        if record.scene is None or record.kind is None or record.when == "teardown":  # seen, or not, before teardown
+        door = record.door
+        if door is None or record.when == "teardown":  # seen, or not, before teardown
             continue
         device = record.device or record.phones
-        found.setdefault((device, record.scene, record.kind), []).append(
+        found.setdefault((device, door), []).append(
             ResultLine(
                 test=record.name,
                 outcome=record.outcome,
@@ -61,14 +63,15 @@ def _images(folder: Path) -> list[tuple[Path, str]]:
     return [(path, name) for _, path, name in sorted(shots)]
 
 
-def outcome_state(kind: str, outcome: str) -> str:
-    """The screen state that shows ``outcome`` for a ``kind`` link, as evidence files name it."""
-    return f"wechat_h5_{kind}" if outcome == "direct" else f"wechat_{outcome}"
+def outcome_state(door: Door, outcome: str) -> str:
+    """The screen state that shows ``outcome`` of a link through ``door``, as evidence files name it: the carrier's
+    page of the link's kind (``wechat_h5_jd``) or of the outcome (``qq_blocked``)."""
+    return f"{door.carrier}_h5_{door.kind}" if outcome == "direct" else f"{door.carrier}_{outcome}"
 
 
-def outcome_shot(folder: Path, kind: str, outcome: str) -> Path | None:
+def outcome_shot(folder: Path, door: Door, outcome: str) -> Path | None:
     """The step screenshot where ``outcome`` was found (``NN-wechat_blocked_found.jpg``), the last if several."""
-    wanted = f"{outcome_state(kind, outcome)}_found"
+    wanted = f"{outcome_state(door, outcome)}_found"
     found = [path for path, name in _images(folder) if name == wanted]
     return found[-1] if found else None
 

@@ -1,6 +1,6 @@
 """Pages shown in WeChat's in-app browser.
 
-The shops' H5 item pages (Taobao, Tmall, JD) and their 商品不存在 page, and
+The shops' H5 item pages (Taobao, Tmall, JD, Pinduoduo), Douyin's video page, their 商品不存在 page, and
 WeChat's own pages for links it does not open directly: the unofficial-page
 warning, the blocked page and the copy-to-browser page. Each builder lays
 out a page body inside the browser's content frame and returns a
@@ -51,6 +51,17 @@ SHOPS = {
         "com.jingdong.app.mall",
         'openapp.jdmobile://virtual?params={{"des":"productDetail","skuId":"{id}"}}',
     ),
+    # packages and schemes: FIELD-NOTES' app table; the H5 pages' 打开…App wording was not found for either (it
+    # follows the other shops' here)
+    "pinduoduo": Shop(
+        "拼多多",
+        "#E02E24",
+        "拼",
+        "拼多多",
+        "com.xunmeng.pinduoduo",
+        "pinduoduo://com.xunmeng.pinduoduo/goods.html?goods_id={id}",
+    ),
+    "douyin": Shop("抖音", "#161823", "抖", "抖音", "com.ss.android.ugc.aweme", "snssdk1128://aweme/detail/{id}"),
 }
 
 
@@ -89,6 +100,8 @@ def item_page(kit: Kit, frame: Rect, kind: str, item: Item | None, actions: WebA
     header = _shop_header(kit, frame, shop, item, actions)
     if item is None:
         return Page("missing", shop.name, _body(kit, frame, "web.page", [header, *_missing(kit, frame, header)]))
+    if kind == "douyin":
+        return _video_page(kit, frame, shop, item, header)
     photo_h = min(kit.w, (frame.h - 56) * 0.45)
     y = header.frame.bottom
     title_h = kit.block(2, 16)
@@ -124,6 +137,39 @@ def item_page(kit: Kit, frame: Rect, kind: str, item: Item | None, actions: WebA
         _buy_bar(kit, shop, item, actions),
     ]
     return Page(f"item.{kind}", item.title, _body(kit, frame, "web.page", children, bg="#F5F5F5"))
+
+
+def _video_page(kit: Kit, frame: Rect, shop: Shop, item: Item, header: Node) -> Page:
+    """Douyin's H5 page of a video: the video (its first frame and a play mark), the author and the caption."""
+    y = header.frame.bottom
+    video_h = frame.bottom - y - 120
+    cx, cy = kit.w / 2, y + video_h / 2
+    children = [
+        header,
+        Node("image", Rect(0, y, kit.w, video_h), key="web.video", style=Style(icon=f"product:{item.color}")),
+        kit.node(
+            "text",
+            Rect(cx - 30, cy - 30, 60, 60),
+            "web.play",
+            text="▶",
+            style=Style(bg="#00000066", fg="#FFFFFF", size=26, radius=30, align="center"),
+        ),
+        kit.node(
+            "text",
+            Rect(12, y + video_h + 12, kit.w - 24, 24),
+            "web.author",
+            text=f"@{item.seller}",
+            style=Style(size=16, bold=True, fg="#FFFFFF"),
+        ),
+        kit.node(
+            "text",
+            Rect(12, y + video_h + 42, kit.w - 24, kit.block(2, 14)),
+            "web.title",
+            text=item.title,
+            style=Style(size=14, fg="#E6E6E6", lines=2, valign="top"),
+        ),
+    ]
+    return Page("video.douyin", item.title, _body(kit, frame, "web.page", children, bg=shop.color))
 
 
 def _shop_header(kit: Kit, frame: Rect, shop: Shop, item: Item | None, actions: WebActions) -> Node:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from shareflow.links import Door
 from shareflow_sim import widgets as w
 from shareflow_sim.apps import web
 from shareflow_sim.apps.base import App, Screen
@@ -313,7 +314,7 @@ class WeChatApp(App):
     def _open_link(self, chat: Chat, url: str) -> None:
         """A link in a message was tapped: the scenario's policy decides what opens."""
         kind = link_kind(url)
-        outcome = "direct" if kind is None else self.phone.scenario.outcome(chat.kind, kind)
+        outcome = "direct" if kind is None else self.phone.scenario.outcome(Door("wechat", chat.kind, kind))
         self.phone.log(PACKAGE, f"MicroMsg.WebViewUI: open link {url} kind={kind} scene={chat.kind} outcome={outcome}")
         self.push("webview", url=url, view="item" if outcome == "direct" else outcome)
 
