@@ -122,7 +122,7 @@ def test_the_workflow_uploads_tonight_s_run_and_nothing_older(nights: Nights) ->
 
 def test_the_report_is_within_its_size_budget(nights: Nights) -> None:
     tests = [r for r in summary.read(nights.runs[1]) if r.outcome != "rerun"]
-    assert len(tests) == len(PHONES) * 6
+    assert len(tests) == len(PHONES) * len(SCENES) * len(LINK_KINDS)  # the link-outcome suite
     size = (nights.runs[1] / "report" / "index.html").stat().st_size
     assert size <= REPORT_BUDGET * len(tests), f"{size / MB:.1f} MB for {len(tests)} tests"
 
@@ -145,7 +145,7 @@ def group_link_titles(results: Path) -> set[str]:
 def test_product_defects_are_exactly_the_group_link_tests(nights: Nights, browser: WebDriver) -> None:
     browser.get((nights.runs[1] / "report" / "index.html").as_uri() + "#categories")
     wanted = sorted(group_link_titles(nights.runs[1] / "allure-results"))
-    assert len(wanted) == len(PHONES) * 3, wanted
+    assert len(wanted) == len(PHONES) * len(LINK_KINDS), wanted
     titles = wait_for(
         browser,
         lambda d: (

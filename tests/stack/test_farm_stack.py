@@ -24,6 +24,8 @@ from appium import webdriver
 from appium.options.android import UiAutomator2Options
 from selenium.common.exceptions import SessionNotCreatedException
 
+from shareflow.links import LINK_KINDS
+
 ROOT = Path(__file__).resolve().parents[2]
 FARM = ROOT / "ci" / "farm"
 SHAREFLOW = Path(sys.executable).parent / "shareflow"
@@ -156,7 +158,8 @@ def test_stopping_an_appium_server_mid_run_fails_its_phones_as_infrastructure(st
     os.killpg(parts["appium-2"]["pid"], signal.SIGKILL)
     assert run.wait(RUN_TIMEOUT_S) == 1
     records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 18
+    phones = yaml.safe_load((ROOT / "ci" / "devices.grid.yaml").read_text(encoding="utf-8"))["devices"]
+    assert len(records) == len(phones) * len(LINK_KINDS)  # each phone's group-link tests, one per link kind
     allure = {
         spot(result): result
         for result in (
