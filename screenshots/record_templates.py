@@ -309,6 +309,8 @@ def walk_share(w: Walker, group: str) -> None:
     w.el(w.t("打开淘宝App")).click()
     w.el(w.t("立即购买")).click()
     w.grab("taobao/order_confirm", w.t("提交订单"), inner=(64, 24))
+    w.el(w.t("提交订单")).click()
+    w.grab("taobao/cashier", w.t("确认付款"))
 
 
 def walk_outcomes(w: Walker, group: str, partner: str) -> None:

@@ -515,6 +515,7 @@ def _reporters_flow(phone: Phone, data: FlowData) -> Steps:
         (f"open the chat {data.group}", lambda: wechat.open_chat(data.group, group=True)),
         ("paste and send", wechat.paste_and_send),
         ("tap the link, 立即购买", lambda: _through_the_link(phone)),
+        ("提交订单", taobao.submit_order),
     ]
 
 

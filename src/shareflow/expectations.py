@@ -4,7 +4,9 @@ An expectations file (the suites' ``--expectations``, default ``tests/e2e/expect
 complete door policy under ``link_policy`` (see :mod:`shareflow.policy`): each carrier (``wechat``,
 ``qq``), each scene (``p2p``, ``group``), each link kind (``taobao``, ``tmall``, ``jd``, ``pinduoduo``,
 ``douyin``) and the outcome expected (``direct``, ``interstitial``, ``blocked``, ``copy_to_browser``).
-A test looks its own up with ``expectations.of(door)``; its door comes from its markers.
+A test looks its own up with ``expectations.of(door)``; its door comes from its markers. Under
+``payment`` it names, per cashier (``taobao``, ``tmall``, ``hema``), the payment methods expected on
+its list (``alipay``, ``wechat_pay``): ``expectations.offers(pay_door)``.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ import yaml
 
 from shareflow import policy
 from shareflow.errors import UsageError
-from shareflow.links import Door, Outcome
+from shareflow.links import Door, Outcome, PayDoor
 from shareflow.yaml_errors import one_line
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["link_policy"],
-    "properties": {"link_policy": policy.schema(complete=True)},
+    "required": ["link_policy", "payment"],
+    "properties": {"link_policy": policy.schema(complete=True), "payment": policy.payment_schema(complete=True)},
 }
 
 
@@ -37,11 +39,16 @@ class Expectations:
     """The expected outcome per door, as read from ``source``."""
 
     links: policy.LinkPolicy
+    payment: policy.PaymentPolicy
     source: Path
 
     def of(self, door: Door) -> Outcome:
         """The outcome expected of a link through ``door``."""
         return policy.outcome(self.links, door)
+
+    def offers(self, door: PayDoor) -> bool:
+        """Whether the cashier of ``door`` is expected to list its payment method."""
+        return policy.offered(self.payment, door)
 
 
 def load(path: Path) -> Expectations:
@@ -56,4 +63,4 @@ def load(path: Path) -> Expectations:
     problem = policy.problem(data, SCHEMA, str(path))
     if problem is not None:
         raise ExpectationsError(problem)
-    return Expectations(data["link_policy"], path)
+    return Expectations(data["link_policy"], data["payment"], path)

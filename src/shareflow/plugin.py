@@ -55,15 +55,21 @@ from shareflow.keeper import SessionKeeper
 from shareflow.lease import DEFAULT_TIMEOUT_S, lease
 from shareflow.links import (
     CARRIERS,
+    CASHIERS,
     LINK_KINDS,
+    PAYMENT_METHODS,
     SCENES,
     Carrier,
     Door,
     LinkKind,
+    Offer,
     Outcome,
+    PayDoor,
     Scene,
     as_carrier,
+    as_cashier,
     as_kind,
+    as_method,
     as_scene,
 )
 from shareflow.outcomes import HARNESS, INFRA_ERRORS, INFRASTRUCTURE, NEVER_RETRIED, classify
@@ -94,7 +100,10 @@ MARKERS: dict[str, str] = {
     "pairs(mode)": "two-phone test pairing: 'cover' (default) or 'all' ordered pairs",
     "link(kind)": f"the kind of link the test shares: {', '.join(LINK_KINDS)} (it is also marked with the kind's name)",
     **{kind: f"link kind: set by link({kind!r})" for kind in LINK_KINDS},
+    "payment(cashier, method)": f"a payment door: whether a cashier ({', '.join(CASHIERS)}) lists a payment method "
+    f"({', '.join(PAYMENT_METHODS)})",
 }
+PAYMENT = "payment"  # the marker that names a test's payment door
 LINK = "link"  # the marker that names a test's link kind
 WORKERS_PER_CPU = 3  # -n auto: a worker per phone, at most this many per CPU (a test mostly waits on its phones)
 
@@ -590,6 +599,15 @@ def door_of(item: pytest.Item) -> Door | None:
     return Door(carrier, scene, kind) if carrier and scene and kind else None
 
 
+def pay_door_of(item: pytest.Item) -> PayDoor | None:
+    """The payment door a test's ``payment(cashier, method)`` marker names; None without one (or a known one)."""
+    marker = item.get_closest_marker(PAYMENT)
+    if marker is None or len(marker.args) != 2:
+        return None
+    cashier, method = as_cashier(marker.args[0]), as_method(marker.args[1])
+    return PayDoor(cashier, method) if cashier and method else None
+
+
 def scene_of(item: pytest.Item) -> Scene | None:
     """The scene a test's marker names (``group``, ``p2p``); None without one."""
     return next((s for s in SCENES if item.get_closest_marker(s)), None)
@@ -632,9 +650,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     phones = _devices_of(item)
     item.user_properties += [("device", phones[0].name)] if phones else []
     if door and "record_link_outcome" in getattr(item, "fixturenames", ()):
-        # the matrix's cells are the tests that record a link outcome; a share flow or a two-phone test is
-        # marked with its door too (its report's parameters), but holds no cell
+        # the matrix's cells are the tests that record a link outcome or a payment offer; a share flow or a
+        # two-phone test is marked with its door too (its report's parameters), but holds no cell
         item.user_properties += [("carrier", door.carrier), ("scene", door.scene), ("kind", door.kind)]
+    pay_door = pay_door_of(item)
+    if pay_door and "record_payment_offer" in getattr(item, "fixturenames", ()):
+        item.user_properties += [("cashier", pay_door.cashier), ("method", pay_door.method)]
     params = _parameters(item)
     for param in params:
         allure.dynamic.parameter(param.name, param.value, excluded=param.excluded)
@@ -765,6 +786,8 @@ class _ResultsWriter:
             scene=as_scene(props.get("scene")),
             kind=as_kind(props.get("kind")),
             carrier=as_carrier(props.get("carrier")),
+            cashier=as_cashier(props.get("cashier")),
+            method=as_method(props.get("method")),
         )
         records.append(Path(str(props.get("output", self.run.output))) / records.RESULTS, record)
 
@@ -965,6 +988,42 @@ def record_link_outcome(
         records.append(shareflow_run.output / records.LINK_OUTCOMES, row)
 
     return record
+
+
+@pytest.fixture
+def record_payment_offer(
+    request: pytest.FixtureRequest, shareflow_run: RunConfig
+) -> Callable[[Phone, bool, bool], None]:
+    """Records whether the test's cashier listed its payment method on a phone: a row of payment-offers.jsonl (the
+    matrix's cashier table) and what was seen as an Allure parameter. The payment door is the test's marker:
+    ``payment(cashier, method)``."""
+    door = pay_door_of(request.node)
+    if door is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: record_payment_offer needs a payment(cashier, method) marker")
+
+    def record(phone: Phone, expected: bool, observed: bool) -> None:
+        seen: Offer = "offered" if observed else "not_offered"
+        allure.dynamic.parameter("observed", seen, excluded=True)
+        row = records.PaymentOffer(
+            phone.name,
+            phone.device.kind,
+            *door,
+            "offered" if expected else "not_offered",
+            seen,
+            str(phone.evidence.folder),
+        )
+        records.append(shareflow_run.output / records.PAYMENT_OFFERS, row)
+
+    return record
+
+
+@pytest.fixture
+def pay_door(request: pytest.FixtureRequest) -> PayDoor:
+    """The test's payment door, from its marker: ``@pytest.mark.payment("taobao", "wechat_pay")``."""
+    found = pay_door_of(request.node)
+    if found is None:
+        pytest.fail(f"{request.node.name} has no payment door: mark it @pytest.mark.payment(cashier, method)", False)
+    return found
 
 
 @pytest.fixture

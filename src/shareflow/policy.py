@@ -1,16 +1,21 @@
-"""The door policy: what tapping a link shows, per carrier × scene × link kind, as one checked table.
+"""The door policy: what tapping a link shows, per carrier × scene × link kind, and which payment methods
+each cashier lists, as checked tables.
 
-The farm's scenario file (``link_policy``) says what its phones do; an expectations file says what a
-run expects. Both hold the same table, checked by the same schema, and an unknown carrier, scene,
-link kind or outcome is an error naming its key path (``link_policy.qq.group: unknown key 'pdd'``)::
+The farm's scenario file says what its phones do; an expectations file says what a run expects. Both
+hold the same tables, checked by the same schemas, and an unknown carrier, scene, link kind, outcome,
+cashier or payment method is an error naming its key path (``link_policy.qq.group: unknown key 'pdd'``)::
 
     link_policy:
       wechat:
         p2p:   {taobao: direct, tmall: direct, jd: direct, pinduoduo: direct, douyin: direct}
         group: {taobao: direct, tmall: direct, jd: interstitial, pinduoduo: direct, douyin: interstitial}
       qq: ...
+    payment:                     # the methods each cashier lists
+      taobao: [alipay]
+      tmall: [alipay]
+      hema: [alipay]
 
-``LATE_2021`` is the state the reports of the day give; each row says whose report.
+``LATE_2021`` and ``PAYMENT_LATE_2021`` are the state the reports of the day give; each row says whose.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from typing import Any
 
 import jsonschema
 
-from shareflow.links import CARRIERS, LINK_KINDS, OUTCOMES, SCENES, Door, Outcome
+from shareflow.links import CARRIERS, CASHIERS, LINK_KINDS, OUTCOMES, PAYMENT_METHODS, SCENES, Door, Outcome, PayDoor
 
 LinkPolicy = Mapping[str, Mapping[str, Mapping[str, Outcome]]]  # carrier -> scene -> link kind -> outcome
+PaymentPolicy = Mapping[str, list[str]]  # cashier -> the payment methods it lists
 
 LATE_2021: dict[str, dict[str, dict[str, Outcome]]] = {
     "wechat": {
@@ -46,6 +52,25 @@ LATE_2021: dict[str, dict[str, dict[str, Outcome]]] = {
     # a scenario file can set
     "qq": {scene: dict.fromkeys(LINK_KINDS, "direct") for scene in SCENES},
 }
+
+
+# No WeChat Pay at any Alibaba cashier in late 2021: an item opened from WeChat "is paid by Alipay, not WeChat
+# Pay" (红星资本局, via superpyq.com; daoinsights.com, 2021-11-29: "WeChat Pay is still excluded as a method of
+# payment"); Taobao took WeChat Pay from 2024-09-12 (Taobao's announcement of 2024-09-05, via information.bz);
+# Hema's cashier is Alipay's 确认付款 (wangwenxi-handsome/hema_AutoJS, 2022)
+PAYMENT_LATE_2021: dict[str, list[str]] = {cashier: ["alipay"] for cashier in CASHIERS}
+
+
+def payment_schema(*, complete: bool) -> dict[str, Any]:
+    """The JSON schema of a payment policy: per cashier, the methods it lists (each once); with ``complete``
+    every cashier is required."""
+    methods = {"type": "array", "items": {"enum": list(PAYMENT_METHODS)}, "uniqueItems": True}
+    node: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": dict.fromkeys(CASHIERS, methods),
+    }
+    return node | ({"required": list(CASHIERS)} if complete else {})
 
 
 def schema(*, complete: bool) -> dict[str, Any]:
@@ -81,6 +106,10 @@ def describe(error: jsonschema.ValidationError) -> str:
         return f"missing {', '.join(map(repr, missing))} (every one of {', '.join(value)} is needed)"
     if error.validator == "enum":
         return f"{instance!r} is not one of {', '.join(map(str, value))}"
+    if error.validator == "uniqueItems":
+        return f"{instance!r} names a method twice"
+    if error.validator == "type" and value == "array":
+        return f"expected a list of payment methods ({', '.join(PAYMENT_METHODS)}), got {instance!r}"
     if error.validator == "type" and value == "object":
         return f"expected a mapping, got {instance!r}"
     return error.message
@@ -97,3 +126,8 @@ def problem(data: Any, schema_: dict[str, Any], source: str) -> str | None:
 def outcome(policy: LinkPolicy, door: Door) -> Outcome:
     """What ``policy`` says tapping a link through ``door`` shows."""
     return policy[door.carrier][door.scene][door.kind]
+
+
+def offered(policy: PaymentPolicy, door: PayDoor) -> bool:
+    """Whether ``policy`` says the cashier of ``door`` lists its payment method."""
+    return door.method in policy[door.cashier]

@@ -7,6 +7,9 @@
 - ``link-outcomes.jsonl``: a :class:`LinkOutcome` per try that got as far as tapping a link — what
   it showed, on which phone, with the try's evidence folder. Lines written before there were carriers
   have none: they were WeChat's.
+- ``payment-offers.jsonl``: a :class:`PaymentOffer` per try that got as far as a cashier's list —
+  whether it listed the test's payment method. A payment test's record in ``results.jsonl`` carries its
+  payment door (cashier and method, from its ``payment`` marker).
 
 Both are JSON lines, appended to by every xdist worker (one ``write`` per line). A line that does not
 read is a :class:`RecordError` naming ``file:line`` and the field.
@@ -22,11 +25,29 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
 
 from shareflow.errors import UsageError
-from shareflow.links import CARRIERS, LINK_KINDS, OUTCOMES, SCENES, Carrier, Door, LinkKind, Outcome, Scene
+from shareflow.links import (
+    CARRIERS,
+    CASHIERS,
+    LINK_KINDS,
+    OFFERS,
+    OUTCOMES,
+    PAYMENT_METHODS,
+    SCENES,
+    Carrier,
+    Cashier,
+    Door,
+    LinkKind,
+    Offer,
+    Outcome,
+    PayDoor,
+    PaymentMethod,
+    Scene,
+)
 
 RESULTS = "results.jsonl"
 FIRST_CARRIER: Carrier = "wechat"  # the carrier of lines written before there were others
 LINK_OUTCOMES = "link-outcomes.jsonl"
+PAYMENT_OFFERS = "payment-offers.jsonl"
 
 T = TypeVar("T", bound=str)
 TestOutcome = Literal["passed", "failed", "skipped", "rerun"]  # rerun: this try failed and the test ran again
@@ -54,10 +75,14 @@ class ResultRecord:
     scene: Scene | None = None  # a link-outcome test's door (carrier, scene and link kind), from its markers
     kind: LinkKind | None = None
     carrier: Carrier | None = None
+    cashier: Cashier | None = None  # a payment test's payment door, from its marker
+    method: PaymentMethod | None = None
 
     @property
-    def door(self) -> Door | None:
-        """The door a link-outcome test's record names; None for any other test."""
+    def door(self) -> Door | PayDoor | None:
+        """The door a link-outcome or payment test's record names; None for any other test."""
+        if self.cashier is not None and self.method is not None:
+            return PayDoor(self.cashier, self.method)
         if self.scene is None or self.kind is None:
             return None
         return Door(self.carrier or FIRST_CARRIER, self.scene, self.kind)
@@ -91,7 +116,29 @@ class LinkOutcome:
         return (self.phone, self.door)
 
 
-def append(path: Path, record: ResultRecord | LinkOutcome) -> None:
+@dataclass(frozen=True)
+class PaymentOffer:
+    """Whether a cashier listed one payment method."""
+
+    phone: str
+    os: str
+    cashier: Cashier
+    method: PaymentMethod
+    expected: Offer
+    observed: Offer
+    evidence: str = ""  # the try's evidence folder
+
+    @property
+    def door(self) -> PayDoor:
+        return PayDoor(self.cashier, self.method)
+
+    @property
+    def spot(self) -> tuple[str, PayDoor]:
+        """Phone and payment door: where in the matrix it belongs."""
+        return (self.phone, self.door)
+
+
+def append(path: Path, record: ResultRecord | LinkOutcome | PaymentOffer) -> None:
     """Add ``record`` as one line of ``path`` (created with its folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fields = {key: value for key, value in dataclasses.asdict(record).items() if value is not None}
@@ -157,6 +204,8 @@ def results(output: Path) -> list[ResultRecord] | None:
             scene=_optional(entry, "scene", where, SCENES),
             kind=_optional(entry, "kind", where, LINK_KINDS),
             carrier=_optional(entry, "carrier", where, CARRIERS),
+            cashier=_optional(entry, "cashier", where, CASHIERS),
+            method=_optional(entry, "method", where, PAYMENT_METHODS),
         )
         for where, entry in read_jsonl(path)
     ]
@@ -176,6 +225,25 @@ def link_outcomes(output: Path) -> list[LinkOutcome] | None:
             kind=one_of(row, "kind", where, LINK_KINDS),
             expected=one_of(row, "expected", where, OUTCOMES),
             observed=one_of(row, "observed", where, OUTCOMES),
+            evidence=str(row.get("evidence") or ""),
+        )
+        for where, row in read_jsonl(path)
+    ]
+
+
+def payment_offers(output: Path) -> list[PaymentOffer] | None:
+    """The rows of ``output/payment-offers.jsonl`` in the order written; None when the run wrote none."""
+    path = output / PAYMENT_OFFERS
+    if not path.exists():
+        return None
+    return [
+        PaymentOffer(
+            phone=text_field(row, "phone", where),
+            os=text_field(row, "os", where),
+            cashier=one_of(row, "cashier", where, CASHIERS),
+            method=one_of(row, "method", where, PAYMENT_METHODS),
+            expected=one_of(row, "expected", where, OFFERS),
+            observed=one_of(row, "observed", where, OFFERS),
             evidence=str(row.get("evidence") or ""),
         )
         for where, row in read_jsonl(path)

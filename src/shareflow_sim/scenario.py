@@ -1,4 +1,4 @@
-"""The scenario file: seed, clock, link policy, noise, faults and seeded defects.
+"""The scenario file: seed, clock, link and payment policy, noise, faults and seeded defects.
 
 Every key is optional; an omitted key takes the default below (the link policy
 of late 2021, shareflow.policy.LATE_2021, with its sources). Unknown keys or
@@ -10,6 +10,8 @@ values are errors that name the file and the key path::
       wechat:                    # jd, pinduoduo, douyin): direct, interstitial, blocked or copy_to_browser; the
         group: {jd: interstitial, douyin: interstitial}  # defaults (shareflow.policy.LATE_2021) are these
                                                          # two, and every other door direct
+    payment:                     # the payment methods (alipay, wechat_pay) each cashier (taobao, tmall, hema) lists;
+      taobao: [alipay]           # default: Alipay alone at every cashier (shareflow.policy.PAYMENT_LATE_2021)
     noise:                       # what a robust harness must absorb
       transition_ms: [150, 600]  # screen changes take this long and show intermediate frames
       promo_popup: 0.3           # chance Taobao shows a promotion over a page
@@ -62,7 +64,7 @@ import yaml
 
 from shareflow import policy
 from shareflow.errors import UsageError
-from shareflow.links import Door, Outcome
+from shareflow.links import Cashier, Door, Outcome
 from shareflow.yaml_errors import one_line
 from shareflow_sim.fonts import FONTS
 from shareflow_sim.passwords import SHAPES
@@ -79,6 +81,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 7,
     "clock": {"start": None},
     "link_policy": policy.LATE_2021,
+    "payment": policy.PAYMENT_LATE_2021,
     "noise": {
         "transition_ms": [150, 600],
         "promo_popup": 0.3,
@@ -120,6 +123,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {"start": {"type": ["string", "null"]}},  # a date-time, checked by _clock_start
         },
         "link_policy": policy.schema(complete=False),
+        "payment": policy.payment_schema(complete=False),
         "noise": {
             "type": "object",
             "additionalProperties": False,
@@ -187,6 +191,7 @@ class Scenario:
     seed: int
     clock_start: datetime | None
     link_policy: policy.LinkPolicy
+    payment: policy.PaymentPolicy
     noise: Noise
     faults: Faults
     font: str  # "system" or a family of shareflow_sim.fonts.FONTS
@@ -197,6 +202,10 @@ class Scenario:
     def outcome(self, door: Door) -> Outcome:
         """What tapping a link through ``door`` shows."""
         return policy.outcome(self.link_policy, door)
+
+    def methods(self, cashier: Cashier) -> list[str]:
+        """The payment methods ``cashier`` lists, in the order it lists them."""
+        return list(self.payment[cashier])
 
     def has(self, defect: str) -> bool:
         return defect in self.defects
@@ -261,6 +270,7 @@ def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
         seed=merged["seed"],
         clock_start=_clock_start(merged["clock"]["start"], source),
         link_policy=merged["link_policy"],
+        payment=merged["payment"],
         noise=Noise(**_frozen(merged["noise"])),
         faults=Faults(**_frozen(merged["faults"])),
         font=merged["font"],

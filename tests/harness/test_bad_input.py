@@ -95,6 +95,8 @@ CASES = [
         "scenario-unknown-link-kind", "link_policy: {qq: {group: {pdd: blocked}}}\n", "link_policy.qq.group", "pdd"
     ),
     scenario_case("scenario-unknown-carrier", "link_policy: {weibo: {group: {jd: direct}}}\n", "link_policy", "weibo"),
+    scenario_case("scenario-unknown-cashier", "payment: {jd: [alipay]}\n", "payment", "jd"),
+    scenario_case("scenario-unknown-method", "payment: {taobao: [alipay, unionpay]}\n", "payment.taobao.1", "unionpay"),
     scenario_case("scenario-not-yaml", "seed: [1,\n", "YAML"),
     scenario_case("scenario-bad-clock", "clock: {start: yesterday}\n", "clock.start"),
     scenario_case("scenario-range-upside-down", "faults: {latency_ms: [900, 100]}\n", "faults.latency_ms"),
@@ -123,8 +125,23 @@ CASES = [
         "link_policy.wechat.group",
         "douyin",
     ),
-    expectations_case("expectations-missing-carrier", "link_policy: {wechat: {}}\n", "link_policy", "qq"),
+    expectations_case(
+        "expectations-missing-carrier",
+        GOOD_EXPECTATIONS[GOOD_EXPECTATIONS.index("payment:") :] + "link_policy: {wechat: {}}\n",
+        "link_policy",
+        "qq",
+    ),
+    expectations_case("expectations-missing-payment", GOOD_EXPECTATIONS.split("payment:")[0], "payment"),
     expectations_case("expectations-old-shape", "p2p: {taobao: direct, tmall: direct, jd: direct}\n", "p2p"),
+    expectations_case(
+        "expectations-unknown-method",
+        GOOD_EXPECTATIONS.replace("tmall: [alipay]", "tmall: [alipay, paypal]"),
+        "payment.tmall.1",
+        "paypal",
+    ),
+    expectations_case(
+        "expectations-missing-cashier", GOOD_EXPECTATIONS.replace("  hema: [alipay]\n", ""), "payment", "hema"
+    ),
     # -- options of `shareflow run` and of the plugin behind it
     Case("run-bad-screenshot", run_case("--screenshot", "bogus"), ("--screenshot", "bogus")),
     Case("run-bad-video", run_case("--video", "always"), ("--video", "always")),

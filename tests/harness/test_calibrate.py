@@ -34,7 +34,7 @@ from shareflow.calibrate import (
     parse_rects,
 )
 from shareflow.devices import load
-from shareflow.links import LINK_KINDS, SCENES
+from shareflow.links import LINK_KINDS, PAYMENT_METHODS, SCENES
 from shareflow.vision.match import ScreenImage, find
 from shareflow.vision.templates import Template, TemplateLibrary, project_library, shipped_library
 from shareflow.wait import until
@@ -56,13 +56,15 @@ NIGHT = """\
 VOICE_BUTTON = "wechat/chat=10,2145,106,105"  # where android-fhd phones show it, as read off a screenshot
 QUIET = {"seed": 3, "noise": {"transition_ms": [0, 0], "promo_popup": 0, "update_dialog": 0, "notification_banner": 0}}
 ITEM = "taobao://item.taobao.com/item.htm?id=652419876401"
-# what the suites' flows wait for on one phone, and so must be recorded: the reporter's, its password copied into
-# Taobao, a link of each kind (the JD link behind WeChat's interstitial in the group, as late 2021 had it)
+# what the suites' flows wait for on one phone, and so must be recorded: the reporter's (on to the cashier), its
+# password copied into Taobao, a link of each kind (JD's and Douyin's behind WeChat's interstitial in the group, as
+# late 2021 had it)
 FLOW_STATES = {
     "taobao/item",
     "taobao/share_panel",
     "taobao/password_copied",
     "taobao/order_confirm",
+    "taobao/cashier",
     "taobao/clipboard_card",
     "wechat/chat_list",
     "wechat/chat",
@@ -78,6 +80,10 @@ FLOW_STATES = {
     "wechat/interstitial",
     "wechat/continue",
     "wechat/h5_jd",
+    "wechat/my_pinduoduo_url",
+    "wechat/h5_pinduoduo",
+    "wechat/my_douyin_url",
+    "wechat/h5_douyin",
 }
 
 
@@ -182,7 +188,8 @@ def test_the_suites_pass_on_the_dark_phone_with_its_library(
     argv += ["--shareflow-templates", str(out), "--shareflow-output", str(night / "results"), "-n", "0", "-q"]
     done = subprocess.run(argv, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
-    one_phone = 2 + len(SCENES) * len(LINK_KINDS)  # the two share flows, and a link of each kind in each scene
+    # the two share flows, a link of each kind in each scene, and the cashiers' tests (two cashiers × each method)
+    one_phone = 2 + len(SCENES) * len(LINK_KINDS) + 2 * len(PAYMENT_METHODS)
     assert f"{one_phone} passed, 3 skipped" in done.stdout, done.stdout[-3000:]
     assert done.stdout.count("needs two phones; the selection has one") == 3
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +20,7 @@ from click.testing import CliRunner, Result
 
 from shareflow import cli, matrix, secrets
 from shareflow.devices import Device
-from shareflow.links import LINK_KINDS, SCENES, Door
+from shareflow.links import LINK_KINDS, SCENES, AnyDoor, Door, PayDoor
 from shareflow.matrix.model import CELL_OUTCOMES, Cell
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ NIGHT_1 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 NIGHT_2 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 SECRET = "tok-9f8e7d6c5b4a"
 SUBSTITUTE = Device("iphone-15", "ios", "17.5", "embedded")  # where a retry of an iPhone's test may go
-Spot = tuple[str, Door]  # device, door
+Spot = tuple[str, AnyDoor]  # device, door
 COLUMNS = [Door("wechat", scene, kind) for scene in SCENES for kind in ("taobao", "tmall", "jd")]  # a run's doors
 
 
@@ -55,27 +56,38 @@ def _image(path: Path, colour: tuple[int, int, int]) -> None:
     assert cv2.imwrite(str(path), image)
 
 
-def _state(door: Door, outcome: str) -> str:
+def _state(door: AnyDoor, outcome: str) -> str:
+    if not isinstance(door, Door):
+        return "taobao_cashier"
     return f"{door.carrier}_h5_{door.kind}" if outcome == "direct" else f"{door.carrier}_{outcome}"
 
 
-def write_run(out: Path, at: datetime, changed: dict[Spot, str] | None = None, doors: list[Door] = COLUMNS) -> None:
-    """A run folder as the link-outcome suite leaves it: every phone × door as expected but ``changed``.
+def write_run(
+    out: Path, at: datetime, changed: dict[Spot, str] | None = None, doors: Sequence[AnyDoor] = COLUMNS
+) -> None:
+    """A run folder as the link-outcome and cashier suites leave it: every phone × door as expected but ``changed``.
 
     An outcome of ``error`` is a test that failed (infrastructure) before it saw one: no row, a failure screen;
     ``retried`` one whose phone failed so, and whose retry on ``SUBSTITUTE`` saw the expected outcome.
     """
-    rows, results = [], []
+    seen: dict[str, list[dict]] = {"link-outcomes.jsonl": [], "payment-offers.jsonl": []}
+    results = []
     for device in POOL:
         for door in doors:
-            carrier, scene, kind = door
-            expected = EXPECTED["link_policy"][carrier][scene][kind]
+            if isinstance(door, Door):
+                carrier, scene, kind = door
+                expected = EXPECTED["link_policy"][carrier][scene][kind]
+                test, suite = f"test_{scene}_link_outcome[{device.name}-{kind}]", f"test_{carrier}_links"
+                rows, first = seen["link-outcomes.jsonl"], f"01-{carrier}_chat_found.jpg"
+            else:
+                expected = "offered" if door.method in EXPECTED["payment"][door.cashier] else "not_offered"
+                test, suite = f"test_cashier[{device.name}-{door.cashier}-{door.method}]", "test_cashiers"
+                rows, first = seen["payment-offers.jsonl"], "01-taobao_item_found.jpg"
             outcome = (changed or {}).get((device.name, door), expected)
-            test = f"test_{scene}_link_outcome[{device.name}-{kind}]"
-            folder = out / f"test_{carrier}_links-test_{scene}_link_outcome_{device.name}-{kind}"
-            _image(folder / f"01-{carrier}_chat_found.jpg", (230, 230, 230))
-            record = {"nodeid": f"tests/e2e/test_{carrier}_links.py::{test}", "when": "call", "phones": device.name}
-            record |= {"device": device.name, "carrier": carrier, "scene": scene, "kind": kind}
+            folder = out / f"{suite}-{test.replace('[', '_').rstrip(']')}"
+            _image(folder / first, (230, 230, 230))
+            record = {"nodeid": f"tests/e2e/{suite}.py::{test}", "when": "call", "phones": device.name}
+            record |= {"device": device.name, **door._asdict()}
             record |= {"outcome": "passed", "category": "", "step": "", "message": "", "evidence": str(folder)}
             if outcome in ("error", "retried"):
                 _image(folder / f"02-{device.name}_screen_at_failure.png", (90, 90, 200))
@@ -94,11 +106,13 @@ def write_run(out: Path, at: datetime, changed: dict[Spot, str] | None = None, d
                 rows.append({"phone": device.name, "os": device.kind, **door._asdict()})
                 rows[-1] |= {"expected": expected, "observed": outcome, "evidence": str(folder)}
                 if outcome != expected:
-                    message = f"AssertionError: a {kind} link in a {scene} chat opened {outcome!r}"
+                    message = f"WrongState: {'/'.join(door)} showed {outcome!r}"
                     record |= {"outcome": "failed", "category": "product", "message": message}
             results.append(record)
     out.mkdir(parents=True, exist_ok=True)
-    for name, lines in (("link-outcomes.jsonl", rows), ("results.jsonl", results)):
+    for name, lines in (*seen.items(), ("results.jsonl", results)):
+        if not lines:
+            continue
         with (out / name).open("a", encoding="utf-8") as file:
             file.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
         os.utime(out / name, (at.timestamp(), at.timestamp()))
@@ -110,7 +124,7 @@ def _spot(line: str) -> set[tuple[str, str]]:
     return {(entry.get("device") or entry.get("phone"), entry["scene"])}
 
 
-def cells(table: matrix.Matrix) -> dict[tuple[str, str, Door], Cell]:
+def cells(table: matrix.Matrix) -> dict[tuple[str, str, AnyDoor], Cell]:
     return {cell.key: cell for cell in table.cells()}
 
 
@@ -254,6 +268,33 @@ def test_columns_are_the_doors_that_ran_grouped_by_carrier_then_scene_then_kind(
     assert '<th colspan="1">1:1 chat (p2p)</th><th colspan="1">group chat</th>' in html
 
 
+def test_cashiers_have_a_table_of_their_own_and_a_flipped_method_is_named_in_the_diff(
+    tmp_path: Path, pool_file: Path
+) -> None:
+    """The cashier suite's cells (cashier × payment method: offered or not) after the links', in a second table;
+    a night when Taobao's cashier lists WeChat Pay changes exactly that cell on each phone."""
+    pay = [PayDoor(c, m) for c in ("taobao", "tmall") for m in ("alipay", "wechat_pay")]  # type: ignore[arg-type]
+    history = tmp_path / "hist"
+    write_run(tmp_path / "a", NIGHT_1, doors=[*COLUMNS, *pay])
+    flips = {(d.name, PayDoor("taobao", "wechat_pay")): "offered" for d in POOL}
+    write_run(tmp_path / "b", NIGHT_2, flips, doors=[*COLUMNS, *pay])
+    for run in ("a", "b"):
+        assert invoke("--output", tmp_path / run, "--history", history, "--devices", pool_file).exit_code == 0
+    data = json.loads((tmp_path / "b" / "matrix.json").read_text(encoding="utf-8"))
+    assert data["columns"][len(COLUMNS) :] == [door._asdict() for door in pay]
+    assert [(c["device"], c["cashier"], c["method"], c["previous"], c["outcome"]) for c in data["changes"]] == [
+        (d.name, "taobao", "wechat_pay", "not_offered", "offered") for d in POOL
+    ]
+    cell = data["rows"][0]["cells"][len(COLUMNS) + 1]
+    assert (cell["outcome"], cell["expected"], cell["matches"]) == ("offered", "not_offered", False)
+    assert cell["screenshot"].endswith("/02-taobao_cashier_found.jpg")
+    html = (tmp_path / "b" / "matrix.html").read_text(encoding="utf-8")
+    links, cashiers = html.split("<h2>Cashiers", 1)
+    assert links.count('class="cell o-') == len(POOL) * len(COLUMNS)
+    assert cashiers.count('class="cell o-offered') == len(POOL) * 3 and cashiers.count("o-not_offered") == len(POOL)
+    assert '<th colspan="2">Taobao</th><th colspan="2">Tmall</th>' in cashiers
+
+
 def test_lines_written_before_there_were_carriers_are_wechats(tmp_path: Path, pool_file: Path) -> None:
     """A history and link-outcomes.jsonl of an earlier version (no carrier) still read: they were WeChat's."""
     history = tmp_path / "hist"
@@ -334,7 +375,15 @@ def test_matrix_json_has_a_stable_documented_shape(tmp_path: Path, pool_file: Pa
     ]
     assert data["label"] == "n-1" and data["run_at"] == NIGHT_1.isoformat()
     assert datetime.fromisoformat(data["generated_at"]) > NIGHT_1
-    assert data["outcomes"] == ["direct", "interstitial", "blocked", "copy_to_browser", "error"]
+    assert data["outcomes"] == [
+        "direct",
+        "interstitial",
+        "blocked",
+        "copy_to_browser",
+        "offered",
+        "not_offered",
+        "error",
+    ]
     cell = data["rows"][0]["cells"][0]
     assert " ".join(cell) == (
         "carrier scene kind outcome expected matches test evidence screenshot thumbnail message change"
@@ -411,7 +460,9 @@ def test_a_folder_without_run_files_exits_2_naming_both(tmp_path: Path, pool_fil
     result = invoke("--output", tmp_path / "empty", "--history", tmp_path / "hist", "--devices", pool_file)
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"shareflow: {tmp_path / 'empty'}: neither link-outcomes.jsonl nor results.jsonl")
+    assert line.startswith(
+        f"shareflow: {tmp_path / 'empty'}: none of link-outcomes.jsonl, payment-offers.jsonl and results.jsonl"
+    )
     assert not (tmp_path / "hist").exists()
 
 

@@ -255,6 +255,44 @@ def test_platform_markers_are_added_to_items(pytester: pytest.Pytester, pool_fil
     ]
 
 
+def test_door_markers_select_a_door_s_tests(pytester: pytest.Pytester, pool_file: Path) -> None:
+    """-m by carrier, by link kind (the plugin marks a link(kind) test with the kind's name) and -m payment."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        KINDS = [pytest.param(k, marks=pytest.mark.link(k), id=k) for k in ("taobao", "douyin")]
+
+        @pytest.mark.wechat
+        @pytest.mark.group
+        @pytest.mark.parametrize("kind", KINDS)
+        def test_wechat(kind, door):
+            assert door == ("wechat", "group", kind)
+
+        @pytest.mark.qq
+        @pytest.mark.p2p
+        @pytest.mark.link("douyin")
+        def test_qq(door):
+            assert door.carrier == "qq"
+
+        @pytest.mark.payment("tmall", "wechat_pay")
+        def test_pay(pay_door):
+            assert pay_door == ("tmall", "wechat_pay")
+        """
+    )
+    selected = {
+        marks: run_collect(pytester, pool_file, "--phone", "mi-11", "-m", marks)
+        for marks in ("douyin", "qq", "payment", "wechat and not douyin")
+    }
+    assert selected == {
+        "douyin": ["test_wechat[douyin]", "test_qq"],
+        "qq": ["test_qq"],
+        "payment": ["test_pay"],
+        "wechat and not douyin": ["test_wechat[taobao]"],
+    }
+    assert pytester.runpytest("-p", "no:cacheprovider", "--phones-file", str(pool_file), "--strict-markers").ret == 0
+
+
 def test_options_and_markers_are_documented(pytester: pytest.Pytester, pool_file: Path) -> None:
     result = pytester.runpytest("--help")
     assert result.ret == pytest.ExitCode.OK

@@ -751,6 +751,21 @@ def test_defect_submit_order_disabled() -> None:
     assert screen(phone) == "taobao.order" and not rig.farm.world.orders
 
 
+@pytest.mark.parametrize("platform", ["android", "ios"])
+def test_each_cashier_lists_the_payment_methods_its_policy_gives(platform: str) -> None:
+    """After 提交订单 the cashier (确认付款) lists the scenario's methods for the order's shop: Taobao's, or Tmall's
+    for a Tmall item; the first is chosen."""
+    rig = make_rig((platform,), payment={"taobao": ["alipay", "wechat_pay"]})
+    (phone,) = rig.phones
+    for item, listed in ((ITEM, {"支付宝", "微信支付"}), (TMALL_ITEM, {"支付宝"})):
+        phone.deep_link(f"taobao://item.taobao.com/item.htm?id={item}", None)
+        tap(phone, text="立即购买")
+        tap(phone, text="提交订单")
+        assert has(phone, text="确认付款")
+        assert {name for name in ("支付宝", "微信支付") if has(phone, text=name)} == listed
+        tap(phone, desc="关闭")
+
+
 def test_defect_group_message_lost() -> None:
     rig = make_rig(("android", "ios"), defects=["group_message_lost"])
     sharer, member = rig.phones

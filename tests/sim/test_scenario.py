@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shareflow.links import DOORS, Door
-from shareflow.policy import LATE_2021
+from shareflow.policy import LATE_2021, PAYMENT_LATE_2021
 from shareflow_sim.__main__ import main
 from shareflow_sim.scenario import ScenarioError, from_dict, load
 
@@ -22,8 +22,16 @@ def test_defaults_are_the_late_2021_policy() -> None:
     assert {door: scenario.outcome(door) for door in DOORS} == {
         door: LATE_2021[door.carrier][door.scene][door.kind] for door in DOORS
     }
+    assert {cashier: scenario.methods(cashier) for cashier in ("taobao", "tmall", "hema")} == PAYMENT_LATE_2021
+    assert all(methods == ["alipay"] for methods in PAYMENT_LATE_2021.values())  # no WeChat Pay in late 2021
     assert scenario.noise.transition_ms == (150, 600)
     assert not scenario.defects
+
+
+def test_a_cashier_s_methods_are_replaced_whole_and_the_others_kept() -> None:
+    scenario = from_dict({"payment": {"taobao": ["alipay", "wechat_pay"]}})
+    assert scenario.methods("taobao") == ["alipay", "wechat_pay"]
+    assert scenario.methods("tmall") == scenario.methods("hema") == ["alipay"]
 
 
 def test_partial_override_keeps_other_defaults(tmp_path: Path) -> None:
@@ -50,6 +58,10 @@ def test_partial_override_keeps_other_defaults(tmp_path: Path) -> None:
         ({"link_policy": {"qq": {"channel": {}}}}, "link_policy.qq: unknown key 'channel'"),
         ({"link_policy": {"qq": {"group": {"pdd": "direct"}}}}, "link_policy.qq.group: unknown key 'pdd'"),
         ({"link_policy": {"qq": "direct"}}, "link_policy.qq: expected a mapping, got 'direct'"),
+        ({"payment": {"jd": ["alipay"]}}, "payment: unknown key 'jd' (allowed: hema, taobao, tmall)"),
+        ({"payment": {"taobao": ["wechat"]}}, "payment.taobao.0: 'wechat' is not one of alipay, wechat_pay"),
+        ({"payment": {"taobao": ["alipay", "alipay"]}}, "payment.taobao: ['alipay', 'alipay'] names a method twice"),
+        ({"payment": {"taobao": "alipay"}}, "payment.taobao: expected a list of payment methods"),
         ({"noise": {"promo_popup": 1.5}}, "noise.promo_popup"),
         ({"noise": {"transition_ms": [600, 100]}}, "noise.transition_ms: low 600 is above high 100"),
         ({"defects": ["no_such_bug"]}, "defects.0: 'no_such_bug' is not one of"),

@@ -1,7 +1,8 @@
 """Build a run's matrix from its output folder: one cell per phone × OS × door, with thumbnails.
 
-results.jsonl says which link-outcome tests ran and how each try ended; link-outcomes.jsonl what
-each try that got as far as tapping the link saw. They are joined by the try's evidence folder.
+results.jsonl says which link-outcome and payment tests ran and how each try ended; link-outcomes.jsonl
+what each try that got as far as tapping the link saw, payment-offers.jsonl what each that got as far as
+a cashier's list saw. They are joined by the try's evidence folder.
 A cell holds what was seen on that phone: a test whose phone failed (infrastructure) and was
 retried on another phone leaves this phone's cell ``error``, naming what the retry saw. A test that failed
 before it saw an outcome (an unrecognised screen, a phone not set up) is an ``error`` cell too, headed by
@@ -18,11 +19,13 @@ from pathlib import Path
 from shareflow import records
 from shareflow.devices import Device
 from shareflow.evidence import safe_name
-from shareflow.links import Door
+from shareflow.links import AnyDoor
 from shareflow.matrix import run_files, thumbs
 from shareflow.matrix.model import ERROR, Cell, Key, Matrix, MatrixError, Row, columns_of
 from shareflow.matrix.run_files import ResultLine, Spot
-from shareflow.records import LINK_OUTCOMES, RESULTS, LinkOutcome
+from shareflow.records import LINK_OUTCOMES, PAYMENT_OFFERS, RESULTS, LinkOutcome, PaymentOffer
+
+Seen = LinkOutcome | PaymentOffer  # a row of what a try saw
 
 UNKNOWN_OS = "os unknown"
 
@@ -34,12 +37,13 @@ def build(output_dir: Path, devices: Sequence[Device], label: str = "", run_at: 
     earlier build). ``run_at`` defaults to when the run's result files were last written.
     """
     tests = run_files.results(output_dir)
-    rows = records.link_outcomes(output_dir)
-    if tests is None and rows is None:
+    links, offers = records.link_outcomes(output_dir), records.payment_offers(output_dir)
+    if tests is None and links is None and offers is None:
         raise MatrixError(
-            f"{output_dir}: neither {LINK_OUTCOMES} nor {RESULTS} is there: "
+            f"{output_dir}: none of {LINK_OUTCOMES}, {PAYMENT_OFFERS} and {RESULTS} is there: "
             f"not the output folder of a run (shareflow run --output {output_dir})"
         )
+    rows: list[Seen] | None = None if links is None and offers is None else [*(links or []), *(offers or [])]
     systems = {device.name: device.kind for device in devices} | {row.phone: row.os for row in rows or []}
     if tests is None:  # the observed rows are all there is (the last one of each phone and door)
         found = [_seen(output_dir, row) for row in {row.spot: row for row in rows or []}.values()]
@@ -60,13 +64,13 @@ def build(output_dir: Path, devices: Sequence[Device], label: str = "", run_at: 
 
 
 class _Rows:
-    """link-outcomes.jsonl rows by the try's evidence folder (by phone and door for rows without one)."""
+    """What tries saw, by the try's evidence folder (by phone and door for rows without one)."""
 
-    def __init__(self, rows: list[LinkOutcome]) -> None:
+    def __init__(self, rows: list[Seen]) -> None:
         self.by_folder = {Path(row.evidence).name: row for row in rows if row.evidence}
-        self.by_spot = {row.spot: row for row in rows if not row.evidence}
+        self.by_spot: dict[Spot, Seen] = {row.spot: row for row in rows if not row.evidence}
 
-    def of(self, attempt: ResultLine, spot: Spot) -> LinkOutcome | None:
+    def of(self, attempt: ResultLine, spot: Spot) -> Seen | None:
         return self.by_folder.get(attempt.folder) or self.by_spot.get(spot)
 
 
@@ -92,8 +96,8 @@ def _tried(output: Path, spot: Spot, tries: list[ResultLine], rows: _Rows, syste
     return cell
 
 
-def _belongs(output: Path, row: LinkOutcome, final: ResultLine) -> bool:
-    """Whether a link-outcomes row was written by this run's last try (the file is only ever appended to).
+def _belongs(output: Path, row: Seen, final: ResultLine) -> bool:
+    """Whether a row of what was seen was written by this run's last try (the files are only ever appended to).
 
     A passed try wrote it. A failed one wrote it only if it failed on the outcome itself (observed ≠ expected),
     and then, when it kept step screenshots, the screenshot of that outcome is in its (fresh) evidence folder.
@@ -108,7 +112,7 @@ def _belongs(output: Path, row: LinkOutcome, final: ResultLine) -> bool:
     return run_files.outcome_shot(folder, row.door, row.observed) is not None
 
 
-def _seen(output: Path, row: LinkOutcome, test: str | None = None) -> Cell:
+def _seen(output: Path, row: Seen, test: str | None = None) -> Cell:
     """A cell with the outcome a row observed, linking the screenshot where it was found."""
     cell = Cell(row.phone, row.os, row.door, row.observed, row.expected, test)
     folder = _folder(output, Path(row.evidence).name)
@@ -121,7 +125,7 @@ def _error(cell: Cell, output: Path, attempt: ResultLine, note: str = "") -> Non
     """Make ``cell`` an error of ``attempt``, linking its evidence folder and showing its last screen."""
     cell.outcome = ERROR
     if attempt.outcome == "passed":
-        cell.message = f"passed without recording an outcome in {LINK_OUTCOMES}{note}"
+        cell.message = f"passed without recording what it saw in {LINK_OUTCOMES} or {PAYMENT_OFFERS}{note}"
     else:
         cell.message = f"{attempt.category or 'error'}: {attempt.message}{note}"
     folder = _folder(output, attempt.folder)
@@ -129,7 +133,7 @@ def _error(cell: Cell, output: Path, attempt: ResultLine, note: str = "") -> Non
     cell.screenshot = _relative(run_files.failure_shot(folder) if folder else None, output)
 
 
-def _at(cells: dict[Key, Cell], device: str, system: str, door: Door) -> Cell:
+def _at(cells: dict[Key, Cell], device: str, system: str, door: AnyDoor) -> Cell:
     """The cell of a row and column; a cell that did not run when there is none."""
     return cells.get((device, system, door)) or Cell(device, system, door)
 
@@ -160,5 +164,6 @@ def _thumbnails(output: Path, cells: Iterable[Cell]) -> None:
 
 def _ended_at(output: Path) -> datetime:
     """When the run's result files were last written."""
-    stamps = [(output / name).stat().st_mtime for name in (RESULTS, LINK_OUTCOMES) if (output / name).exists()]
+    names = (RESULTS, LINK_OUTCOMES, PAYMENT_OFFERS)
+    stamps = [(output / name).stat().st_mtime for name in names if (output / name).exists()]
     return datetime.fromtimestamp(max(stamps), UTC).replace(microsecond=0)

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shareflow.links import CARRIERS, LINK_KINDS, SCENES, Door
+from shareflow.links import CARRIERS, CASHIERS, LINK_KINDS, PAYMENT_METHODS, SCENES, AnyDoor, Door, PayDoor
 from shareflow.matrix.model import CELL_OUTCOMES, Change, Key, Matrix, MatrixError, RunRef
 from shareflow.records import FIRST_CARRIER, one_of, read_jsonl, text_field
 
@@ -67,10 +67,16 @@ def _run(entry: dict[str, Any], where: str) -> PastRun:
         if not isinstance(cell, dict):
             raise MatrixError(f"{at}: expected an object")
         device, system = text_field(cell, "device", at), text_field(cell, "os", at)
-        carrier = one_of(cell, "carrier", at, CARRIERS) if "carrier" in cell else FIRST_CARRIER
-        door = Door(carrier, one_of(cell, "scene", at, SCENES), one_of(cell, "kind", at, LINK_KINDS))
-        outcomes[(device, system, door)] = text_field(cell, "outcome", at, CELL_OUTCOMES)
+        outcomes[(device, system, _door(cell, at))] = text_field(cell, "outcome", at, CELL_OUTCOMES)
     return PastRun(_moment(entry, where), label, outcomes)
+
+
+def _door(cell: dict[str, Any], at: str) -> AnyDoor:
+    """A history cell's door: a payment's (cashier, method) or a link's (carrier, scene, kind)."""
+    if "cashier" in cell:
+        return PayDoor(one_of(cell, "cashier", at, CASHIERS), one_of(cell, "method", at, PAYMENT_METHODS))
+    carrier = one_of(cell, "carrier", at, CARRIERS) if "carrier" in cell else FIRST_CARRIER
+    return Door(carrier, one_of(cell, "scene", at, SCENES), one_of(cell, "kind", at, LINK_KINDS))
 
 
 def load(folder: Path) -> list[PastRun]:

@@ -1,7 +1,9 @@
-"""The matrix's data: a door matrix, cells per phone × OS and door (carrier × scene × link kind), and its JSON form.
+"""The matrix's data: a door matrix, cells per phone × OS and door, and its JSON form.
 
-The columns are the doors any cell of the run is for, in the order of :data:`shareflow.links.DOORS`
-(carrier, then scene, then link kind): a run of WeChat's doors alone has no QQ columns.
+A door is a link's (carrier × scene × link kind: the outcome seen) or a payment's (cashier × payment
+method: ``offered`` or ``not_offered``). The columns are the doors any cell of the run is for, links
+first in the order of :data:`shareflow.links.DOORS` (carrier, then scene, then link kind), then payments
+in the order of :data:`shareflow.links.PAY_DOORS`: a run of WeChat's doors alone has no QQ columns.
 
 ``matrix.json`` (``Matrix.to_json``; ``format`` 2; format 1 had no carrier: every cell was WeChat's)::
 
@@ -12,13 +14,14 @@ The columns are the doors any cell of the run is for, in the order of :data:`sha
       "run_at": "2026-11-28T02:00:00+00:00",      # when the run's tests ended
       "generated_at": "2026-11-28T02:01:10+00:00",
       "outcomes": ["direct", "interstitial", "blocked", "copy_to_browser", "error"],
-      "columns": [{"carrier": "wechat", "scene": "p2p", "kind": "taobao"}, ...],
+      "columns": [{"carrier": "wechat", "scene": "p2p", "kind": "taobao"}, ...,
+                  {"cashier": "taobao", "method": "alipay"}, ...],
       "rows": [{"device": "iphone-13", "os": "ios 16.7", "cells": [CELL, ...]}],   # pool order
       "previous": {"label": "nightly-41", "run_at": "..."} | null,  # the last run before, in the history
       "changes": [CHANGE, ...]
     }
 
-    CELL = {"carrier", "scene", "kind",
+    CELL = {"carrier", "scene", "kind" | "cashier", "method",
             "outcome": one of "outcomes" | null (not run),
             "expected": what expectations.yaml said | null, "matches": bool | null,
             "test": "test_group_link_outcome[iphone-13-taobao]" | null,
@@ -28,7 +31,7 @@ The columns are the doors any cell of the run is for, in the order of :data:`sha
             "message": an error's category and message ("" otherwise),
             "change": {"previous", "previous_at", "previous_label"} | null}
 
-    CHANGE = {"device", "os", "carrier", "scene", "kind", "previous", "previous_at", "previous_label",
+    CHANGE = {"device", "os", the door's keys as in CELL, "previous", "previous_at", "previous_label",
               "outcome", "at", "label"}
 
 Paths are relative to the folder holding ``matrix.json``, with ``/`` separators.
@@ -42,22 +45,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shareflow.errors import UsageError
-from shareflow.links import DOORS, OUTCOMES, Door
+from shareflow.links import DOORS, OFFERS, OUTCOMES, PAY_DOORS, AnyDoor
 
 FORMAT = 2
 ERROR = "error"
-CELL_OUTCOMES = (*OUTCOMES, ERROR)  # what a cell shows: an outcome seen, or that no outcome could be seen
+CELL_OUTCOMES = (*OUTCOMES, *OFFERS, ERROR)  # what a cell shows: an outcome or offer seen, or that none could be
 
-Key = tuple[str, str, Door]  # device, os, door
+Key = tuple[str, str, AnyDoor]  # device, os, door
 
 
 class MatrixError(UsageError):
     """Input the matrix cannot be built from; the message names the file, line and field."""
 
 
-def columns_of(doors: set[Door]) -> list[Door]:
-    """The matrix's columns: ``doors`` in the order of every door (carrier, scene, link kind)."""
-    return [door for door in DOORS if door in doors]
+def columns_of(doors: set[AnyDoor]) -> list[AnyDoor]:
+    """The matrix's columns: ``doors`` in the order of every door (links, then payments)."""
+    return [door for door in (*DOORS, *PAY_DOORS) if door in doors]
 
 
 def stamp(moment: datetime) -> str:
@@ -81,11 +84,11 @@ class Change:
 
 @dataclass
 class Cell:
-    """One phone × OS × door: the outcome seen, and where the proof is."""
+    """One phone × OS × door: the outcome (or offer) seen, and where the proof is."""
 
     device: str
     os: str
-    door: Door
+    door: AnyDoor
     outcome: str | None = None  # None: not run
     expected: str | None = None
     test: str | None = None
@@ -106,8 +109,8 @@ class Cell:
 
     @property
     def where(self) -> str:
-        """``iphone-13 (ios 16.7) wechat/group/taobao``."""
-        return f"{self.device} ({self.os}) {self.door.carrier}/{self.door.scene}/{self.door.kind}"
+        """``iphone-13 (ios 16.7) wechat/group/taobao``, ``... taobao/wechat_pay``."""
+        return f"{self.device} ({self.os}) {'/'.join(self.door)}"
 
     def to_json(self) -> dict[str, Any]:
         change = None
@@ -164,7 +167,7 @@ class Matrix:
     run_at: datetime
     generated_at: datetime
     rows: list[Row]
-    columns: list[Door]
+    columns: list[AnyDoor]
     previous: RunRef | None = None
     report_url: str = ""  # the run's Allure report, linked from the page
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 from html import escape
 from itertools import groupby
 from urllib.parse import quote
 
-from shareflow.links import Door
+from shareflow.links import AnyDoor, Door
 from shareflow.matrix.model import CELL_OUTCOMES, ERROR, Cell, Matrix, run_name, stamp
 from shareflow.matrix.thumbs import WIDTH
 
 CARRIER_TITLES = {"wechat": "WeChat", "qq": "QQ"}
 SCENE_TITLES = {"p2p": "1:1 chat (p2p)", "group": "group chat"}
+CASHIER_TITLES = {"taobao": "Taobao", "tmall": "Tmall", "hema": "Hema"}
+METHOD_TITLES = {"alipay": "Alipay", "wechat_pay": "WeChat Pay"}
 MEANINGS = {
     "direct": "the item page opened",
     "interstitial": "a warning page first (继续访问)",
     "blocked": "the page was blocked (已停止访问)",
     "copy_to_browser": "copy the link to a browser",
+    "offered": "the cashier listed the payment method",
+    "not_offered": "the cashier did not list it",
     ERROR: "the test failed before an outcome was seen; the note says why (unrecognised screen, device setup, "
     "infrastructure, ...): not an outcome of the product",
 }
@@ -27,6 +32,8 @@ COLOURS = {
     "interstitial": ("#fff0c2", "#7a5600"),
     "blocked": ("#f8cfcf", "#9b1414"),
     "copy_to_browser": ("#d6e4ff", "#1f4aa0"),
+    "offered": ("#d9f2d9", "#1b6e1b"),
+    "not_offered": ("#ececec", "#444444"),
     ERROR: ("#e5dbf3", "#55308a"),
 }
 BASE_CSS = """
@@ -109,25 +116,37 @@ def _cell(cell: Cell) -> str:
     return f'<td class="{" ".join(classes)}" title="{tip}">' + "".join(parts) + "</td>"
 
 
-def _spans(columns: list[Door], depth: int, titles: dict[str, str]) -> str:
+def _spans(columns: Sequence[AnyDoor], depth: int, titles: dict[str, str]) -> str:
     """A header row: one cell per run of columns alike in their first ``depth`` parts, spanning them."""
     runs = [(key, len(list(group))) for key, group in groupby(columns, key=lambda door: door[:depth])]
     return "<tr>" + "".join(f'<th colspan="{n}">{escape(titles[key[-1]])}</th>' for key, n in runs) + "</tr>"
 
 
-def _grid(matrix: Matrix) -> str:
-    """The door matrix: rows phones (OS); columns grouped by carrier and scene, then link kind."""
-    columns = matrix.columns
-    head = '<tr><th class="phone" rowspan="3">phone (OS)</th>' + _spans(columns, 1, CARRIER_TITLES)[4:]
-    head += _spans(columns, 2, SCENE_TITLES) + _spans(columns, 3, {door.kind: door.kind for door in columns})
+def _table(matrix: Matrix, links: bool) -> str:
+    """The door matrix (``links``: rows phones and OS; columns grouped by carrier and scene, then link kind), or
+    the cashiers' table (columns grouped by cashier, then payment method)."""
+    index = [i for i, door in enumerate(matrix.columns) if isinstance(door, Door) == links]
+    columns = [matrix.columns[i] for i in index]
+    rows = [(row, [row.cells[i] for i in index]) for row in matrix.rows]
+    rows = [(row, cells) for row, cells in rows if any(cell.outcome is not None for cell in cells)]
+    names: dict[str, str]
+    if links:
+        groups = _spans(columns, 1, CARRIER_TITLES)[4:] + _spans(columns, 2, SCENE_TITLES)
+        names = {str(door[-1]): str(door[-1]) for door in columns}
+    else:
+        groups = _spans(columns, 1, CASHIER_TITLES)[4:]
+        names = METHOD_TITLES
+    depth = 3 if links else 2
+    head = f'<tr><th class="phone" rowspan="{depth}">phone (OS)</th>' + groups + _spans(columns, depth, names)
     body = "".join(
         f'<tr><th class="phone" scope="row">{escape(row.device)}<small>{escape(row.os)}</small></th>'
-        + "".join(_cell(cell) for cell in row.cells)
+        + "".join(_cell(cell) for cell in cells)
         + "</tr>"
-        for row in matrix.rows
+        for row, cells in rows
     )
-    if not matrix.rows:
-        body = f'<tr><td colspan="{1 + len(columns)}" class="quiet">no link-outcome test ran</td></tr>'
+    if not rows:
+        what = "link-outcome" if links else "payment"
+        body = f'<tr><td colspan="{1 + len(columns)}" class="quiet">no {what} test ran</td></tr>'
     return f'<table class="matrix"><thead>{head}</thead><tbody>{body}</tbody></table>'
 
 
@@ -160,7 +179,8 @@ def render(matrix: Matrix) -> str:
     """The whole page."""
     title = "Connectivity matrix" + (f" — {matrix.label}" if matrix.label else "")
     meta = (
-        "What tapping a link showed, per phone and OS and per door: carrier, scene and link kind. "
+        "What tapping a link showed, per phone and OS and per door (carrier, scene and link kind); and which "
+        "payment methods each cashier listed. "
         f"Run: <b>{escape(run_name(matrix.label, matrix.run_at))}</b>; "
         f"page built {escape(stamp(matrix.generated_at))}. "
         "A picture opens the screenshot it comes from."
@@ -171,6 +191,8 @@ def render(matrix: Matrix) -> str:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f'<h1>{escape(title)}</h1><p class="meta">{meta}</p>'
-        f"{_legend()}{_grid(matrix)}{_changes(matrix)}{_errors(matrix)}"
+        f"{_legend()}<h2>Links</h2>{_table(matrix, links=True)}"
+        f"<h2>Cashiers: the payment methods listed after 提交订单</h2>{_table(matrix, links=False)}"
+        f"{_changes(matrix)}{_errors(matrix)}"
         "</body></html>\n"
     )

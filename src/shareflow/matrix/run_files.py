@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shareflow import records, secrets
-from shareflow.links import Door
+from shareflow.links import AnyDoor, Door
 
 IMAGE = re.compile(r"(?P<number>\d+)-(?P<name>.+)\.(png|jpe?g)", re.IGNORECASE)
 
-Spot = tuple[str, Door]  # device, door
+Spot = tuple[str, AnyDoor]  # device, door (of a link or a payment)
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ResultLine:
 
 
 def results(output: Path) -> dict[Spot, list[ResultLine]] | None:
-    """The tries of each link-outcome test (its record names a door), by phone and door.
+    """The tries of each link-outcome or payment test (its record names a door), by phone and door.
 
     None without results.jsonl.
     """
@@ -63,16 +63,19 @@ def _images(folder: Path) -> list[tuple[Path, str]]:
     return [(path, name) for _, path, name in sorted(shots)]
 
 
-def outcome_state(door: Door, outcome: str) -> str:
-    """The screen state that shows ``outcome`` of a link through ``door``, as evidence files name it: the carrier's
-    page of the link's kind (``wechat_h5_jd``) or of the outcome (``qq_blocked``)."""
+def outcome_state(door: AnyDoor, outcome: str) -> str:
+    """The screen state that shows ``outcome`` through ``door``, as evidence files name it: the carrier's page of
+    the link's kind (``wechat_h5_jd``) or of the outcome (``qq_blocked``); for a payment door, the end of the name
+    of its app's cashier (``taobao_cashier``, ``hema_cashier``)."""
+    if not isinstance(door, Door):
+        return "_cashier"
     return f"{door.carrier}_h5_{door.kind}" if outcome == "direct" else f"{door.carrier}_{outcome}"
 
 
-def outcome_shot(folder: Path, door: Door, outcome: str) -> Path | None:
+def outcome_shot(folder: Path, door: AnyDoor, outcome: str) -> Path | None:
     """The step screenshot where ``outcome`` was found (``NN-wechat_blocked_found.jpg``), the last if several."""
     wanted = f"{outcome_state(door, outcome)}_found"
-    found = [path for path, name in _images(folder) if name == wanted]
+    found = [path for path, name in _images(folder) if name.endswith(wanted)]
     return found[-1] if found else None
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from shareflow.links import Cashier
 from shareflow_sim import passwords
 from shareflow_sim import widgets as w
 from shareflow_sim.apps.base import App, Screen
@@ -30,6 +31,19 @@ ORANGE = "#FF5000"
 CART_YELLOW = "#FFA200"
 PAGE_BG = "#F4F4F4"
 ALIPAY_BLUE = "#1677FF"
+# what a cashier calls each payment method, its mark's colour and letter: 支付宝, and 微信支付 where a cashier lists it
+# (from 2024-09-12 at Taobao's: "微信支付" chosen on the payment page after buying, per the reports of the day). How
+# the list looks was not found: a row per method, under 付款方式, is this farm's own
+
+PAYMENT_METHODS = {"alipay": ("支付宝", ALIPAY_BLUE, "支"), "wechat_pay": ("微信支付", "#07C160", "微")}
+
+
+def cashier_of(item: Item) -> Cashier:
+    """The cashier an order of ``item`` is paid at: its shop's (the farm has no Tmall app: a Tmall item is bought
+    in Taobao, where Tmall's cashier takes it)."""
+    return "tmall" if item.shop == "tmall" else "taobao"
+
+
 PROMO_RED = "#E8302E"
 PROMO_GOLD = "#FFE3A0"
 SPLASH_S = 1.0
@@ -833,14 +847,12 @@ class TaobaoApp(App):
         order = self._order(screen.params["order_id"])
         item = self.phone.world.items[order.item_id]
         top = max(k.h * 0.4, k.h - 440)
-        rows = (("订单信息", f"淘宝 - {item.title}"), ("付款方式", "余额宝 ›"))
+        rows = (("订单信息", f"淘宝 - {item.title}"),)
         children = [
             k.icon_button(Rect(6, top + 6, 44, 44), "close", "关闭", self.pop, key="taobao.pay.close", fg="#333333"),
             k.text(
                 Rect(60, top + 6, k.w - 120, 44), "确认付款", key="taobao.pay.title", size=17, bold=True, align="center"
             ),
-            k.image(Rect(k.w / 2 - 46, top + 70, 22, 22), f"appicon:{ALIPAY_BLUE}:支"),
-            k.text(Rect(k.w / 2 - 20, top + 66, 80, 30), "支付宝", size=15, fg=ALIPAY_BLUE, bold=True),
             k.text(
                 Rect(0, top + 100, k.w, 56),
                 f"¥{order.amount:.2f}",
@@ -855,6 +867,7 @@ class TaobaoApp(App):
             children.append(k.divider(16, y, k.w - 32))
             children.append(k.text(Rect(16, y, 90, 52), label, size=15, fg="#999999"))
             children.append(k.text(Rect(106, y, k.w - 122, 52), value, size=15, align="right"))
+        children += self._methods(cashier_of(item), top + 176 + len(rows) * 52)
         children.append(
             k.button(
                 Rect(16, k.bottom - 64, k.w - 32, 48),
@@ -877,6 +890,29 @@ class TaobaoApp(App):
             on_tap=w.ignore,
         )
         return self._layer("pay", k.overlay("taobao.pay.scrim", [sheet]), modal=True)
+
+    def _methods(self, cashier: Cashier, y: float) -> list[Node]:
+        """The cashier's payment methods, as the scenario's ``payment`` lists them, the first one chosen: a row
+        each with its mark, its name and a round check box."""
+        k = self.kit
+        methods = self.phone.scenario.methods(cashier)
+        self.phone.log(PACKAGE, f"Cashier: {cashier} lists {', '.join(methods)}")
+        nodes = [k.divider(16, y, k.w - 32), k.text(Rect(16, y, 90, 52), "付款方式", size=15, fg="#999999")]
+        for i, method in enumerate(methods):
+            name, colour, mark = PAYMENT_METHODS[method]
+            row = y + i * 52
+            nodes += [
+                k.image(Rect(k.w - 190, row + 15, 22, 22), f"appicon:{colour}:{mark}"),
+                k.text(Rect(k.w - 160, row, 110, 52), name, key=f"taobao.pay.method.{method}", size=15),
+                k.image(
+                    Rect(k.w - 40, row + 16, 20, 20),
+                    "check" if i == 0 else "",
+                    fg="#FFFFFF",
+                    bg=ALIPAY_BLUE if i == 0 else "#DDDDDD",
+                    radius=10,
+                ),
+            ]
+        return nodes
 
     def _paid_page(self, screen: Screen) -> Node:
         k = self.kit
