@@ -75,9 +75,10 @@ LINKS = {
 }
 WDA_RUNNER = "com.facebook.WebDriverAgentRunner.xctrunner"
 APPS = {
-    "android": {"taobao": "com.taobao.taobao", "wechat": "com.tencent.mm"},
-    "ios": {"taobao": "com.taobao.taobao4iphone", "wechat": "com.tencent.xin"},
+    "android": {"taobao": "com.taobao.taobao", "wechat": "com.tencent.mm", "hema": "com.wudaokou.hippo"},
+    "ios": {"taobao": "com.taobao.taobao4iphone", "wechat": "com.tencent.xin", "hema": "com.wudaokou.hippo"},
 }
+HEMA_PRODUCT = "盒马 日日鲜鲜牛奶 950ml"
 
 
 Rect = tuple[float, float, float, float]  # x, y, w, h in element-rect units (Android pixels, iOS points)
@@ -333,6 +334,22 @@ def walk_outcomes(w: Walker, group: str, partner: str) -> None:
     w.grab("wechat/continue", w.t("继续访问"), inner=(68, 22))
 
 
+def walk_hema(w: Walker) -> None:
+    """Hema: its home page → a product → 加入购物车 → the cart → 结算 → 提交订单 → the cashier."""
+    w.d.execute_script("mobile: terminateApp", w.app("hema"))
+    w.d.execute_script("mobile: activateApp", w.app("hema"))
+    w.sink.take(w, "hema/home", w.words("盒马鲜生"), pad=4, source={"device": w.device})  # its title, not its bar
+    w.el(w.t(HEMA_PRODUCT)).click()
+    w.grab("hema/item", w.t("加入购物车"))
+    w.el(w.t("加入购物车")).click()
+    w.el(w.t("购物车")).click()
+    w.grab("hema/cart", w.t("结算"))
+    w.el(w.t("结算")).click()
+    w.grab("hema/order_confirm", w.t("提交订单"))
+    w.el(w.t("提交订单")).click()
+    w.grab("hema/cashier", w.t("确认付款"))
+
+
 def walk_receiver(w: Walker, group: str, sender: str) -> None:
     """A message from the other phone: their link, the copy menu, Taobao's clipboard card."""
     w.d.execute_script("mobile: terminateApp", w.app("wechat"))
@@ -392,6 +409,7 @@ def walk(url: str, android: Device, ios: Device, sink: Sink, walk_pass: str) -> 
             walk_receiver(walkers[receiver], GROUP, sender_nick)
             partner = (ios if sender == "android" else android).wechat_nickname
             walk_outcomes(walkers[sender], GROUP, partner)
+            walk_hema(walkers[sender])
     finally:
         for driver in drivers.values():
             driver.quit()

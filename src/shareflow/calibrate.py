@@ -56,6 +56,7 @@ from selenium.common.exceptions import WebDriverException
 
 from shareflow import clipboard
 from shareflow.apps.base import INTERRUPTING_APPS
+from shareflow.apps.hema import Hema
 from shareflow.apps.locators import locators
 from shareflow.artifacts import ScreenshotMode
 from shareflow.capture import TRIM_TOLERANCE, trim_bounds
@@ -460,12 +461,13 @@ class CalibratingScreen(Screen):
 # -- the walk ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FlowData:
-    """What the walk shares and where: an item of Taobao, the group chat, and a link of each kind (the suites'
-    data.yaml)."""
+    """What the walk shares and where: an item of Taobao, the group chat, a link of each kind, and the products
+    bought at a cashier no link leads to (the suites' data.yaml)."""
 
     item: str
     group: str
     links: dict[LinkKind, str]  # link kind -> an item's URL of that kind
+    products: dict[str, str]  # cashier -> a product's title (Hema's)
 
 
 def read_data(path: Path) -> FlowData:
@@ -473,7 +475,8 @@ def read_data(path: Path) -> FlowData:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         links = {kind: str(raw["items"][kind]["url"]) for kind in LINK_KINDS if kind in raw["items"]}
-        return FlowData(str(raw["items"]["taobao"]["id"]), str(raw["group"]), links)
+        products = {str(k): str(v) for k, v in (raw.get("products") or {}).items()}
+        return FlowData(str(raw["items"]["taobao"]["id"]), str(raw["group"]), links, products)
     except OSError as exc:
         raise CalibrateError(f"--data {path}: cannot read: {exc.strerror}") from None
     except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
@@ -550,6 +553,16 @@ def _link_of(phone: Phone, data: FlowData, kind: LinkKind) -> Steps:
     ]
 
 
+def _to_hema_s_cashier(phone: Phone, product: str) -> Steps:
+    """Hema's product into the cart, 结算, 提交订单: its cashier, as the cashier suite walks there."""
+    hema = Hema(phone)
+    return [
+        ("open Hema", hema.open),
+        (f"{product} into the cart", lambda: hema.add_to_cart(product)),
+        ("结算 → 提交订单", hema.checkout),
+    ]
+
+
 def _past_the_interstitial(phone: Phone, kind: LinkKind) -> None:
     """Tap the newest link of ``kind``; past WeChat's interstitial, where it shows, to the shop's page (the
     suites' 1:1 chats may open directly what the group shows behind the interstitial)."""
@@ -559,13 +572,16 @@ def _past_the_interstitial(phone: Phone, kind: LinkKind) -> None:
 
 def walk(phone: Phone, data: FlowData, say: Callable[[str], None]) -> str:
     """The suites' flows on ``phone``, by the page objects: the reporter's, its password copied into Taobao,
-    then a link of each kind of the data. Each starts afresh, whether the one before went through or not.
-    Returns how the parts that stopped ended ("" when every part went through)."""
+    a link of each kind of the data, then Hema to its cashier (when the data names its product). Each starts
+    afresh, whether the one before went through or not. Returns how the parts that stopped ended ("" when
+    every part went through)."""
     parts = [
         ("the reporter's flow", _reporters_flow(phone, data)),
         ("the password copied into Taobao", _copied_into_taobao(phone, data)),
         *((f"a {kind} link", _link_of(phone, data, kind)) for kind in data.links),
     ]
+    if "hema" in data.products:
+        parts.append(("Hema's cashier", _to_hema_s_cashier(phone, data.products["hema"])))
     ends = []
     for part, steps in parts:
         say(part)

@@ -38,7 +38,7 @@ HOSTS: dict[LinkKind, str] = {
     "pinduoduo": "mobile.yangkeduo.com",
     "douyin": "douyin.com",
 }
-APP_LABELS = {"wechat": "WeChat", "taobao": "Taobao"}  # the apps under test, by the names their stores give
+APP_LABELS = {"wechat": "WeChat", "taobao": "Taobao", "hema": "Hema"}  # the apps under test, by their stores' names
 
 
 class Door(NamedTuple):

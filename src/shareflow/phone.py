@@ -18,7 +18,7 @@ import numpy as np
 from appium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 
-from shareflow.apps.locators import app_id, locators
+from shareflow.apps.locators import app_id, has_locators, locators
 from shareflow.artifacts import ScreenshotMode, VideoMode
 from shareflow.devices import Device, Platform
 from shareflow.errors import InfrastructureError
@@ -38,7 +38,8 @@ VIDEO_LIMIT_S = 1800
 # 2 running in the background suspended, 3 running in the background, 4 running in the foreground
 APP_STATES = {0: "not installed", 1: "not running", 2: "suspended", 3: "in the background", 4: "in front"}
 IN_FRONT = 4
-APPS_UNDER_TEST = ("taobao", "wechat")  # stopped before each test
+APPS_UNDER_TEST = ("taobao", "wechat")  # the share flow's apps: stopped before each test, with the others the
+# device entry lists (see Phone.start_afresh)
 
 
 class AppNotInFront(InfrastructureError):
@@ -106,7 +107,8 @@ class Phone:
         return chat_floor(self.floors, chat)
 
     def start_afresh(self, read_log: bool = False) -> None:
-        """Taobao and WeChat stopped, the clipboard empty and no system alert up: how every test starts.
+        """Taobao and WeChat stopped (and every other app the device entry lists that page objects drive), the
+        clipboard empty and no system alert up: how every test starts.
 
         A Tao password left on the clipboard by an earlier test makes Taobao show its clipboard card, and
         on iOS 16+ leaves its paste alert over whichever app comes up next. With ``read_log`` (a session
@@ -114,7 +116,7 @@ class Phone:
         """
         from shareflow import clipboard  # here: it imports this module
 
-        for app in APPS_UNDER_TEST:
+        for app in dict.fromkeys([*APPS_UNDER_TEST, *filter(has_locators, self.device.apps)]):
             self.driver.execute_script("mobile: terminateApp", locators(app).app_id(self.platform))
         clipboard.write(self, "")
         if self.platform == "ios":

@@ -9,7 +9,7 @@ from shareflow.devices import Device, DevicesError, load
 from shareflow_sim.phone import PhoneSpec
 from shareflow_sim.profiles import PROFILES
 
-DEFAULT_APP_VERSIONS = {"wechat": "8.0.16", "taobao": "10.5.0"}
+DEFAULT_APP_VERSIONS = {"wechat": "8.0.16", "taobao": "10.5.0", "hema": "5.35.0"}
 
 
 def _udid(device: Device) -> str:

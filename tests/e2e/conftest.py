@@ -39,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def data() -> Data:
     raw = yaml.safe_load((HERE / "data.yaml").read_text(encoding="utf-8"))
     items = {kind: Item(kind, **fields) for kind, fields in raw["items"].items()}
-    return Data(raw["group"], raw["friend"], items)
+    return Data(raw["group"], raw["friend"], items, raw["products"])
 
 
 @pytest.fixture

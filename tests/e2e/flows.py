@@ -23,11 +23,13 @@ class Item:
 
 @dataclass(frozen=True)
 class Data:
-    """The suites' test data: the group every phone is in, the 1:1 friend, an item per link kind."""
+    """The suites' test data: the group every phone is in, the 1:1 friend, an item per link kind, and a product
+    per cashier reached with no link (by its title: Hema's)."""
 
     group: str
     friend: str
     items: dict[str, Item]
+    products: dict[str, str]
 
 
 def share_item_and_tap_link(phone: Phone, item: Item, chat: str, *, group: bool) -> str:

@@ -84,6 +84,11 @@ FLOW_STATES = {
     "wechat/h5_pinduoduo",
     "wechat/my_douyin_url",
     "wechat/h5_douyin",
+    "hema/home",
+    "hema/item",
+    "hema/cart",
+    "hema/order_confirm",
+    "hema/cashier",
 }
 
 
@@ -188,8 +193,9 @@ def test_the_suites_pass_on_the_dark_phone_with_its_library(
     argv += ["--shareflow-templates", str(out), "--shareflow-output", str(night / "results"), "-n", "0", "-q"]
     done = subprocess.run(argv, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
-    # the two share flows, a link of each kind in each scene, and the cashiers' tests (two cashiers × each method)
-    one_phone = 2 + len(SCENES) * len(LINK_KINDS) + 2 * len(PAYMENT_METHODS)
+    # the two share flows, a link of each kind in each scene, and the cashiers' tests (taobao, tmall and hema × each
+    # method)
+    one_phone = 2 + len(SCENES) * len(LINK_KINDS) + 3 * len(PAYMENT_METHODS)
     assert f"{one_phone} passed, 3 skipped" in done.stdout, done.stdout[-3000:]
     assert done.stdout.count("needs two phones; the selection has one") == 3
 

@@ -482,7 +482,7 @@ def test_an_empty_tree_is_usable_with_the_accessibility_hint(tmp_path: Path) -> 
 def test_an_empty_tree_where_the_locators_need_it_is_not_ready(tmp_path: Path) -> None:
     """No WeChat version in the entry: its locators look in the tree, which is empty (a device-setup failure)."""
     text = DEFAULT_POOL.read_text(encoding="utf-8").replace(
-        'apps: {wechat: "8.0.61", taobao: "10.40.0"}', 'apps: {taobao: "10.40.0"}'
+        'apps: {wechat: "8.0.61", taobao: "10.40.0", hema: "5.35.0"}', 'apps: {taobao: "10.40.0", hema: "5.35.0"}'
     )
     result = remote_check(tmp_path, DEFAULT_POOL.read_text(encoding="utf-8"), text, "--device", "pixel-9", "--json")
     found = verdicts(result.stdout)["pixel-9"]

@@ -27,6 +27,7 @@ from shareflow_sim.world import Chat, find_url
 TAOBAO, WECHAT = TaobaoApp.package, WeChatApp.package
 ITEM = "652419876401"  # a Taobao item of the catalogue
 TMALL_ITEM = "612300000501"
+HEMA = "com.wudaokou.hippo"
 GROUP = "group-1"
 OS = {"android": "12", "ios": "16.1"}
 PROFILE = {"android": "android-fhd", "ios": "iphone-13"}
@@ -73,7 +74,7 @@ def make_rig(
                 f"UDID{i}",
                 f"wxid_user{i}",
                 ("Alice", "Bob", "Carol")[i],
-                {"wechat": wechat, "taobao": taobao},
+                {"wechat": wechat, "taobao": taobao, "hema": "5.35.0"},
                 accessibility_service=accessibility_service and profile.platform == "android",
             )
         )
@@ -764,6 +765,27 @@ def test_each_cashier_lists_the_payment_methods_its_policy_gives(platform: str) 
         assert has(phone, text="确认付款")
         assert {name for name in ("支付宝", "微信支付") if has(phone, text=name)} == listed
         tap(phone, desc="关闭")
+
+
+@pytest.mark.parametrize("platform", ["android", "ios"])
+def test_hema_takes_a_product_through_its_cart_to_its_own_cashier(platform: str) -> None:
+    """Hema: a product from the home list, 加入购物车, the 购物车 tab, 结算 (button_cart_charge), 提交订单: the
+    cashier lists what the scenario gives Hema's; 立即付款 pays and empties the cart."""
+    rig = make_rig((platform,), payment={"hema": ["wechat_pay", "alipay"]})
+    (phone,) = rig.phones
+    phone.open_app(HEMA)
+    assert screen(phone) == "hema.home"
+    tap(phone, text="盒马 日日鲜鲜牛奶 950ml")
+    tap(phone, text="加入购物车")
+    tap(phone, text="购物车")
+    assert screen(phone) == "hema.cart" and has(phone, text="盒马 日日鲜鲜牛奶 950ml")
+    charge = find(phone, text="结算")
+    assert platform == "ios" or charge.rid.endswith("button_cart_charge")
+    tap(phone, text="结算")
+    tap(phone, text="提交订单")
+    assert has(phone, text="确认付款") and has(phone, text="微信支付") and has(phone, text="支付宝")
+    tap(phone, text="立即付款")
+    assert screen(phone) == "hema.paid"
 
 
 def test_defect_group_message_lost() -> None:

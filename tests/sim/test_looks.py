@@ -19,7 +19,7 @@ from shareflow_sim.ui import Layer, Node, Rect, Style
 from shareflow_sim.widgets import Kit
 
 POOL = yaml.safe_load((Path(__file__).parents[2] / "devices.yaml").read_text(encoding="utf-8"))["devices"]
-PACKAGES = {"wechat": "com.tencent.mm", "taobao": "com.taobao.taobao"}
+PACKAGES = {"wechat": "com.tencent.mm", "taobao": "com.taobao.taobao", "hema": "com.wudaokou.hippo"}
 
 
 @pytest.mark.parametrize(("app", "version"), sorted({(a, v) for d in POOL for a, v in d["apps"].items()}))

@@ -165,6 +165,11 @@ class AppLocators:
         )
 
 
+def has_locators(app: str) -> bool:
+    """Whether ``app`` has a locator file (``shareflow/apps/<app>.yaml``): an app page objects can drive."""
+    return app != "system" and resources.files("shareflow.apps").joinpath(f"{app}.yaml").is_file()
+
+
 @cache
 def locators(app: str) -> AppLocators:
     """The (cached) locators of ``app``: "taobao" or "wechat"."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from selenium.common.exceptions import NoAlertPresentException
 
 from shareflow import clipboard
-from shareflow.apps.base import FIND_TIMEOUT_S, ElementNotShown, PageObject
+from shareflow.apps.base import FIND_TIMEOUT_S, ElementNotShown
+from shareflow.apps.cashier import Cashier
 from shareflow.apps.wechat import WECHAT_STATES
-from shareflow.links import PAYMENT_METHODS, PaymentMethod
 from shareflow.screen import StateNotReached, screen_texts
 from shareflow.taopassword import parse
 
@@ -15,10 +15,11 @@ ORDER_DISABLED = "taobao/order_submit_disabled"  # a known wrong state: 提交�
 NOTED_TEXTS = 12  # texts of a wrong page drawn beside it
 
 
-class Taobao(PageObject):
+class Taobao(Cashier):
     """Taobao on one phone."""
 
     app = "taobao"
+    cashier = "taobao/cashier"
 
     def open_item(self, item_id: str) -> None:
         """Open an item page by Taobao's deep link."""
@@ -84,39 +85,6 @@ class Taobao(PageObject):
         """提交订单 on the order confirmation → the cashier (确认付款)."""
         with self.phone.evidence.step(f"{self.phone.name}: 提交订单 → the cashier"):
             self.tap("submit_order", proof="taobao/cashier")
-
-    def payment_methods(self) -> dict[PaymentMethod, bool]:
-        """Which payment methods the cashier lists: each by its name (element ``pay_<method>``), in the node tree,
-        else read on a fresh screenshot."""
-        with self.phone.evidence.step(f"{self.phone.name}: the cashier's payment methods"):
-            self.screen.expect("taobao/cashier", on_miss=self.dismiss_interruptions)
-            self.screen.refresh()
-            listed = {method: self._lists(f"pay_{method}") for method in PAYMENT_METHODS}
-            if not any(listed.values()):
-                self.check_tree("pay_alipay")  # an empty tree hides the list: the phone is not set up
-            return listed
-
-    def expect_listed(self, method: PaymentMethod, expected: bool, listed: dict[PaymentMethod, bool]) -> None:
-        """``method`` is on the cashier's list when ``expected`` (and off it when not); else fail with proof: the
-        cashier recognised, and the methods it lists drawn beside it."""
-        if listed[method] == expected:
-            return
-        name = self._name(method)
-        shown = [self._name(m) for m, on in listed.items() if on]
-        message = f"the cashier lists {name}" if listed[method] else f"the cashier does not list {name}"
-        note = ["the cashier lists:", *(shown or ["nothing known"]), f"expected {name}: {'yes' if expected else 'no'}"]
-        cashier = self.screen.look("taobao/cashier").match
-        self.screen.prove("taobao/cashier", cashier, f"{message}; expected {'it' if expected else 'not'}", note=note)
-
-    def _name(self, method: PaymentMethod) -> str:
-        """What the cashier calls ``method``: the words of its ``pay_<method>`` element."""
-        return self.locator(f"pay_{method}").words or method
-
-    def _lists(self, name: str) -> bool:
-        locator = self.locator(name)
-        if locator.selector is not None:
-            return bool(self.driver.find_elements(*locator.selector))
-        return locator.words is not None and self.screen.words(locator.words, whole=True) is not None
 
     def expect_item(self, title: str, on_order: bool = False) -> None:
         """The item page (with ``on_order``, the order confirmation) shows exactly ``title``; else fail with

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from shareflow_sim.apps.base import App
+from shareflow_sim.apps.hema import HemaApp
 from shareflow_sim.apps.taobao import TaobaoApp
 from shareflow_sim.apps.wda import WdaRunner
 from shareflow_sim.apps.wechat import WeChatApp
@@ -13,7 +14,7 @@ from shareflow_sim.apps.wechat import WeChatApp
 if TYPE_CHECKING:
     from shareflow_sim.phone import Phone
 
-APPS: dict[str, type[App]] = {"taobao": TaobaoApp, "wechat": WeChatApp}
+APPS: dict[str, type[App]] = {"taobao": TaobaoApp, "wechat": WeChatApp, "hema": HemaApp}
 
 
 def installed_apps(phone: Phone, versions: Mapping[str, str]) -> list[App]:

@@ -17,7 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 from shareflow.links import Cashier
 from shareflow_sim import passwords
 from shareflow_sim import widgets as w
+from shareflow_sim.apps import cashier
 from shareflow_sim.apps.base import App, Screen
+from shareflow_sim.apps.cashier import ALIPAY_BLUE
 from shareflow_sim.ui import Layer, Node, Rect, Style
 from shareflow_sim.widgets import Choice, Kit, Tab, Target
 from shareflow_sim.world import Item, Order, link_kind
@@ -30,12 +32,6 @@ WECHAT = "com.tencent.mm"
 ORANGE = "#FF5000"
 CART_YELLOW = "#FFA200"
 PAGE_BG = "#F4F4F4"
-ALIPAY_BLUE = "#1677FF"
-# what a cashier calls each payment method, its mark's colour and letter: 支付宝, and 微信支付 where a cashier lists it
-# (from 2024-09-12 at Taobao's: "微信支付" chosen on the payment page after buying, per the reports of the day). How
-# the list looks was not found: a row per method, under 付款方式, is this farm's own
-
-PAYMENT_METHODS = {"alipay": ("支付宝", ALIPAY_BLUE, "支"), "wechat_pay": ("微信支付", "#07C160", "微")}
 
 
 def cashier_of(item: Item) -> Cashier:
@@ -843,76 +839,13 @@ class TaobaoApp(App):
 
     # -- Alipay -------------------------------------------------------------------------------
     def _pay_layer(self, screen: Screen) -> Layer:
-        k = self.kit
         order = self._order(screen.params["order_id"])
         item = self.phone.world.items[order.item_id]
-        top = max(k.h * 0.4, k.h - 440)
-        rows = (("订单信息", f"淘宝 - {item.title}"),)
-        children = [
-            k.icon_button(Rect(6, top + 6, 44, 44), "close", "关闭", self.pop, key="taobao.pay.close", fg="#333333"),
-            k.text(
-                Rect(60, top + 6, k.w - 120, 44), "确认付款", key="taobao.pay.title", size=17, bold=True, align="center"
-            ),
-            k.text(
-                Rect(0, top + 100, k.w, 56),
-                f"¥{order.amount:.2f}",
-                key="taobao.pay.amount",
-                size=36,
-                bold=True,
-                align="center",
-            ),
-        ]
-        for i, (label, value) in enumerate(rows):
-            y = top + 176 + i * 52
-            children.append(k.divider(16, y, k.w - 32))
-            children.append(k.text(Rect(16, y, 90, 52), label, size=15, fg="#999999"))
-            children.append(k.text(Rect(106, y, k.w - 122, 52), value, size=15, align="right"))
-        children += self._methods(cashier_of(item), top + 176 + len(rows) * 52)
-        children.append(
-            k.button(
-                Rect(16, k.bottom - 64, k.w - 32, 48),
-                "立即付款",
-                self._pay,
-                key="taobao.pay.confirm",
-                bg=ALIPAY_BLUE,
-                fg="#FFFFFF",
-                size=17,
-                radius=8,
-                bold=True,
-            )
+        info = f"淘宝 - {item.title}"
+        root = cashier.sheet(
+            self.kit, "taobao.pay", self.phone, cashier_of(item), order.amount, info, self._pay, self.pop
         )
-        sheet = k.node(
-            "view",
-            Rect(0, top, k.w, k.h - top),
-            "taobao.pay.sheet",
-            style=Style(bg="#FFFFFF", radius=12),
-            children=children,
-            on_tap=w.ignore,
-        )
-        return self._layer("pay", k.overlay("taobao.pay.scrim", [sheet]), modal=True)
-
-    def _methods(self, cashier: Cashier, y: float) -> list[Node]:
-        """The cashier's payment methods, as the scenario's ``payment`` lists them, the first one chosen: a row
-        each with its mark, its name and a round check box."""
-        k = self.kit
-        methods = self.phone.scenario.methods(cashier)
-        self.phone.log(PACKAGE, f"Cashier: {cashier} lists {', '.join(methods)}")
-        nodes = [k.divider(16, y, k.w - 32), k.text(Rect(16, y, 90, 52), "付款方式", size=15, fg="#999999")]
-        for i, method in enumerate(methods):
-            name, colour, mark = PAYMENT_METHODS[method]
-            row = y + i * 52
-            nodes += [
-                k.image(Rect(k.w - 190, row + 15, 22, 22), f"appicon:{colour}:{mark}"),
-                k.text(Rect(k.w - 160, row, 110, 52), name, key=f"taobao.pay.method.{method}", size=15),
-                k.image(
-                    Rect(k.w - 40, row + 16, 20, 20),
-                    "check" if i == 0 else "",
-                    fg="#FFFFFF",
-                    bg=ALIPAY_BLUE if i == 0 else "#DDDDDD",
-                    radius=10,
-                ),
-            ]
-        return nodes
+        return self._layer("pay", root, modal=True)
 
     def _paid_page(self, screen: Screen) -> Node:
         k = self.kit
