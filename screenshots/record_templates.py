@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
 from appium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
@@ -97,6 +98,22 @@ class Sink(Protocol):
         """``state`` is on screen; ``rect`` and ``options`` are what :func:`capture` takes."""
 
 
+# icons drawn over whatever is behind them (a pop-up's × over the page under its scrim): their templates count
+# their light strokes and a margin around them only (the PNG's alpha), so what shows through does not count
+STROKES_ONLY = {"taobao/promo_close"}
+STROKE_INK = 160  # grey level above which a pixel is the icon's stroke
+STROKE_MARGIN = 0.05  # of the icon's height, around its strokes, that counts too (their edge against the ground)
+
+
+def keep_strokes(path: Path) -> None:
+    """Give the template PNG at ``path`` an alpha channel that keeps its strokes (and a margin) and drops the rest."""
+    image = cv2.imread(str(path))
+    strokes = (cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) > STROKE_INK).astype(np.uint8) * 255
+    size = max(3, round(image.shape[0] * STROKE_MARGIN)) | 1
+    mask = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    cv2.imwrite(str(path), np.dstack([image, mask]))
+
+
 class TemplateSink:
     """Writes each state's template and its metadata under ``root`` (what this script is for)."""
 
@@ -105,6 +122,8 @@ class TemplateSink:
 
     def take(self, walker: Walker, state: str, rect: Rect, **options: Any) -> None:
         path = capture(walker.d, walker.platform, state, self.root, rect=rect, **options)
+        if state in STROKES_ONLY:
+            keep_strokes(path)
         print(f"  {path.relative_to(self.root)}")
 
 
@@ -340,7 +359,7 @@ def walk_hema(w: Walker) -> None:
     w.d.execute_script("mobile: activateApp", w.app("hema"))
     w.sink.take(w, "hema/home", w.words("盒马鲜生"), pad=4, source={"device": w.device})  # its title, not its bar
     w.el(w.t(HEMA_PRODUCT)).click()
-    w.grab("hema/item", w.t("加入购物车"))
+    w.grab("hema/item", w.t("加入购物车"), inner=(88, 24))  # the words: the button is as wide as half the screen
     w.el(w.t("加入购物车")).click()
     w.el(w.t("购物车")).click()
     w.grab("hema/cart", w.t("结算"))
